@@ -1,0 +1,2 @@
+//! Placeholder; filled in with the verifier benchmarks.
+fn main() {}

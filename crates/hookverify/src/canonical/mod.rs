@@ -1,0 +1,29 @@
+//! PromptLayer's signed form: CPython's `json.dumps(json.loads(body), sort_keys=True)`,
+//! byte for byte.
+//!
+//! ```
+//! let canonical = hookverify::canonical::canonical_json(br#"{"b": 1.50, "a": "caf\u00e9"}"#).unwrap();
+//! assert_eq!(canonical, br#"{"a": "caf\u00e9", "b": 1.5}"#);
+//! ```
+
+mod document;
+mod error;
+
+pub(crate) use document::Document;
+pub use error::CanonicalError;
+
+/// Parses `body` as JSON the way CPython's `json.loads` does and returns what
+/// `json.dumps(value, sort_keys=True)` prints for it.
+///
+/// # Errors
+/// A [`CanonicalError`] when `body` is not JSON that `json.loads` accepts, or nests deeper
+/// than [`MAX_DEPTH`].
+pub fn canonical_json(body: &[u8]) -> Result<Vec<u8>, CanonicalError> {
+    let document = Document::parse(body)?;
+    let mut out = Vec::with_capacity(body.len() + body.len() / 8);
+    document.write_canonical(body, &mut |chunk: &[u8]| out.extend_from_slice(chunk));
+    Ok(out)
+}
+
+/// The deepest nesting of arrays and objects accepted; a deeper document is refused.
+pub const MAX_DEPTH: usize = 128;

@@ -1,0 +1,36 @@
+//! Verify, deduplicate and parse webhooks from PromptLayer, Prism / Agent Command Center,
+//! PromptReports and GitHub-style senders. No web framework here: `hookverify-tower` and
+//! `hookverify-actix` are thin adapters over this crate.
+//!
+//! ```
+//! use hookverify::{testing, Provider, Secret, Verifier};
+//!
+//! let secret = Secret::new("whsec_example").unwrap();
+//! let verifier = Verifier::builder(secret.clone())
+//!     .providers([Provider::Prism])
+//!     .build();
+//! let body = br#"{"event": "test", "webhook_id": "w1", "message": "hi"}"#;
+//! let signature = testing::sign(Provider::Prism, &secret, body).unwrap();
+//! let headers = [(signature.name(), signature.value())];
+//! let verified = verifier.verify(&headers[..], body.to_vec()).unwrap();
+//! assert_eq!(verified.provider(), Provider::Prism);
+//! ```
+
+pub mod canonical;
+pub mod dedup;
+mod error;
+pub mod events;
+mod headers;
+mod provider;
+mod secret;
+mod signature;
+pub mod testing;
+mod verified;
+mod verifier;
+
+pub use error::{MalformedReason, VerifyError};
+pub use headers::HeaderSource;
+pub use provider::Provider;
+pub use secret::{Secret, SecretError};
+pub use verified::{SignedForm, Verified};
+pub use verifier::{Verifier, VerifierBuilder};

@@ -1,0 +1,112 @@
+//! A delivery whose signature checked out.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::canonical::Document;
+use crate::Provider;
+
+/// Which bytes the matching signature covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignedForm {
+    /// The body exactly as received.
+    RawBody,
+    /// The PromptLayer canonical JSON form of the body.
+    Canonical,
+}
+
+/// An authentic delivery: its provider, its body and the body's fingerprint.
+#[derive(Clone)]
+pub struct Verified {
+    provider: Provider,
+    body: Bytes,
+    fingerprint: [u8; 32],
+    signed_form: SignedForm,
+    secret_index: usize,
+    document: Option<Document>,
+}
+
+impl Verified {
+    pub(crate) fn new(
+        provider: Provider,
+        body: Bytes,
+        fingerprint: [u8; 32],
+        signed_form: SignedForm,
+        secret_index: usize,
+        document: Option<Document>,
+    ) -> Self {
+        Self {
+            provider,
+            body,
+            fingerprint,
+            signed_form,
+            secret_index,
+            document,
+        }
+    }
+
+    /// The sender.
+    #[must_use]
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// The body exactly as received.
+    #[must_use]
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Gives up the body.
+    #[must_use]
+    pub fn into_body(self) -> Bytes {
+        self.body
+    }
+
+    /// The HMAC-SHA256 tag of the signed bytes under the first configured secret: a
+    /// fingerprint of the body that cannot be computed without the secret, used to tell a
+    /// redelivery from a different body under the same deduplication key.
+    #[must_use]
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    /// Which bytes the signature covered.
+    #[must_use]
+    pub fn signed_form(&self) -> SignedForm {
+        self.signed_form
+    }
+
+    /// Index of the secret that matched, in configuration order (0 is the first).
+    #[must_use]
+    pub fn secret_index(&self) -> usize {
+        self.secret_index
+    }
+
+    /// Deserializes the body.
+    ///
+    /// # Errors
+    /// The `serde_json` error when the body does not fit `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// The canonical parse, when verification had to build it.
+    pub(crate) fn document(&self) -> Option<&Document> {
+        self.document.as_ref()
+    }
+}
+
+impl fmt::Debug for Verified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verified")
+            .field("provider", &self.provider)
+            .field("body_len", &self.body.len())
+            .field("signed_form", &self.signed_form)
+            .field("secret_index", &self.secret_index)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,234 @@
+//! Deciding whether a delivery is authentic.
+//!
+//! ```
+//! use hookverify::{testing, Provider, Secret, Verifier};
+//!
+//! let secret = Secret::new("whsec_example").unwrap();
+//! let verifier = Verifier::new(secret.clone());
+//! let body = br#"{"id":"evt_1","type":"user.created","data":{}}"#;
+//! let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+//! let headers = vec![(signature.name(), signature.value())];
+//!
+//! let verified = verifier.verify(&headers, body.to_vec()).unwrap();
+//! assert_eq!(verified.provider(), Provider::Generic);
+//! assert!(verifier.verify(&headers, b"{}".to_vec()).is_err());
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::canonical::Document;
+use crate::error::VerifyError;
+use crate::signature::{self, TAG_LEN};
+use crate::verified::{SignedForm, Verified};
+use crate::{HeaderSource, Provider, Secret};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Verifies webhook signatures against one or more secrets.
+///
+/// Built once and cheap to clone (an `Arc` inside). Each secret's HMAC key schedule is
+/// computed at construction, so a verification costs one SHA-256 pass over the body per
+/// secret tried, and nothing else of note.
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Keyed HMAC states, one per secret, in configuration order.
+    keys: Vec<HmacSha256>,
+    /// The providers accepted, in the order their headers are looked for.
+    providers: Vec<Provider>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("secrets", &self.inner.keys.len())
+            .field("providers", &self.inner.providers)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier for one secret that accepts every provider.
+    #[must_use]
+    pub fn new(secret: Secret) -> Self {
+        Self::builder(secret).build()
+    }
+
+    /// Starts a verifier with its first secret; more can be added for rotation.
+    #[must_use]
+    pub fn builder(secret: Secret) -> VerifierBuilder {
+        VerifierBuilder {
+            secrets: vec![secret],
+            providers: None,
+        }
+    }
+
+    /// The providers this verifier accepts.
+    #[must_use]
+    pub fn providers(&self) -> &[Provider] {
+        &self.inner.providers
+    }
+
+    /// Which provider's signature header the request carries, without looking at the body.
+    ///
+    /// Adapters call this before buffering, so that a request without any signature is
+    /// refused before its body is read.
+    ///
+    /// # Errors
+    /// [`VerifyError::MissingSignature`] or [`VerifyError::ProviderNotAllowed`].
+    pub fn detect<H: HeaderSource + ?Sized>(&self, headers: &H) -> Result<Provider, VerifyError> {
+        self.signature_header(headers).map(|(provider, _)| provider)
+    }
+
+    fn signature_header<'h, H: HeaderSource + ?Sized>(
+        &self,
+        headers: &'h H,
+    ) -> Result<(Provider, &'h [u8]), VerifyError> {
+        for &provider in &self.inner.providers {
+            for name in provider.header_names() {
+                if let Some(value) = headers.header(name) {
+                    return Ok((provider, value));
+                }
+            }
+        }
+        let foreign = Provider::ALL.into_iter().find(|provider| {
+            !self.inner.providers.contains(provider)
+                && provider
+                    .header_names()
+                    .iter()
+                    .any(|name| headers.header(name).is_some())
+        });
+        Err(match foreign {
+            Some(provider) => VerifyError::ProviderNotAllowed { provider },
+            None => VerifyError::MissingSignature,
+        })
+    }
+
+    /// Verifies a delivery: its headers and the complete body.
+    ///
+    /// The raw body is tried first under every secret; for PromptLayer, the canonical JSON
+    /// form is tried next. Tags are compared in constant time on the decoded bytes.
+    ///
+    /// # Errors
+    /// A [`VerifyError`] saying why the delivery is not authentic.
+    pub fn verify<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        body: impl Into<Bytes>,
+    ) -> Result<Verified, VerifyError> {
+        let body = body.into();
+        let (provider, value) = self.signature_header(headers)?;
+        let expected = signature::decode(value, provider.format())
+            .map_err(|reason| VerifyError::MalformedSignature { provider, reason })?;
+
+        let keys = &self.inner.keys;
+        let mut first_tag = [0u8; TAG_LEN];
+        for (index, key) in keys.iter().enumerate() {
+            let tag = tag_of(key, &body);
+            if index == 0 {
+                first_tag = tag;
+            }
+            if bool::from(tag.ct_eq(&expected)) {
+                return Ok(Verified::new(
+                    provider,
+                    body,
+                    first_tag,
+                    SignedForm::RawBody,
+                    index,
+                    None,
+                ));
+            }
+        }
+
+        if !provider.signs_canonical_form() {
+            return Err(VerifyError::Mismatch { provider });
+        }
+        let document = Document::parse(&body)
+            .map_err(|source| VerifyError::UnverifiableBody { provider, source })?;
+        let mut macs: Vec<HmacSha256> = keys.clone();
+        document.write_canonical(&body, &mut |chunk: &[u8]| {
+            for mac in &mut macs {
+                mac.update(chunk);
+            }
+        });
+        let tags: Vec<[u8; TAG_LEN]> = macs.into_iter().map(finalize).collect();
+        let matched = tags.iter().position(|tag| bool::from(tag.ct_eq(&expected)));
+        match (matched, tags.first()) {
+            (Some(index), Some(first)) => Ok(Verified::new(
+                provider,
+                body,
+                *first,
+                SignedForm::Canonical,
+                index,
+                Some(document),
+            )),
+            _ => Err(VerifyError::Mismatch { provider }),
+        }
+    }
+}
+
+fn tag_of(key: &HmacSha256, bytes: &[u8]) -> [u8; TAG_LEN] {
+    let mut mac = key.clone();
+    mac.update(bytes);
+    finalize(mac)
+}
+
+fn finalize(mac: HmacSha256) -> [u8; TAG_LEN] {
+    mac.finalize().into_bytes().into()
+}
+
+/// Builds a [`Verifier`]; start one with [`Verifier::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct VerifierBuilder {
+    secrets: Vec<Secret>,
+    providers: Option<Vec<Provider>>,
+}
+
+impl VerifierBuilder {
+    /// Adds a secret. During a rotation configure the new and the old: a signature under any
+    /// of them is accepted. The first secret keys the body fingerprint used for deduplication.
+    pub fn secret(mut self, secret: Secret) -> Self {
+        self.secrets.push(secret);
+        self
+    }
+
+    /// Accepts only these providers (default: all four). A request that carries only another
+    /// provider's header is refused with [`VerifyError::ProviderNotAllowed`]. An empty list
+    /// accepts nothing.
+    pub fn providers(mut self, providers: impl IntoIterator<Item = Provider>) -> Self {
+        let mut chosen: Vec<Provider> = Vec::new();
+        for provider in providers {
+            if !chosen.contains(&provider) {
+                chosen.push(provider);
+            }
+        }
+        self.providers = Some(chosen);
+        self
+    }
+
+    /// Builds the verifier, preparing each secret's HMAC key schedule once.
+    #[must_use]
+    pub fn build(self) -> Verifier {
+        let keys = self
+            .secrets
+            .iter()
+            .filter_map(|secret| HmacSha256::new_from_slice(secret.expose()).ok())
+            .collect();
+        let mut providers = self.providers.unwrap_or_else(|| Provider::ALL.to_vec());
+        // Header lookup follows one fixed order, whatever order the user listed them in.
+        providers.sort_unstable();
+        Verifier {
+            inner: Arc::new(Inner { keys, providers }),
+        }
+    }
+}
