@@ -1,0 +1,1 @@
+//! axum test server (being written).

@@ -1,0 +1,153 @@
+//! What a test server is made of, independent of the web framework.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hookverify::pipeline::WebhookConfig;
+
+/// One test server: a single route `POST /webhook`, with the layer/middleware built from
+/// `config` (or none), a handler that reads the delivery through `extractor` and behaves as
+/// `behaviour` says.
+#[derive(Debug, Clone)]
+pub struct ServerSpec {
+    /// The adapter's `WebhookVerify::from_config(config)`; `None` mounts the route without it.
+    pub config: Option<WebhookConfig>,
+    /// How the handler receives the delivery.
+    pub extractor: Extractor,
+    /// What the handler does.
+    pub behaviour: Behaviour,
+}
+
+impl ServerSpec {
+    /// A route with the layer built from `config`, reading `AnyEvent`, always succeeding.
+    pub fn new(config: WebhookConfig) -> Self {
+        Self { config: Some(config), extractor: Extractor::AnyEvent, behaviour: Behaviour::Succeed }
+    }
+
+    /// Reads the delivery with another extractor.
+    pub fn extractor(mut self, extractor: Extractor) -> Self {
+        self.extractor = extractor;
+        self
+    }
+
+    /// Makes the handler behave otherwise.
+    pub fn behaviour(mut self, behaviour: Behaviour) -> Self {
+        self.behaviour = behaviour;
+        self
+    }
+}
+
+/// The extractor the handler uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extractor {
+    /// `Webhook<AnyEvent>`.
+    AnyEvent,
+    /// `Webhook<PromptLayerEvent>`.
+    PromptLayerEvent,
+    /// `VerifiedWebhook` (raw bytes, provider, key).
+    Verified,
+    /// `Webhook<StrictEvent>`: a user type requiring a string field `id`; a body without it
+    /// is 422.
+    Strict,
+}
+
+/// A user type for the 422 case.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct StrictEvent {
+    /// Required.
+    pub id: String,
+}
+
+/// What the handler does on each call (counted from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Answers 200.
+    Succeed,
+    /// Answers 500 on the first `n` calls, then 200.
+    FailFirst(usize),
+    /// Panics on the first `n` calls, then answers 200.
+    PanicFirst(usize),
+    /// Sleeps, then answers 200 (to hold a claim while copies arrive).
+    Sleep(Duration),
+}
+
+/// What the handler saw, shared between the server and the test.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    calls: AtomicUsize,
+    seen: Mutex<Vec<Seen>>,
+}
+
+/// One handler call's view of the delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// `Provider::name()`.
+    pub provider: String,
+    /// The event type (for `Verified`: empty).
+    pub event_type: String,
+    /// The deduplication key.
+    pub dedup_key: String,
+    /// Body length in bytes.
+    pub body_len: usize,
+}
+
+impl Recorder {
+    /// Counts a call and returns its number, from 1.
+    pub fn begin(&self) -> usize {
+        self.calls.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Records what a successful call saw.
+    pub fn record(&self, seen: Seen) {
+        if let Ok(mut list) = self.seen.lock() {
+            list.push(seen);
+        }
+    }
+
+    /// How many times the handler was entered.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// What the successful calls saw, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().map(|list| list.clone()).unwrap_or_default()
+    }
+
+    /// What the handler does on call number `call`: `Ok(())` to answer 200, `Err(())` to
+    /// answer 500; panics for `PanicFirst`. Sleeping is the caller's job (async).
+    pub fn decide(behaviour: Behaviour, call: usize) -> Result<(), ()> {
+        match behaviour {
+            Behaviour::FailFirst(n) if call <= n => Err(()),
+            Behaviour::PanicFirst(n) if call <= n => panic!("handler panics on call {call} as the test asked"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A server listening on loopback; stopped when dropped.
+pub struct RunningServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// What its handler saw.
+    pub recorder: Arc<Recorder>,
+    /// Stops the server (called on drop).
+    pub stop: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl RunningServer {
+    /// `http://127.0.0.1:PORT/webhook`.
+    pub fn url(&self) -> String {
+        format!("http://{}/webhook", self.addr)
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop();
+        }
+    }
+}
