@@ -1,0 +1,261 @@
+//! Verification, deduplication and settlement of one delivery.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tracing::field::Empty;
+use tracing::Span;
+
+use super::{Rejection, VerifiedDelivery, WebhookConfig};
+use crate::canonical::Document;
+use crate::dedup::{Claim, ClaimToken, DedupStore, KeyStrategy};
+use crate::{HeaderSource, Provider, Verifier};
+
+/// The pipeline of one `WebhookVerify` layer or middleware. Cheap to clone (an `Arc`).
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    verifier: Verifier,
+    body_limit: usize,
+    store: Option<Arc<dyn DedupStore>>,
+    lease: Duration,
+    retention: Duration,
+    keys: KeyStrategy,
+    fail_open: bool,
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("verifier", &self.inner.verifier)
+            .field("body_limit", &self.inner.body_limit)
+            .field("dedup", &self.inner.store.is_some())
+            .field("fail_open", &self.inner.fail_open)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// Builds the pipeline: prepares the secrets' key schedules and, unless one was given or
+    /// deduplication is off, a memory store.
+    #[must_use]
+    pub fn new(config: WebhookConfig) -> Self {
+        let store = config.dedup.then(|| config.store_or_default());
+        Self {
+            inner: Arc::new(Inner {
+                verifier: config.verifier.build(),
+                body_limit: config.body_limit,
+                store,
+                lease: config.lease,
+                retention: config.retention,
+                keys: config.keys,
+                fail_open: config.fail_open,
+            }),
+        }
+    }
+
+    /// The span adapters run each delivery in; the pipeline records `provider`, `dedup_key`
+    /// and `outcome` on it.
+    #[must_use]
+    pub fn span() -> Span {
+        tracing::debug_span!("webhook", provider = Empty, dedup_key = Empty, outcome = Empty)
+    }
+
+    /// The largest body to buffer, in bytes.
+    #[must_use]
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+
+    /// The checks made before the body is read: a signature header of an allowed provider
+    /// (else 401) and a `Content-Length` within the limit (else 413).
+    ///
+    /// # Errors
+    /// [`Rejection::Unauthenticated`] or [`Rejection::PayloadTooLarge`].
+    pub fn precheck<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        content_length: Option<u64>,
+    ) -> Result<Provider, Rejection> {
+        let provider = self
+            .inner
+            .verifier
+            .detect(headers)
+            .map_err(|error| reject(Rejection::Unauthenticated(error)))?;
+        Span::current().record("provider", provider.name());
+        let limit = self.inner.body_limit;
+        if content_length.is_some_and(|length| length > limit as u64) {
+            return Err(reject(Rejection::PayloadTooLarge { limit }));
+        }
+        Ok(provider)
+    }
+
+    /// The rejection for a body that grew past the limit while it was read.
+    #[must_use]
+    pub fn too_large(&self) -> Rejection {
+        reject(Rejection::PayloadTooLarge { limit: self.inner.body_limit })
+    }
+
+    /// The rejection for a body that could not be read.
+    #[must_use]
+    pub fn body_read_failed(error: impl std::error::Error + Send + Sync + 'static) -> Rejection {
+        reject(Rejection::BodyRead(Arc::new(error)))
+    }
+
+    /// Verifies the complete body, checks that it is usable JSON, derives the deduplication
+    /// key and claims it.
+    ///
+    /// # Errors
+    /// The [`Rejection`] to answer with instead of running the handler.
+    pub async fn admit<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        body: impl Into<Bytes>,
+    ) -> Result<Admitted, Rejection> {
+        let inner = &*self.inner;
+        let verified = inner
+            .verifier
+            .verify(headers, body)
+            .map_err(|error| reject(Rejection::Unauthenticated(error)))?;
+        let span = Span::current();
+        span.record("provider", verified.provider().name());
+
+        let parsed;
+        let document = match verified.document() {
+            Some(document) => document,
+            None => {
+                parsed = Document::parse(verified.body())
+                    .map_err(|error| reject(Rejection::MalformedPayload(error)))?;
+                &parsed
+            }
+        };
+        let dedup_key = inner.keys.key_for(&verified, document);
+        span.record("dedup_key", dedup_key.as_str());
+
+        let delivery = VerifiedDelivery {
+            provider: verified.provider(),
+            dedup_key,
+            fingerprint: verified.fingerprint(),
+            signed_form: verified.signed_form(),
+            body: verified.into_body(),
+        };
+
+        let Some(store) = &inner.store else {
+            return Ok(Admitted { delivery, settlement: None });
+        };
+        match store.claim(&delivery.dedup_key, delivery.fingerprint, inner.lease).await {
+            Ok(Claim::Claimed(token)) => {
+                let settlement = Settlement {
+                    store: Arc::clone(store),
+                    token,
+                    retention: inner.retention,
+                };
+                Ok(Admitted { delivery, settlement: Some(settlement) })
+            }
+            Ok(Claim::InFlight { retry_after }) => Err(reject(Rejection::InFlight { retry_after })),
+            Ok(Claim::Completed { same_body }) => {
+                if !same_body {
+                    tracing::warn!(
+                        dedup_key = %delivery.dedup_key,
+                        "a different body arrived under an already processed key; acknowledged as a duplicate"
+                    );
+                }
+                Err(reject(Rejection::Duplicate { same_body }))
+            }
+            Err(error) if inner.fail_open => {
+                tracing::warn!(error = %error, "deduplication store failed; running the handler without deduplication (fail-open)");
+                Ok(Admitted { delivery, settlement: None })
+            }
+            Err(error) => Err(reject(Rejection::StoreUnavailable(Arc::new(error)))),
+        }
+    }
+}
+
+/// Records a rejection on the current span and logs its specific reason at debug level.
+fn reject(rejection: Rejection) -> Rejection {
+    let span = Span::current();
+    span.record("outcome", rejection.code());
+    match &rejection {
+        Rejection::Unauthenticated(error) => {
+            tracing::debug!(reason = error.code(), detail = %error, "webhook refused");
+        }
+        other => tracing::debug!(reason = other.code(), detail = %other, "webhook short-circuited"),
+    }
+    rejection
+}
+
+/// A delivery the handler may now process.
+#[derive(Debug)]
+#[must_use = "settle the claim after the handler ran, or the event stays claimed until its lease expires"]
+pub struct Admitted {
+    delivery: VerifiedDelivery,
+    settlement: Option<Settlement>,
+}
+
+impl Admitted {
+    /// The delivery to hand to the handler.
+    pub fn delivery(&self) -> &VerifiedDelivery {
+        &self.delivery
+    }
+
+    /// The delivery and the claim to settle once the handler has answered (`None` when
+    /// deduplication is off or failed open).
+    pub fn into_parts(self) -> (VerifiedDelivery, Option<Settlement>) {
+        (self.delivery, self.settlement)
+    }
+}
+
+/// A claim on an event's deduplication key, to be settled by the handler's outcome.
+#[must_use = "settle the claim, or the event stays claimed until its lease expires"]
+pub struct Settlement {
+    store: Arc<dyn DedupStore>,
+    token: ClaimToken,
+    retention: Duration,
+}
+
+impl fmt::Debug for Settlement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settlement").field("key", self.token.key()).finish_non_exhaustive()
+    }
+}
+
+impl Settlement {
+    /// Completes the claim when the handler succeeded (a 2xx answer), so later copies are
+    /// duplicates; releases it otherwise, so the sender's retry is processed.
+    pub async fn settle(self, handler_succeeded: bool) {
+        let span = Span::current();
+        if handler_succeeded {
+            span.record("outcome", "processed");
+            if let Err(error) = self.store.complete(&self.token, self.retention).await {
+                tracing::warn!(
+                    dedup_key = %self.token.key(),
+                    error = %error,
+                    "could not record the event as processed; a redelivery may run the handler again"
+                );
+            }
+        } else {
+            span.record("outcome", "handler_failed");
+            self.release().await;
+        }
+    }
+
+    /// Releases the claim; for a handler that failed, panicked or was cancelled. The future
+    /// is `'static` so an adapter can spawn it from a `Drop`.
+    pub fn release(self) -> impl Future<Output = ()> + Send + 'static {
+        async move {
+            if let Err(error) = self.store.release(&self.token).await {
+                tracing::warn!(
+                    dedup_key = %self.token.key(),
+                    error = %error,
+                    "could not release the claim; the event is retried once its lease expires"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The verified delivery handed to handlers.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use super::{ExtractError, FromDelivery};
+use crate::dedup::DedupKey;
+use crate::{Provider, SignedForm};
+
+/// An authentic delivery that passed the pipeline: what the adapters put in the request
+/// extensions and what the extractors read.
+#[derive(Clone)]
+pub struct VerifiedDelivery {
+    pub(crate) provider: Provider,
+    pub(crate) dedup_key: DedupKey,
+    pub(crate) body: Bytes,
+    pub(crate) fingerprint: [u8; 32],
+    pub(crate) signed_form: SignedForm,
+}
+
+impl VerifiedDelivery {
+    /// The sender.
+    #[must_use]
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// The deduplication key of this event (computed even when deduplication is off).
+    #[must_use]
+    pub fn dedup_key(&self) -> &DedupKey {
+        &self.dedup_key
+    }
+
+    /// The body exactly as received.
+    #[must_use]
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The HMAC tag of the signed bytes under the first configured secret.
+    #[must_use]
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    /// Which bytes the signature covered.
+    #[must_use]
+    pub fn signed_form(&self) -> SignedForm {
+        self.signed_form
+    }
+
+    /// Deserializes the body as any `T`.
+    ///
+    /// The pipeline has already checked that the body is JSON nested at most
+    /// [`MAX_DEPTH`](crate::canonical::MAX_DEPTH) deep, so serde_json's own recursion limit
+    /// (which is one level lower) is lifted here to accept every body the pipeline accepted.
+    ///
+    /// # Errors
+    /// The `serde_json` error when the body does not fit `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        let mut deserializer = serde_json::Deserializer::from_slice(&self.body);
+        deserializer.disable_recursion_limit();
+        let value = T::deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(value)
+    }
+
+    /// The event as `T`: a provider event type, [`AnyEvent`](crate::events::AnyEvent), or any
+    /// `T: DeserializeOwned`.
+    ///
+    /// # Errors
+    /// [`ExtractError::InvalidPayload`] when the body does not fit `T`.
+    pub fn event<T: FromDelivery>(&self) -> Result<T, ExtractError> {
+        T::from_delivery(self)
+    }
+}
+
+impl fmt::Debug for VerifiedDelivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedDelivery")
+            .field("provider", &self.provider)
+            .field("dedup_key", &self.dedup_key)
+            .field("body_len", &self.body.len())
+            .field("signed_form", &self.signed_form)
+            .finish_non_exhaustive()
+    }
+}

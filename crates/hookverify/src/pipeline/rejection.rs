@@ -1,0 +1,165 @@
+//! Short-circuit answers: the status contract of the pipeline.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::canonical::CanonicalError;
+use crate::dedup::StoreError;
+use crate::VerifyError;
+
+/// `Retry-After` sent with a 503 when the store is down.
+pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Why the pipeline answered instead of the handler.
+///
+/// | variant | status | body |
+/// |---|---|---|
+/// | `Unauthenticated` | 401 | `{"error":"invalid_signature"}` (one body for every reason) |
+/// | `PayloadTooLarge` | 413 | `{"error":"payload_too_large"}` |
+/// | `BodyRead` | 400 | `{"error":"body_read_failed"}` |
+/// | `MalformedPayload` | 400 | `{"error":"malformed_payload"}` |
+/// | `InFlight` | 409 + `Retry-After` | `{"error":"in_flight"}` |
+/// | `StoreUnavailable` | 503 + `Retry-After` | `{"error":"store_unavailable"}` |
+/// | `Duplicate` | 200 | `{"status":"duplicate"}` |
+///
+/// Adapters also put the rejection in the response extensions for outer layers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The signature is missing, malformed or wrong.
+    Unauthenticated(VerifyError),
+    /// The body is larger than the configured limit.
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body could not be read from the connection.
+    BodyRead(Arc<dyn std::error::Error + Send + Sync>),
+    /// Authentic, but not JSON or nested too deep: a retry cannot help.
+    MalformedPayload(CanonicalError),
+    /// Another delivery of this event is being processed.
+    InFlight {
+        /// Time left on its lease.
+        retry_after: Duration,
+    },
+    /// The deduplication store failed and the pipeline fails closed.
+    StoreUnavailable(Arc<StoreError>),
+    /// Already processed: acknowledged without running the handler.
+    Duplicate {
+        /// Whether the body matches the one processed.
+        same_body: bool,
+    },
+}
+
+impl Rejection {
+    /// The HTTP status code.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unauthenticated(_) => 401,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::BodyRead(_) | Self::MalformedPayload(_) => 400,
+            Self::InFlight { .. } => 409,
+            Self::StoreUnavailable(_) => 503,
+            Self::Duplicate { .. } => 200,
+        }
+    }
+
+    /// A short stable code, also the `error` (or `status`) field of the body.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "invalid_signature",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::BodyRead(_) => "body_read_failed",
+            Self::MalformedPayload(_) => "malformed_payload",
+            Self::InFlight { .. } => "in_flight",
+            Self::StoreUnavailable(_) => "store_unavailable",
+            Self::Duplicate { .. } => "duplicate",
+        }
+    }
+
+    /// The JSON response body. It never says more than the code: the specific reason of a
+    /// 401 goes to `tracing` at debug level, never to the client.
+    #[must_use]
+    pub fn body(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => r#"{"error":"invalid_signature"}"#,
+            Self::PayloadTooLarge { .. } => r#"{"error":"payload_too_large"}"#,
+            Self::BodyRead(_) => r#"{"error":"body_read_failed"}"#,
+            Self::MalformedPayload(_) => r#"{"error":"malformed_payload"}"#,
+            Self::InFlight { .. } => r#"{"error":"in_flight"}"#,
+            Self::StoreUnavailable(_) => r#"{"error":"store_unavailable"}"#,
+            Self::Duplicate { .. } => r#"{"status":"duplicate"}"#,
+        }
+    }
+
+    /// The `Retry-After` header value in whole seconds (at least 1), for 409 and 503.
+    #[must_use]
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        let wait = match self {
+            Self::InFlight { retry_after } => *retry_after,
+            Self::StoreUnavailable(_) => STORE_RETRY_AFTER,
+            _ => return None,
+        };
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Some(secs.max(1))
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unauthenticated(error) => write!(f, "unauthenticated: {error}"),
+            Self::PayloadTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            Self::BodyRead(_) => f.write_str("body could not be read"),
+            Self::MalformedPayload(error) => write!(f, "authentic body is unusable: {error}"),
+            Self::InFlight { .. } => f.write_str("another delivery of this event is in flight"),
+            Self::StoreUnavailable(_) => f.write_str("deduplication store unavailable"),
+            Self::Duplicate { .. } => f.write_str("event already processed"),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Unauthenticated(error) => Some(error),
+            Self::BodyRead(error) => Some(error.as_ref()),
+            Self::MalformedPayload(error) => Some(error),
+            Self::StoreUnavailable(error) => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_carry_the_code() {
+        let cases = [
+            Rejection::Unauthenticated(VerifyError::MissingSignature),
+            Rejection::PayloadTooLarge { limit: 1 },
+            Rejection::MalformedPayload(CanonicalError::TooDeep),
+            Rejection::InFlight { retry_after: Duration::from_millis(1500) },
+            Rejection::Duplicate { same_body: true },
+        ];
+        for rejection in cases {
+            let body: serde_json::Value = serde_json::from_str(rejection.body()).unwrap();
+            let field = if rejection.status() == 200 { "status" } else { "error" };
+            assert_eq!(body[field], rejection.code());
+        }
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        let in_flight = Rejection::InFlight { retry_after: Duration::from_millis(1500) };
+        assert_eq!(in_flight.retry_after_secs(), Some(2));
+        let zero = Rejection::InFlight { retry_after: Duration::ZERO };
+        assert_eq!(zero.retry_after_secs(), Some(1));
+        assert_eq!(Rejection::Duplicate { same_body: true }.retry_after_secs(), None);
+    }
+}
