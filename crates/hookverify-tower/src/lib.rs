@@ -1,1 +1,61 @@
-//! Being written.
+//! Verify, deduplicate and parse webhooks in tower and axum: one layer in front of the
+//! handler, and the handler receives a typed, authentic, first-time event.
+//!
+//! ```
+//! use axum::{body::Body, http::{Request, StatusCode}, routing::post, Router};
+//! use hookverify::events::AnyEvent;
+//! use hookverify::{testing, Provider, Secret};
+//! use hookverify_tower::{Webhook, WebhookVerify};
+//! use tower::ServiceExt;
+//!
+//! async fn handle(Webhook(event): Webhook<AnyEvent>) -> StatusCode {
+//!     assert_eq!(event.event_type(), "user.created");
+//!     StatusCode::OK
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let secret = Secret::new("whsec_example").unwrap();
+//! let app = Router::new()
+//!     .route("/webhooks", post(handle))
+//!     .layer(WebhookVerify::new(secret.clone()));
+//!
+//! let body = r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
+//! let signature = testing::sign(Provider::Generic, &secret, body.as_bytes()).unwrap();
+//! let request = || {
+//!     Request::post("/webhooks")
+//!         .header(signature.name(), signature.value())
+//!         .body(Body::from(body))
+//!         .unwrap()
+//! };
+//! let first = app.clone().oneshot(request()).await.unwrap();
+//! assert_eq!(first.status(), StatusCode::OK);
+//!
+//! // The sender's retry of the same event is acknowledged without running the handler.
+//! let again = app.clone().oneshot(request()).await.unwrap();
+//! assert_eq!(again.status(), StatusCode::OK);
+//! let unsigned = Request::post("/webhooks").body(Body::from(body)).unwrap();
+//! assert_eq!(app.oneshot(unsigned).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+//! # });
+//! ```
+//!
+//! The status contract is the core's (see [`Rejection`](hookverify::pipeline::Rejection)):
+//! 401 unauthenticated, 413 too large, 400 authentic but malformed, 409 in flight elsewhere
+//! (with `Retry-After`), 503 store down (with `Retry-After`), 200 `{"status":"duplicate"}`,
+//! otherwise the handler's own answer, which settles the claim: 2xx completes it, anything
+//! else (an error, a panic, a dropped connection) releases it so the sender's retry runs.
+
+mod body;
+#[cfg(feature = "axum")]
+mod extract;
+mod future;
+mod layer;
+mod response;
+mod service;
+
+#[cfg(feature = "axum")]
+pub use extract::{VerifiedWebhook, Webhook, WebhookRejection};
+pub use future::ResponseFuture;
+pub use hookverify::pipeline::{Rejection, VerifiedDelivery, WebhookConfig};
+pub use layer::WebhookVerify;
+pub use response::ResponseBody;
+pub use service::WebhookVerifyService;

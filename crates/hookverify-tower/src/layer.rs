@@ -1,0 +1,150 @@
+//! The tower [`Layer`]: configuration, built once and shared by every service it wraps.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookverify::dedup::DedupStore;
+use hookverify::pipeline::{Pipeline, WebhookConfig};
+use hookverify::{Provider, Secret, Verified};
+use tower_layer::Layer;
+
+use crate::WebhookVerifyService;
+
+/// A [`Layer`] that verifies, deduplicates and admits webhook deliveries before the inner
+/// service (an axum handler, say) runs.
+///
+/// Build it with [`WebhookVerify::new`] and the builder methods, which forward to
+/// [`WebhookConfig`], or from a complete config with [`WebhookVerify::from_config`]. The
+/// pipeline (verifier, dedup store) is built once per layer value: every route the layer (or a
+/// clone of it) wraps shares the same deduplication store.
+///
+/// ```
+/// use std::time::Duration;
+/// use hookverify::{Provider, Secret};
+/// use hookverify_tower::WebhookVerify;
+///
+/// let layer = WebhookVerify::new(Secret::new("new-secret").unwrap())
+///     .secret(Secret::new("old-secret").unwrap()) // rotation: both are accepted
+///     .providers([Provider::PromptLayer])
+///     .body_limit(256 * 1024)
+///     .retention(Duration::from_secs(3 * 24 * 3600));
+/// assert_eq!(layer.pipeline().body_limit(), 256 * 1024);
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct WebhookVerify {
+    config: WebhookConfig,
+    pipeline: Pipeline,
+}
+
+impl fmt::Debug for WebhookVerify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookVerify")
+            .field("pipeline", &self.pipeline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookVerify {
+    /// Accepts every provider signed with `secret`, with the defaults of [`WebhookConfig::new`]:
+    /// 1 MiB body limit, in-memory deduplication, 5-minute lease, 7-day retention, fail closed.
+    pub fn new(secret: Secret) -> Self {
+        Self::from_config(WebhookConfig::new(secret))
+    }
+
+    /// A layer from a complete configuration.
+    pub fn from_config(config: WebhookConfig) -> Self {
+        let pipeline = Pipeline::new(config.clone());
+        Self { config, pipeline }
+    }
+
+    /// The configuration this layer was built from.
+    pub fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    /// The pipeline shared by every service this layer builds.
+    #[must_use]
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    fn map(self, change: impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self {
+        Self::from_config(change(self.config))
+    }
+
+    /// Adds a secret for rotation: a signature under any configured secret is accepted. See
+    /// [`WebhookConfig::secret`].
+    pub fn secret(self, secret: Secret) -> Self {
+        self.map(|config| config.secret(secret))
+    }
+
+    /// Accepts only these providers (default: all four); a request signed by another one is
+    /// 401. See [`WebhookConfig::providers`].
+    pub fn providers(self, providers: impl IntoIterator<Item = Provider>) -> Self {
+        self.map(|config| config.providers(providers))
+    }
+
+    /// The largest body accepted, in bytes (default 1 MiB); larger deliveries are 413, by
+    /// `Content-Length` before reading and by counting while reading a streamed body.
+    pub fn body_limit(self, bytes: usize) -> Self {
+        self.map(|config| config.body_limit(bytes))
+    }
+
+    /// Where deduplication state lives (default: an in-memory store for this layer). Pass a
+    /// clone of one store to several layers to make them share it. See
+    /// [`WebhookConfig::dedup_store`].
+    pub fn dedup_store(self, store: impl DedupStore) -> Self {
+        self.map(|config| config.dedup_store(store))
+    }
+
+    /// Like [`dedup_store`](Self::dedup_store), for a store already behind an `Arc`.
+    pub fn dedup_store_arc(self, store: Arc<dyn DedupStore>) -> Self {
+        self.map(|config| config.dedup_store_arc(store))
+    }
+
+    /// Turns deduplication on (default) or off. See [`WebhookConfig::dedup`].
+    pub fn dedup(self, enabled: bool) -> Self {
+        self.map(|config| config.dedup(enabled))
+    }
+
+    /// How long a delivery holds its claim while the handler runs (default 5 minutes).
+    pub fn lease(self, lease: Duration) -> Self {
+        self.map(|config| config.lease(lease))
+    }
+
+    /// How long a processed event is remembered (default 7 days).
+    pub fn retention(self, retention: Duration) -> Self {
+        self.map(|config| config.retention(retention))
+    }
+
+    /// A custom deduplication key; returning `None` falls back to the provider's key. See
+    /// [`WebhookConfig::dedup_key`].
+    pub fn dedup_key(
+        self,
+        key: impl Fn(&Verified) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.map(|config| config.dedup_key(key))
+    }
+
+    /// When the store fails: `false` (default) answers 503 with `Retry-After`; `true` runs the
+    /// handler without deduplication. See [`WebhookConfig::fail_open`].
+    pub fn fail_open(self, fail_open: bool) -> Self {
+        self.map(|config| config.fail_open(fail_open))
+    }
+}
+
+impl From<WebhookConfig> for WebhookVerify {
+    fn from(config: WebhookConfig) -> Self {
+        Self::from_config(config)
+    }
+}
+
+impl<S> Layer<S> for WebhookVerify {
+    type Service = WebhookVerifyService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        WebhookVerifyService::new(inner, self.pipeline.clone())
+    }
+}
