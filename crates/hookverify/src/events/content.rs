@@ -15,7 +15,8 @@ use std::fmt;
 
 use serde::de::value::{BorrowedStrDeserializer, Error as ContentError, StrDeserializer};
 use serde::de::{
-    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
+    Visitor,
 };
 use serde::forward_to_deserialize_any;
 use serde_json::{Map, Number, Value};
@@ -61,7 +62,9 @@ impl<'de> Content<'de> {
             Content::I64(n) => Value::Number(n.into()),
             Content::F64(n) => Number::from_f64(n).map_or(Value::Null, Value::Number),
             Content::Str(s) => Value::String(s.into_owned()),
-            Content::Seq(items) => Value::Array(items.into_iter().map(Content::into_value).collect()),
+            Content::Seq(items) => {
+                Value::Array(items.into_iter().map(Content::into_value).collect())
+            }
             Content::Map(members) => {
                 let mut map = Map::new();
                 for (key, value) in members {
@@ -118,11 +121,7 @@ pub(crate) fn object<'de, D: Deserializer<'de>>(
 }
 
 /// Logs why a delivery comes through as its provider's raw variant.
-pub(crate) fn warn_unknown(
-    provider: &str,
-    event_type: Option<&str>,
-    error: Option<&ContentError>,
-) {
+pub(crate) fn warn_unknown(provider: &str, event_type: Option<&str>, error: Option<&ContentError>) {
     let event_type = event_type.unwrap_or("<missing>");
     match error {
         None => tracing::warn!(
@@ -140,9 +139,7 @@ pub(crate) fn warn_unknown(
 }
 
 /// Reads a `T` from `content`.
-pub(crate) fn read<'de, T: Deserialize<'de>>(
-    content: &Content<'de>,
-) -> Result<T, ContentError> {
+pub(crate) fn read<'de, T: Deserialize<'de>>(content: &Content<'de>) -> Result<T, ContentError> {
     T::deserialize(content.deserializer())
 }
 
@@ -311,10 +308,7 @@ impl<'a, 'de> Deserializer<'de> for ContentRef<'a, 'de> {
         }
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_unit()
     }
 

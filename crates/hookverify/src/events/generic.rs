@@ -37,9 +37,8 @@ pub struct GenericPayload {
 ///     "created_at": "2024-01-15T10:30:00Z", "data": {"user": "u1"}}"#;
 /// let event: GenericEvent = serde_json::from_slice(body).unwrap();
 /// assert_eq!(event.event_type(), "user.created");
-/// if let GenericEvent::Known(payload) = &event {
-///     assert_eq!(payload.data["user"], "u1");
-/// }
+/// let GenericEvent::Known(payload) = &event else { panic!("not the documented envelope") };
+/// assert_eq!(payload.data["user"], "u1");
 /// ```
 ///
 /// The type is open-ended, so every body in the documented envelope is

@@ -130,7 +130,10 @@ impl PrismEvent {
             Self::BudgetExceeded(_) => "budget.exceeded",
             Self::BatchCompleted(_) => "batch.completed",
             Self::Test(_) => "test",
-            Self::Unknown(raw) => raw.get("event").and_then(Value::as_str).unwrap_or("unknown"),
+            Self::Unknown(raw) => raw
+                .get("event")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown"),
         }
     }
 
@@ -150,9 +153,7 @@ impl PrismEvent {
     #[must_use]
     pub fn raw(&self) -> Option<&Value> {
         match self {
-            Self::BudgetExceeded(raw) | Self::BatchCompleted(raw) | Self::Unknown(raw) => {
-                Some(raw)
-            }
+            Self::BudgetExceeded(raw) | Self::BatchCompleted(raw) | Self::Unknown(raw) => Some(raw),
             _ => None,
         }
     }

@@ -472,7 +472,6 @@ impl PromptLayerEvent {
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
-
 }
 
 impl<'de> Deserialize<'de> for PromptLayerEvent {

@@ -181,7 +181,13 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_timestamp() {
-        for bad in ["", "yesterday", "2023-12-01", "2023-13-01T00:00:00", "1701468357"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2023-12-01",
+            "2023-13-01T00:00:00",
+            "1701468357",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

@@ -1,0 +1,105 @@
+use serde_json::{json, Value};
+
+use crate::events::{AnyEvent, GenericEvent, PrismEvent, PromptLayerEvent, PromptReportsEvent};
+use crate::Provider;
+
+fn bytes(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap()
+}
+
+#[test]
+fn parses_promptlayer() {
+    let body = json!({"event_type": "report_finished",
+        "details": {"report_id": 1, "report_name": "r"},
+        "user_id": 1, "user_name": null, "user_email": null, "workspace_id": 2,
+        "timestamp": "2023-12-01T22:05:57"});
+    let event = AnyEvent::parse(Provider::PromptLayer, &bytes(&body)).unwrap();
+    assert!(matches!(
+        event,
+        AnyEvent::PromptLayer(PromptLayerEvent::ReportFinished(..))
+    ));
+    assert_eq!(event.provider(), Provider::PromptLayer);
+    assert_eq!(event.event_type(), "report_finished");
+    assert!(!event.is_unknown());
+    assert_eq!(serde_json::to_value(&event).unwrap(), body);
+}
+
+#[test]
+fn parses_prism() {
+    let body = json!({"event": "test", "webhook_id": "w", "message": "m"});
+    let event = AnyEvent::parse(Provider::Prism, &bytes(&body)).unwrap();
+    assert!(matches!(event, AnyEvent::Prism(PrismEvent::Test(_))));
+    assert_eq!(event.provider(), Provider::Prism);
+    assert_eq!(event.event_type(), "test");
+    assert_eq!(serde_json::to_value(&event).unwrap(), body);
+}
+
+#[test]
+fn parses_promptreports() {
+    let body = json!({"id": "e", "type": "approval.requested",
+        "timestamp": "2024-01-15T10:30:00Z", "data": {}});
+    let event = AnyEvent::parse(Provider::PromptReports, &bytes(&body)).unwrap();
+    assert!(matches!(
+        event,
+        AnyEvent::PromptReports(PromptReportsEvent::ApprovalRequested(..))
+    ));
+    assert_eq!(event.provider(), Provider::PromptReports);
+    assert_eq!(event.event_type(), "approval.requested");
+    assert_eq!(serde_json::to_value(&event).unwrap(), body);
+}
+
+#[test]
+fn parses_generic() {
+    let body = json!({"id": "evt_1", "type": "user.created",
+        "created_at": "2024-01-15T10:30:00Z", "data": {"a": 1}});
+    let event = AnyEvent::parse(Provider::Generic, &bytes(&body)).unwrap();
+    assert!(matches!(event, AnyEvent::Generic(GenericEvent::Known(_))));
+    assert_eq!(event.provider(), Provider::Generic);
+    assert_eq!(event.event_type(), "user.created");
+    assert_eq!(serde_json::to_value(&event).unwrap(), body);
+}
+
+#[test]
+fn the_provider_decides_the_type_not_the_body() {
+    // a PromptLayer body verified under the generic scheme is an unknown generic event
+    let body = json!({"event_type": "report_finished", "details": {}});
+    let event = AnyEvent::parse(Provider::Generic, &bytes(&body)).unwrap();
+    assert_eq!(event.provider(), Provider::Generic);
+    assert!(event.is_unknown());
+    assert_eq!(event.raw(), Some(&body));
+    assert_eq!(event.event_type(), "unknown");
+}
+
+#[test]
+fn unknown_shapes_are_not_errors_for_any_provider() {
+    let body = bytes(&json!({"something": "new"}));
+    for provider in Provider::ALL {
+        let event = AnyEvent::parse(provider, &body).unwrap();
+        assert_eq!(event.provider(), provider);
+        assert!(event.is_unknown(), "{provider}");
+        assert_eq!(event.event_type(), "unknown");
+    }
+}
+
+#[test]
+fn only_non_objects_are_errors() {
+    for provider in Provider::ALL {
+        for bad in [&b"[1, 2]"[..], b"\"s\"", b"12", b"null", b"not json", b""] {
+            assert!(
+                AnyEvent::parse(provider, bad).is_err(),
+                "{provider} {bad:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn nesting_beyond_the_json_limit_is_an_error() {
+    let deep = format!("{{\"a\": {}{}}}", "[".repeat(200), "]".repeat(200));
+    for provider in Provider::ALL {
+        assert!(
+            AnyEvent::parse(provider, deep.as_bytes()).is_err(),
+            "{provider}"
+        );
+    }
+}
