@@ -20,6 +20,19 @@ pub enum CanonicalError {
     },
     /// Arrays and objects nest deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
     TooDeep,
+    /// An integer has more digits than CPython converts by default (4300); `json.loads`
+    /// raises `ValueError` for it.
+    IntegerTooLong {
+        /// Byte offset of the integer.
+        offset: usize,
+        /// How many digits it has.
+        digits: usize,
+    },
+    /// The body is longer than `u32::MAX` bytes, far beyond any webhook.
+    TooLarge {
+        /// The body's length.
+        len: usize,
+    },
 }
 
 impl fmt::Display for CanonicalError {
@@ -30,6 +43,11 @@ impl fmt::Display for CanonicalError {
             }
             Self::InvalidUtf8 { offset } => write!(f, "invalid UTF-8 at byte {offset}"),
             Self::TooDeep => write!(f, "JSON nests deeper than {}", super::MAX_DEPTH),
+            Self::IntegerTooLong { offset, digits } => write!(
+                f,
+                "integer at byte {offset} has {digits} digits, more than CPython's 4300"
+            ),
+            Self::TooLarge { len } => write!(f, "body of {len} bytes is too large to canonicalise"),
         }
     }
 }

@@ -8,6 +8,11 @@
 
 mod document;
 mod error;
+mod float;
+mod scan;
+#[cfg(test)]
+mod tests;
+mod write;
 
 pub(crate) use document::Document;
 pub use error::CanonicalError;

@@ -1,0 +1,380 @@
+//! Numbers with a fraction or an exponent are floats in Python and print as `repr(float)`.
+
+use std::fmt::{self, Write as _};
+
+use super::write::Out;
+
+/// Writes `repr(float(token))` for a float token the parser accepted (not `NaN` or
+/// `Infinity`, which are written as they are).
+pub(super) fn write_float(out: &mut Out<'_>, token: &[u8]) {
+    if !short_decimal(out, token) {
+        via_f64(out, token);
+    }
+}
+
+/// The common case, `12.50` or `-0.125`, without touching floating point: a decimal with at
+/// most 15 significant digits survives decimal -> double -> decimal (DBL_DIG), so no shorter
+/// string names the same double and the shortest round-trip digits are the token's own,
+/// trailing zeros dropped. Only tokens whose repr is in fixed notation qualify. Returns
+/// false, having written nothing, for anything else.
+fn short_decimal(out: &mut Out<'_>, token: &[u8]) -> bool {
+    let (sign, unsigned) = match token.split_first() {
+        Some((b'-', rest)) => (&b"-"[..], rest),
+        _ => (&b""[..], token),
+    };
+    let Some(dot) = unsigned.iter().position(|&b| b == b'.') else {
+        return false;
+    };
+    let int = unsigned.get(..dot).unwrap_or_default();
+    let frac = unsigned.get(dot + 1..).unwrap_or_default();
+    if frac.iter().any(|&b| b == b'e' || b == b'E') {
+        return false;
+    }
+    let kept = frac.len() - frac.iter().rev().take_while(|&&b| b == b'0').count();
+    let frac = frac.get(..kept).unwrap_or_default();
+    let significant = if int == b"0" {
+        let leading_zeros = frac.iter().take_while(|&&b| b == b'0').count();
+        // 0.0001 is the smallest magnitude repr writes in fixed notation.
+        if leading_zeros > 3 {
+            return false;
+        }
+        frac.len() - leading_zeros
+    } else {
+        int.len() + frac.len()
+    };
+    if significant > 15 {
+        return false;
+    }
+    out.bytes(sign);
+    out.bytes(int);
+    out.byte(b'.');
+    out.bytes(if frac.is_empty() { b"0" } else { frac });
+    true
+}
+
+/// Parses the token (correctly rounded) and writes Python's repr of the double.
+fn via_f64(out: &mut Out<'_>, token: &[u8]) {
+    let value = std::str::from_utf8(token)
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok());
+    let Some(value) = value else {
+        // Unreachable for tokens the parser accepted; never panic on it.
+        out.bytes(token);
+        return;
+    };
+    if value.is_infinite() {
+        out.bytes(if value < 0.0 {
+            b"-Infinity"
+        } else {
+            b"Infinity"
+        });
+        return;
+    }
+    let Some(mut shortest) = Shortest::of(value) else {
+        out.bytes(token);
+        return;
+    };
+    shortest.break_ties_to_even(value);
+    shortest.write_repr(out);
+}
+
+/// The shortest digits that round-trip to a double, and the decimal exponent of the first.
+struct Shortest {
+    negative: bool,
+    digits: [u8; 24],
+    count: usize,
+    exponent: i32,
+}
+
+impl Shortest {
+    /// From Rust's `{:e}`, which prints the shortest round-trip digits, like Python's repr.
+    fn of(value: f64) -> Option<Self> {
+        let mut sci = StackText::default();
+        write!(sci, "{value:e}").ok()?;
+        let text = sci.as_bytes();
+        let (negative, unsigned) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let e_at = unsigned.iter().position(|&b| b == b'e')?;
+        let mut shortest = Self {
+            negative,
+            digits: [0; 24],
+            count: 0,
+            exponent: 0,
+        };
+        for &b in unsigned.get(..e_at)?.iter().filter(|b| b.is_ascii_digit()) {
+            *shortest.digits.get_mut(shortest.count)? = b;
+            shortest.count += 1;
+        }
+        let exponent_text = std::str::from_utf8(unsigned.get(e_at + 1..)?).ok()?;
+        shortest.exponent = exponent_text.parse().ok()?;
+        Some(shortest)
+    }
+
+    fn digits(&self) -> &[u8] {
+        self.digits.get(..self.count).unwrap_or_default()
+    }
+
+    /// When the double lies exactly halfway between the two nearest candidates of the
+    /// shortest length, both round-trip: CPython's dtoa then takes the one whose last digit
+    /// is even, Rust's the upper one (`1000000000000000.25` is `...0.2` in Python, `...0.3` in
+    /// Rust). A tie needs the double's exact decimal expansion to be one digit longer than
+    /// the shortest, ending in 5; that is only possible for non-integers with few fraction
+    /// bits, which an integer computation settles.
+    fn break_ties_to_even(&mut self, value: f64) {
+        let bits = value.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1 << 52) - 1);
+        let (mut mantissa, mut exp2) = if biased == 0 {
+            (fraction, -1074)
+        } else {
+            (fraction | (1 << 52), biased - 1075)
+        };
+        if mantissa == 0 {
+            return;
+        }
+        let zeros = mantissa.trailing_zeros();
+        mantissa >>= zeros;
+        exp2 += zeros as i32;
+        if exp2 >= 0 {
+            return;
+        }
+        // |value| * 10^f, an integer: the exact decimal digits of the double.
+        let Some(exact) = 5u128
+            .checked_pow(exp2.unsigned_abs())
+            .and_then(|p| p.checked_mul(u128::from(mantissa)))
+        else {
+            return;
+        };
+        if exact % 10 != 5 || decimal_len(exact) != self.count + 1 {
+            return;
+        }
+        let lower = exact / 10;
+        let even = if lower % 2 == 0 { lower } else { lower + 1 };
+        let current = self
+            .digits()
+            .iter()
+            .fold(0u128, |acc, &d| acc * 10 + u128::from(d - b'0'));
+        if even == current {
+            return;
+        }
+        let saved = (self.digits, self.count, self.exponent);
+        let mut text = StackText::default();
+        if write!(text, "{even}").is_err() {
+            return;
+        }
+        if decimal_len(even) > self.count {
+            // 99..9 rounded up to 100..0.
+            self.exponent += 1;
+        }
+        let new_digits = text.as_bytes();
+        let kept = new_digits.len() - new_digits.iter().rev().take_while(|&&d| d == b'0').count();
+        self.count = 0;
+        for &d in new_digits.get(..kept.max(1)).unwrap_or_default() {
+            if let Some(slot) = self.digits.get_mut(self.count) {
+                *slot = d;
+                self.count += 1;
+            }
+        }
+        // The other candidate must still name the same double; keep Rust's digits if not.
+        if self.parse() != Some(value.abs()) {
+            (self.digits, self.count, self.exponent) = saved;
+        }
+    }
+
+    /// The magnitude these digits stand for.
+    fn parse(&self) -> Option<f64> {
+        let mut text = StackText::default();
+        for &d in self.digits() {
+            text.write_char(char::from(d)).ok()?;
+        }
+        write!(text, "e{}", self.exponent - (self.count as i32 - 1)).ok()?;
+        std::str::from_utf8(text.as_bytes()).ok()?.parse().ok()
+    }
+
+    /// Python's repr layout: fixed notation for decimal exponents -4..=15 (with `.0` when
+    /// integral), otherwise `d.ddde+XX` with at least two exponent digits.
+    fn write_repr(&self, out: &mut Out<'_>) {
+        const ZEROS: &[u8; 24] = b"000000000000000000000000";
+        let digits = self.digits();
+        let count = digits.len();
+        let exponent = self.exponent;
+        if self.negative {
+            out.byte(b'-');
+        }
+        if (-4..16).contains(&exponent) {
+            if exponent >= 0 {
+                let point = exponent.unsigned_abs() as usize + 1;
+                if count <= point {
+                    out.bytes(digits);
+                    out.bytes(ZEROS.get(..point - count).unwrap_or_default());
+                    out.bytes(b".0");
+                } else {
+                    out.bytes(digits.get(..point).unwrap_or_default());
+                    out.byte(b'.');
+                    out.bytes(digits.get(point..).unwrap_or_default());
+                }
+            } else {
+                out.bytes(b"0.");
+                let zeros = exponent.unsigned_abs() as usize - 1;
+                out.bytes(ZEROS.get(..zeros).unwrap_or_default());
+                out.bytes(digits);
+            }
+        } else {
+            let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
+            out.byte(*first);
+            if !rest.is_empty() {
+                out.byte(b'.');
+                out.bytes(rest);
+            }
+            out.bytes(if exponent < 0 { b"e-" } else { b"e+" });
+            let magnitude = exponent.unsigned_abs();
+            if magnitude < 10 {
+                out.byte(b'0');
+            }
+            let mut text = StackText::default();
+            if write!(text, "{magnitude}").is_ok() {
+                out.bytes(text.as_bytes());
+            }
+        }
+    }
+}
+
+fn decimal_len(mut n: u128) -> usize {
+    let mut len = 1;
+    while n >= 10 {
+        n /= 10;
+        len += 1;
+    }
+    len
+}
+
+/// A few bytes of formatted text on the stack: formatting a number must not allocate.
+#[derive(Default)]
+struct StackText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(token: &str) -> (Option<String>, String) {
+        let mut fast = Vec::new();
+        let wrote = {
+            let mut sink = |c: &[u8]| fast.extend_from_slice(c);
+            let mut out = Out::new(&mut sink);
+            let wrote = short_decimal(&mut out, token.as_bytes());
+            out.flush();
+            wrote
+        };
+        let mut slow = Vec::new();
+        {
+            let mut sink = |c: &[u8]| slow.extend_from_slice(c);
+            let mut out = Out::new(&mut sink);
+            via_f64(&mut out, token.as_bytes());
+            out.flush();
+        }
+        let fast = wrote.then(|| String::from_utf8(fast).unwrap_or_default());
+        (fast, String::from_utf8(slow).unwrap_or_default())
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_f64_path() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut fast_taken = 0;
+        for _ in 0..20_000 {
+            let int_len = (next() % 18) as usize;
+            let frac_len = 1 + (next() % 18) as usize;
+            let mut token = String::new();
+            if next() % 2 == 0 {
+                token.push('-');
+            }
+            if int_len == 0 {
+                token.push('0');
+            } else {
+                token.push(char::from(b'1' + (next() % 9) as u8));
+                for _ in 1..int_len {
+                    token.push(char::from(b'0' + (next() % 10) as u8));
+                }
+            }
+            token.push('.');
+            for _ in 0..frac_len {
+                // Zero-heavy digits to hit leading and trailing zero runs.
+                let d = if next() % 3 == 0 { next() % 10 } else { 0 };
+                token.push(char::from(b'0' + d as u8));
+            }
+            let (fast, slow) = both(&token);
+            if let Some(fast) = fast {
+                fast_taken += 1;
+                assert_eq!(fast, slow, "token {token}");
+            }
+        }
+        assert!(fast_taken > 1000, "fast path taken only {fast_taken} times");
+    }
+
+    #[test]
+    fn repr_layouts() {
+        for (token, repr) in [
+            ("1e15", "1000000000000000.0"),
+            ("1E2", "100.0"),
+            ("1E+2", "100.0"),
+            ("1.50", "1.5"),
+            ("-0.0", "-0.0"),
+            ("0.0001", "0.0001"),
+            ("0.00001", "1e-05"),
+            ("1e-5", "1e-05"),
+            ("1e16", "1e+16"),
+            ("9999999999999998.0", "9999999999999998.0"),
+            ("1.5e300", "1.5e+300"),
+            ("5e-324", "5e-324"),
+            ("2e-324", "0.0"),
+            ("3e-324", "5e-324"),
+            ("1.7976931348623157e308", "1.7976931348623157e+308"),
+            ("1.8e308", "Infinity"),
+            ("-1e400", "-Infinity"),
+            ("0.1", "0.1"),
+            ("123456789.125e-3", "123456.789125"),
+            ("1e22", "1e+22"),
+            ("2.2250738585072014e-308", "2.2250738585072014e-308"),
+            ("4.9406564584124654e-324", "5e-324"),
+            ("0.30000000000000004", "0.30000000000000004"),
+            ("-12.0e0", "-12.0"),
+            // Exact ties between two shortest candidates go to the even digit, as in CPython.
+            ("1000000000000000.25", "1000000000000000.2"),
+            ("1000000000000000.75", "1000000000000000.8"),
+            ("1000000000000000.125", "1000000000000000.1"),
+            ("1442218524094532.25", "1442218524094532.2"),
+            ("902687321320635.25", "902687321320635.2"),
+            ("-902687321320635.25", "-902687321320635.2"),
+            ("4503599627370495.5", "4503599627370495.5"),
+            ("2251799813685247.75", "2251799813685247.8"),
+        ] {
+            assert_eq!(both(token).1, repr, "token {token}");
+        }
+    }
+}
