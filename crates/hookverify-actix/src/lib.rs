@@ -1,1 +1,74 @@
-//! Being written.
+//! actix-web middleware and extractors that verify, deduplicate and parse webhooks from
+//! PromptLayer, Prism / Agent Command Center, PromptReports and GitHub-style senders.
+//!
+//! Wrap an `App`, a `Scope` or a `Resource` in [`WebhookVerify`], and read the event with
+//! [`Webhook<T>`](Webhook) or [`VerifiedWebhook`]. The middleware runs the same core
+//! [`Pipeline`](hookverify::pipeline::Pipeline) as `hookverify-tower`, so both answer
+//! alike: 401 for a missing or wrong signature, 413 past the body limit, 400 for an authentic
+//! body that is not usable JSON, 200 `{"status":"duplicate"}` for an event already processed,
+//! 409 with `Retry-After` while another copy is in flight, 503 with `Retry-After` when the
+//! deduplication store is down; otherwise the handler's own answer, and a 2xx marks the
+//! event processed while anything else (an error, a panic, a dropped request) lets the
+//! sender's retry through.
+//!
+//! ```
+//! use actix_web::{test, web, App, HttpResponse};
+//! use hookverify::events::PrismEvent;
+//! use hookverify::{testing, Provider, Secret};
+//! use hookverify_actix::{Webhook, WebhookVerify};
+//!
+//! async fn handle(Webhook(_event): Webhook<PrismEvent>) -> HttpResponse {
+//!     HttpResponse::Ok().finish()
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let secret = Secret::new("whsec_example").unwrap();
+//! let app = test::init_service(
+//!     App::new()
+//!         .wrap(WebhookVerify::new(secret.clone()))
+//!         .route("/webhooks", web::post().to(handle)),
+//! )
+//! .await;
+//!
+//! let body = r#"{"request_id": "r1", "event": "request.completed", "model": "gpt-4o"}"#;
+//! let signature = testing::sign(Provider::Prism, &secret, body.as_bytes()).unwrap();
+//! let delivery = || {
+//!     test::TestRequest::post()
+//!         .uri("/webhooks")
+//!         .insert_header(signature.clone().into_pair())
+//!         .set_payload(body)
+//!         .to_request()
+//! };
+//!
+//! let first = test::call_service(&app, delivery()).await;
+//! assert_eq!(first.status(), 200);
+//!
+//! // The sender's retry of the same event: acknowledged, the handler does not run again.
+//! let again = test::call_service(&app, delivery()).await;
+//! assert_eq!(again.status(), 200);
+//! assert_eq!(test::read_body(again).await, r#"{"status":"duplicate"}"#);
+//!
+//! // No signature: 401.
+//! let forged = test::TestRequest::post().uri("/webhooks").set_payload(body).to_request();
+//! assert_eq!(test::call_service(&app, forged).await.status(), 401);
+//! # });
+//! ```
+//!
+//! With several workers, build the middleware once outside `HttpServer::new`'s closure and
+//! clone it in, so that all workers share one deduplication store (see [`WebhookVerify`]).
+
+mod body;
+mod extract;
+mod headers;
+mod middleware;
+mod response;
+mod settle;
+mod transform;
+
+pub use extract::{VerifiedWebhook, Webhook, WebhookRejection};
+pub use headers::ActixHeaders;
+pub use middleware::{ResponseFuture, WebhookVerifyMiddleware};
+pub use transform::WebhookVerify;
+
+#[cfg(test)]
+mod tests;

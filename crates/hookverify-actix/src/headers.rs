@@ -1,0 +1,42 @@
+//! Header access for the core verifier.
+
+use actix_web::http::header::HeaderMap;
+use hookverify::HeaderSource;
+
+/// actix-web's [`HeaderMap`] as a [`HeaderSource`], without copying: the core crate cannot
+/// implement its trait for a foreign map, so this newtype does.
+///
+/// The middleware uses it; it is public for handlers that call a
+/// [`Verifier`](hookverify::Verifier) themselves.
+///
+/// ```
+/// use actix_web::test::TestRequest;
+/// use hookverify::HeaderSource;
+/// use hookverify_actix::ActixHeaders;
+///
+/// let req = TestRequest::default()
+///     .insert_header(("X-Signature-256", "sha256=00"))
+///     .to_http_request();
+/// let headers = ActixHeaders(req.headers());
+/// assert_eq!(headers.header("x-signature-256"), Some(&b"sha256=00"[..]));
+/// assert_eq!(headers.header("x-missing"), None);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ActixHeaders<'a>(pub &'a HeaderMap);
+
+impl HeaderSource for ActixHeaders<'_> {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.0.get(name).map(|value| value.as_bytes())
+    }
+}
+
+/// The request's `Content-Length`, when present and well formed.
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(actix_web::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}

@@ -1,0 +1,186 @@
+//! The middleware factory and its builder.
+
+use std::future::{ready, Ready};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::Error;
+use hookverify::dedup::{DedupStore, KeyStrategy};
+use hookverify::pipeline::{Pipeline, WebhookConfig};
+use hookverify::{Provider, Secret, Verified};
+
+use crate::WebhookVerifyMiddleware;
+
+/// Verifies, deduplicates and admits webhook deliveries: the actix-web middleware factory,
+/// for [`App::wrap`](actix_web::App::wrap), [`Scope::wrap`](actix_web::Scope::wrap) and
+/// [`Resource::wrap`](actix_web::Resource::wrap).
+///
+/// The builder methods forward to [`WebhookConfig`]. The [`Pipeline`] (with its
+/// deduplication store) is built once, the first time a worker asks for the middleware, and
+/// every clone made after the last builder call shares it. So build the `WebhookVerify`
+/// **outside** `HttpServer::new`'s closure and clone it in: then the default memory store is
+/// shared by all workers, and copies of one event landing on different workers are one
+/// event. (A `WebhookVerify::new` inside the closure gives each worker its own store.)
+///
+/// ```no_run
+/// use actix_web::{web, App, HttpResponse, HttpServer};
+/// use hookverify::events::AnyEvent;
+/// use hookverify::{Provider, Secret};
+/// use hookverify_actix::{Webhook, WebhookVerify};
+///
+/// async fn handle(Webhook(_event): Webhook<AnyEvent>) -> HttpResponse {
+///     HttpResponse::Ok().finish()
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let verify = WebhookVerify::new(Secret::new("whsec_current")?)
+///     .secret(Secret::new("whsec_previous")?) // rotation: either may match
+///     .providers([Provider::PromptReports])
+///     .body_limit(256 * 1024);
+/// # let _ = actix_web::rt::System::new().block_on(async move {
+/// HttpServer::new(move || {
+///     App::new().service(web::resource("/webhooks").wrap(verify.clone()).post(handle))
+/// })
+/// .bind(("127.0.0.1", 3000))?
+/// .run()
+/// .await
+/// # });
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct WebhookVerify {
+    config: WebhookConfig,
+    pipeline: Arc<OnceLock<Pipeline>>,
+}
+
+impl std::fmt::Debug for WebhookVerify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookVerify")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookVerify {
+    /// Accepts every provider signed with `secret`, deduplicating in memory, with the
+    /// defaults of [`WebhookConfig::new`]: 1 MiB body limit, 5-minute lease, 7-day
+    /// retention, fail closed.
+    pub fn new(secret: Secret) -> Self {
+        Self::from_config(WebhookConfig::new(secret))
+    }
+
+    /// A middleware with a complete configuration.
+    pub fn from_config(config: WebhookConfig) -> Self {
+        Self {
+            config,
+            pipeline: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The configuration so far.
+    #[must_use]
+    pub fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    /// The pipeline every worker runs, built on first use and shared by the clones of this
+    /// value.
+    #[must_use]
+    pub fn pipeline(&self) -> &Pipeline {
+        self.pipeline
+            .get_or_init(|| Pipeline::new(self.config.clone()))
+    }
+
+    fn configure(self, change: impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self {
+        Self::from_config(change(self.config))
+    }
+
+    /// Adds a secret for rotation: a signature under any configured secret is accepted.
+    pub fn secret(self, secret: Secret) -> Self {
+        self.configure(|config| config.secret(secret))
+    }
+
+    /// Accepts only these providers (default: all four); others get 401.
+    pub fn providers(self, providers: impl IntoIterator<Item = Provider>) -> Self {
+        self.configure(|config| config.providers(providers))
+    }
+
+    /// The largest body accepted, in bytes (default 1 MiB); larger deliveries get 413.
+    pub fn body_limit(self, bytes: usize) -> Self {
+        self.configure(|config| config.body_limit(bytes))
+    }
+
+    /// Where deduplication state lives (default: a memory store for this process, shared by
+    /// its workers). Give every replica behind one sender the same shared store.
+    pub fn dedup_store(self, store: impl DedupStore) -> Self {
+        self.configure(|config| config.dedup_store(store))
+    }
+
+    /// Like [`dedup_store`](Self::dedup_store), for a store already behind an `Arc`.
+    pub fn dedup_store_arc(self, store: Arc<dyn DedupStore>) -> Self {
+        self.configure(|config| config.dedup_store_arc(store))
+    }
+
+    /// Turns deduplication on (default) or off.
+    pub fn dedup(self, enabled: bool) -> Self {
+        self.configure(|config| config.dedup(enabled))
+    }
+
+    /// How long a delivery holds its claim while the handler runs (default 5 minutes).
+    pub fn lease(self, lease: Duration) -> Self {
+        self.configure(|config| config.lease(lease))
+    }
+
+    /// How long a processed event is remembered (default 7 days).
+    pub fn retention(self, retention: Duration) -> Self {
+        self.configure(|config| config.retention(retention))
+    }
+
+    /// How deduplication keys are chosen (default: each provider's natural key).
+    pub fn dedup_keys(self, keys: KeyStrategy) -> Self {
+        self.configure(|config| config.dedup_keys(keys))
+    }
+
+    /// A custom deduplication key; returning `None` falls back to the provider's key.
+    pub fn dedup_key(
+        self,
+        key: impl Fn(&Verified) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.configure(|config| config.dedup_key(key))
+    }
+
+    /// When the store fails: `false` (default) answers 503 with `Retry-After`; `true` runs
+    /// the handler without deduplication.
+    pub fn fail_open(self, fail_open: bool) -> Self {
+        self.configure(|config| config.fail_open(fail_open))
+    }
+}
+
+impl From<WebhookConfig> for WebhookVerify {
+    fn from(config: WebhookConfig) -> Self {
+        Self::from_config(config)
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for WebhookVerify
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = WebhookVerifyMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(WebhookVerifyMiddleware::new(
+            service,
+            self.pipeline().clone(),
+        )))
+    }
+}
