@@ -21,6 +21,7 @@ pub mod dedup;
 mod error;
 pub mod events;
 mod headers;
+pub mod pipeline;
 mod provider;
 mod secret;
 mod signature;

@@ -36,7 +36,7 @@ mod extract;
 mod rejection;
 
 pub use admission::{Admitted, Pipeline, Settlement};
-pub use config::WebhookConfig;
+pub use config::{WebhookConfig, DEFAULT_BODY_LIMIT, DEFAULT_LEASE, DEFAULT_RETENTION};
 pub use delivery::VerifiedDelivery;
 pub use extract::{ExtractError, FromDelivery};
-pub use rejection::Rejection;
+pub use rejection::{Rejection, STORE_RETRY_AFTER};
