@@ -14,7 +14,7 @@ mod scan;
 mod tests;
 mod write;
 
-pub(crate) use document::Document;
+pub(crate) use document::{Document, Scalar};
 pub use error::CanonicalError;
 
 /// Parses `body` as JSON the way CPython's `json.loads` does and returns what
