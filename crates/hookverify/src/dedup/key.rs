@@ -1,9 +1,42 @@
-//! Deduplication keys.
+//! Deduplication keys: which deliveries are the same event.
+//!
+//! ```
+//! use hookverify::dedup::{DedupKey, KeyStrategy};
+//!
+//! // PromptLayer's `agent_run_finished` may fire several times for one execution: opt in
+//! // to one key per execution. A custom key replaces the provider's own (namespaced).
+//! let keys = KeyStrategy::default()
+//!     .agent_execution_id(true)
+//!     .with_custom(|verified| verified.json::<serde_json::Value>().ok()?
+//!         .get("delivery_id")?.as_str().map(str::to_owned));
+//! assert!(format!("{keys:?}").contains("agent_execution_id: true"));
+//! assert_eq!(DedupKey::new("generic:evt_1").as_str(), "generic:evt_1");
+//! ```
+//!
+//! Every key starts with the provider's [name](crate::Provider::name), so senders never
+//! collide:
+//!
+//! | provider | key | without the field(s) |
+//! |---|---|---|
+//! | PromptReports | `promptreports:<id>` | `promptreports:sha256:<hex of SHA-256 of the raw body>` |
+//! | Generic | `generic:<id>` | `generic:sha256:<hex of SHA-256 of the raw body>` |
+//! | Prism | `prism:<request_id>:<event>` (one gateway request sends several events) | `prism:sha256:<hex of SHA-256 of the raw body>` |
+//! | PromptLayer | `promptlayer:sha256:<hex of SHA-256 of the canonical form>` (it sends no id) | the same |
+//! | PromptLayer, opted in, `agent_run_finished` | `promptlayer:agent_execution:<details.agent_execution_id>` | the canonical hash |
+//!
+//! An id may be a JSON string (unescaped) or a number (its text as written); anything else,
+//! or an empty string, counts as missing. PromptLayer hashes the canonical form, not the raw
+//! body, so the same event has the same key whichever form it was signed in.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::Verified;
+use sha2::{Digest, Sha256};
+
+use crate::canonical::{Document, Scalar};
+use crate::{Provider, Verified};
 
 /// A namespaced deduplication key, such as `generic:evt_1`.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -38,7 +71,15 @@ impl fmt::Display for DedupKey {
 /// A user-supplied key function; `None` falls back to the provider's default key.
 pub type CustomKeyFn = dyn Fn(&Verified) -> Option<String> + Send + Sync;
 
-/// How deduplication keys are chosen.
+/// How deduplication keys are chosen: each provider's natural key by default (see the
+/// [module docs](self)), optionally PromptLayer's agent execution id, or a function of
+/// yours.
+///
+/// A custom key is still namespaced, as `<provider>:<your key>`: keys of different senders
+/// cannot collide, and the function need not know which sender it is looking at. It
+/// overrides every default key, the agent execution id included; `None` or an empty string
+/// falls back to the provider's key (an empty key would make every later event a
+/// duplicate of the first).
 #[derive(Clone, Default)]
 pub struct KeyStrategy {
     custom: Option<Arc<CustomKeyFn>>,
@@ -53,3 +94,95 @@ impl fmt::Debug for KeyStrategy {
             .finish()
     }
 }
+
+impl KeyStrategy {
+    /// The default keys, overridden by `key` wherever it returns a key.
+    #[must_use]
+    pub fn custom(key: impl Fn(&Verified) -> Option<String> + Send + Sync + 'static) -> Self {
+        Self::default().with_custom(key)
+    }
+
+    /// Overrides the keys with `key` wherever it returns one (replacing an earlier custom
+    /// function).
+    #[must_use]
+    pub fn with_custom(
+        mut self,
+        key: impl Fn(&Verified) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.custom = Some(Arc::new(key));
+        self
+    }
+
+    /// Keys PromptLayer's `agent_run_finished` by `details.agent_execution_id` (default
+    /// off), so the event's repeated firings for one execution run the handler once. Off,
+    /// each distinct body is its own event.
+    #[must_use]
+    pub fn agent_execution_id(mut self, enabled: bool) -> Self {
+        self.agent_execution_id = enabled;
+        self
+    }
+
+    /// The key of a verified delivery; `document` is its body parsed.
+    pub(crate) fn key_for(&self, verified: &Verified, document: &Document) -> DedupKey {
+        let provider = verified.provider();
+        let namespace = provider.name();
+        if let Some(custom) = &self.custom {
+            if let Some(key) = custom(verified).filter(|key| !key.is_empty()) {
+                return DedupKey::new(format!("{namespace}:{key}"));
+            }
+        }
+        let body = verified.body().as_ref();
+        let natural = match provider {
+            Provider::PromptLayer => self.agent_key(document, body),
+            Provider::Prism => text_at(document, body, &["request_id"]).and_then(|request| {
+                let event = text_at(document, body, &["event"])?;
+                Some(format!("{request}:{event}"))
+            }),
+            Provider::PromptReports | Provider::Generic => {
+                text_at(document, body, &["id"]).map(Cow::into_owned)
+            }
+        };
+        let key = match natural {
+            Some(key) => format!("{namespace}:{key}"),
+            None if provider.signs_canonical_form() => {
+                let mut hasher = Sha256::new();
+                document.write_canonical(body, &mut |chunk: &[u8]| hasher.update(chunk));
+                format!("{namespace}:sha256:{}", hex(&hasher.finalize()))
+            }
+            None => format!("{namespace}:sha256:{}", hex(&Sha256::digest(body))),
+        };
+        DedupKey::new(key)
+    }
+
+    fn agent_key(&self, document: &Document, body: &[u8]) -> Option<String> {
+        if !self.agent_execution_id {
+            return None;
+        }
+        if text_at(document, body, &["event_type"]).as_deref() != Some("agent_run_finished") {
+            return None;
+        }
+        let id = text_at(document, body, &["details", "agent_execution_id"])?;
+        Some(format!("agent_execution:{id}"))
+    }
+}
+
+/// The non-empty string (unescaped), or number text (as written), at `path`.
+fn text_at<'a>(document: &Document, body: &'a [u8], path: &[&str]) -> Option<Cow<'a, str>> {
+    let text = match document.scalar(body, path)? {
+        Scalar::Str(text) => text,
+        Scalar::Number(text) => Cow::Borrowed(text),
+        Scalar::Bool(_) | Scalar::Null => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

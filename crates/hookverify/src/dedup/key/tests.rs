@@ -1,0 +1,228 @@
+//! Each provider's key, the fallbacks, the opt-in agent key and custom keys. The bodies are
+//! parsed with `Document::parse`, as the pipeline does.
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::canonical::canonical_json;
+use crate::SignedForm;
+
+fn verified(provider: Provider, body: &str) -> Verified {
+    Verified::new(
+        provider,
+        Bytes::copy_from_slice(body.as_bytes()),
+        [0; 32],
+        SignedForm::RawBody,
+        0,
+        None,
+    )
+}
+
+fn key_with(strategy: &KeyStrategy, provider: Provider, body: &str) -> String {
+    let verified = verified(provider, body);
+    let document = Document::parse(verified.body()).unwrap();
+    strategy.key_for(&verified, &document).as_str().to_owned()
+}
+
+fn key(provider: Provider, body: &str) -> String {
+    key_with(&KeyStrategy::default(), provider, body)
+}
+
+fn raw_hash(body: &str) -> String {
+    hex(&Sha256::digest(body.as_bytes()))
+}
+
+fn canonical_hash(body: &str) -> String {
+    hex(&Sha256::digest(canonical_json(body.as_bytes()).unwrap()))
+}
+
+#[test]
+fn promptreports_and_generic_use_the_id() {
+    let body =
+        r#"{"id":"evt_1","type":"prompt.created","timestamp":"2025-01-01T00:00:00Z","data":{}}"#;
+    assert_eq!(key(Provider::PromptReports, body), "promptreports:evt_1");
+    let body = r#"{"id": "evt_9", "type": "user.created", "data": {"id": "inner"}}"#;
+    assert_eq!(key(Provider::Generic, body), "generic:evt_9");
+}
+
+#[test]
+fn ids_may_be_numbers_or_escaped_strings() {
+    assert_eq!(key(Provider::Generic, r#"{"id": 12345}"#), "generic:12345");
+    assert_eq!(key(Provider::Generic, r#"{"id": 1.50}"#), "generic:1.50");
+    assert_eq!(
+        key(
+            Provider::Generic,
+            r#"{"id": 123456789012345678901234567890}"#
+        ),
+        "generic:123456789012345678901234567890"
+    );
+    assert_eq!(
+        key(Provider::Generic, r#"{"id": "evt\u005f\u00e9"}"#),
+        "generic:evt_\u{e9}"
+    );
+    // Duplicate members: the last one wins, as in `json.loads`.
+    assert_eq!(
+        key(Provider::Generic, r#"{"id": "a", "id": "b"}"#),
+        "generic:b"
+    );
+}
+
+#[test]
+fn prism_uses_request_id_and_event() {
+    let completed = r#"{"request_id": "req_1", "model": "gpt", "event": "request.completed"}"#;
+    let errored = r#"{"request_id": "req_1", "model": "gpt", "event": "error.occurred"}"#;
+    assert_eq!(
+        key(Provider::Prism, completed),
+        "prism:req_1:request.completed"
+    );
+    assert_eq!(key(Provider::Prism, errored), "prism:req_1:error.occurred");
+}
+
+#[test]
+fn raw_body_providers_fall_back_to_the_body_hash() {
+    let test_event = r#"{"event": "test", "webhook_id": "w1"}"#;
+    assert_eq!(
+        key(Provider::Prism, test_event),
+        "prism:sha256:39435c6356df6c2a3b3f81f09ecb5e88d1f212c2dc5106ffa3cf35634b446e8f"
+    );
+    for body in [
+        r#"{"type": "x"}"#,
+        r#"{"id": null}"#,
+        r#"{"id": ""}"#,
+        r#"{"id": true}"#,
+        r#"{"id": {"nested": 1}}"#,
+        r#"[1, 2]"#,
+    ] {
+        assert_eq!(
+            key(Provider::Generic, body),
+            format!("generic:sha256:{}", raw_hash(body))
+        );
+        assert_eq!(
+            key(Provider::PromptReports, body),
+            format!("promptreports:sha256:{}", raw_hash(body))
+        );
+    }
+    let no_event = r#"{"request_id": "req_1"}"#;
+    assert_eq!(
+        key(Provider::Prism, no_event),
+        format!("prism:sha256:{}", raw_hash(no_event))
+    );
+}
+
+#[test]
+fn promptlayer_hashes_the_canonical_form() {
+    // CPython: json.dumps(payload, sort_keys=True) is
+    // {"details": {"report_id": 1, "report_name": "r"}, "event_type": "report_finished"}
+    let body = r#"{"event_type":"report_finished","details":{"report_name":"r","report_id":1}}"#;
+    assert_eq!(
+        key(Provider::PromptLayer, body),
+        "promptlayer:sha256:3dcf1938b2665f3b4dd97cbcc6b1e497f0729dd5c94bf3aab8242fe5dffcbeaf"
+    );
+    // The same payload in another key order and spacing is the same event.
+    let reordered =
+        r#"{"details": {"report_id": 1, "report_name": "r"}, "event_type": "report_finished"}"#;
+    assert_eq!(
+        key(Provider::PromptLayer, reordered),
+        key(Provider::PromptLayer, body)
+    );
+    assert_eq!(
+        key(Provider::PromptLayer, body),
+        format!("promptlayer:sha256:{}", canonical_hash(body))
+    );
+}
+
+#[test]
+fn agent_execution_id_is_opt_in() {
+    let body = r#"{"event_type": "agent_run_finished", "details": {"agent_name": "a", "agent_id": 3, "agent_execution_id": 991}}"#;
+    let hashed = format!("promptlayer:sha256:{}", canonical_hash(body));
+    assert_eq!(key(Provider::PromptLayer, body), hashed);
+
+    let agents = KeyStrategy::default().agent_execution_id(true);
+    assert_eq!(
+        key_with(&agents, Provider::PromptLayer, body),
+        "promptlayer:agent_execution:991"
+    );
+    let string_id =
+        r#"{"event_type": "agent_run_finished", "details": {"agent_execution_id": "ex-1"}}"#;
+    assert_eq!(
+        key_with(&agents, Provider::PromptLayer, string_id),
+        "promptlayer:agent_execution:ex-1"
+    );
+
+    // Only for that event type, and only when the id is there.
+    let other = r#"{"event_type": "report_finished", "details": {"agent_execution_id": 991}}"#;
+    assert_eq!(
+        key_with(&agents, Provider::PromptLayer, other),
+        format!("promptlayer:sha256:{}", canonical_hash(other))
+    );
+    let missing = r#"{"event_type": "agent_run_finished", "details": {"agent_id": 3}}"#;
+    assert_eq!(
+        key_with(&agents, Provider::PromptLayer, missing),
+        format!("promptlayer:sha256:{}", canonical_hash(missing))
+    );
+    // The option concerns PromptLayer only.
+    assert_eq!(
+        key_with(&agents, Provider::Generic, r#"{"id": "e"}"#),
+        "generic:e"
+    );
+}
+
+#[test]
+fn custom_keys_override_and_stay_namespaced() {
+    let strategy = KeyStrategy::custom(|verified| {
+        let value: serde_json::Value = verified.json().ok()?;
+        value.get("delivery")?.as_str().map(str::to_owned)
+    })
+    .agent_execution_id(true);
+    assert_eq!(
+        key_with(
+            &strategy,
+            Provider::Generic,
+            r#"{"id": "e", "delivery": "d1"}"#
+        ),
+        "generic:d1"
+    );
+    assert_eq!(
+        key_with(&strategy, Provider::Prism, r#"{"delivery": "d1"}"#),
+        "prism:d1"
+    );
+    let agent = r#"{"event_type": "agent_run_finished", "details": {"agent_execution_id": 7}, "delivery": "d2"}"#;
+    assert_eq!(
+        key_with(&strategy, Provider::PromptLayer, agent),
+        "promptlayer:d2"
+    );
+    // `None` and empty keys fall back to the provider's key.
+    assert_eq!(
+        key_with(&strategy, Provider::Generic, r#"{"id": "e"}"#),
+        "generic:e"
+    );
+    assert_eq!(
+        key_with(
+            &strategy,
+            Provider::Generic,
+            r#"{"id": "e", "delivery": ""}"#
+        ),
+        "generic:e"
+    );
+    let agent = r#"{"event_type": "agent_run_finished", "details": {"agent_execution_id": 7}}"#;
+    assert_eq!(
+        key_with(&strategy, Provider::PromptLayer, agent),
+        "promptlayer:agent_execution:7"
+    );
+
+    let replaced = strategy.with_custom(|_| Some("fixed".to_owned()));
+    assert_eq!(
+        key_with(&replaced, Provider::Generic, r#"{"id": "e"}"#),
+        "generic:fixed"
+    );
+}
+
+#[test]
+fn strategy_debug_hides_the_function() {
+    let strategy = KeyStrategy::custom(|_| None);
+    assert_eq!(
+        format!("{strategy:?}"),
+        "KeyStrategy { custom: true, agent_execution_id: false }"
+    );
+}
