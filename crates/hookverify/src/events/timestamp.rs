@@ -27,11 +27,72 @@ const NAIVE_MICROS: &[BorrowedFormatItem<'_>] =
 
 /// Parses a sender's timestamp (see the module docs), in UTC.
 pub(crate) fn parse(s: &str) -> Option<OffsetDateTime> {
-    let parsed = OffsetDateTime::parse(s, &Rfc3339)
-        .or_else(|_| PrimitiveDateTime::parse(s, NAIVE_PARSE).map(PrimitiveDateTime::assume_utc))
+    if let Some(parsed) = parse_common(s.as_bytes()) {
+        return Some(parsed);
+    }
+    let parsed = PrimitiveDateTime::parse(s, NAIVE_PARSE)
+        .map(PrimitiveDateTime::assume_utc)
+        .or_else(|_| OffsetDateTime::parse(s, &Rfc3339))
         .or_else(|_| OffsetDateTime::parse(s, &Iso8601::PARSING))
         .ok()?;
     parsed.checked_to_offset(UtcOffset::UTC)
+}
+
+/// The forms every sender here actually writes, parsed without a format description:
+/// `YYYY-MM-DD(T| )HH:MM:SS`, an optional fraction of 1 to 9 digits, then nothing (UTC),
+/// `Z`, or `±HH:MM`. Anything else (or an invalid date) is left to the general parsers.
+fn parse_common(b: &[u8]) -> Option<OffsetDateTime> {
+    fn digits(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    }
+    fn two(b: &[u8], at: usize) -> Option<u8> {
+        u8::try_from(digits(b.get(at..at + 2)?)?).ok()
+    }
+
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let year = i32::try_from(digits(&b[0..4])?).ok()?;
+    let month = time::Month::try_from(two(b, 5)?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, two(b, 8)?).ok()?;
+    let (hour, minute, second) = (two(b, 11)?, two(b, 14)?, two(b, 17)?);
+
+    let mut rest = &b[19..];
+    let mut nanos = 0u32;
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let len = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return None;
+        }
+        nanos = digits(&fraction[..len])? * 10u32.pow(u32::try_from(9 - len).ok()?);
+        rest = &fraction[len..];
+    }
+    let time = time::Time::from_hms_nano(hour, minute, second, nanos).ok()?;
+
+    let offset = match rest {
+        [] | [b'Z' | b'z'] => UtcOffset::UTC,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let hours = i8::try_from(digits(&[*h1, *h2])?).ok()?;
+            let minutes = i8::try_from(digits(&[*m1, *m2])?).ok()?;
+            if hours > 23 {
+                return None;
+            }
+            let sign = if *sign == b'-' { -1 } else { 1 };
+            UtcOffset::from_hms(sign * hours, sign * minutes, 0).ok()?
+        }
+        _ => return None,
+    };
+    PrimitiveDateTime::new(date, time)
+        .assume_offset(offset)
+        .checked_to_offset(UtcOffset::UTC)
 }
 
 /// Writes `at` in UTC the way Python's `datetime.isoformat()` writes a naive date-time:
@@ -177,6 +238,46 @@ mod tests {
         let shifted = parse("2023-12-02T00:05:57+02:00").unwrap();
         assert_eq!(shifted, datetime!(2023-12-01 22:05:57 UTC));
         assert_eq!(shifted.offset(), UtcOffset::UTC);
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_general_parsers() {
+        for text in [
+            "2023-12-01T22:05:57",
+            "2023-12-01T22:05:57.9",
+            "2023-12-01T22:05:57.924833",
+            "2023-12-01T22:05:57.123456789",
+            "2023-12-01 22:05:57.5",
+            "2024-02-29T23:59:59Z",
+            "2024-01-15T10:30:00.000Z",
+            "2023-12-02T00:05:57+02:00",
+            "2023-12-01T20:05:57.25-02:00",
+            "0001-01-01T00:00:00",
+            "9999-12-31T23:59:59.999999",
+        ] {
+            let fast = parse_common(text.as_bytes());
+            let general = OffsetDateTime::parse(text, &Rfc3339)
+                .or_else(|_| {
+                    PrimitiveDateTime::parse(text, NAIVE_PARSE).map(PrimitiveDateTime::assume_utc)
+                })
+                .ok()
+                .and_then(|at| at.checked_to_offset(UtcOffset::UTC));
+            assert!(fast.is_some(), "{text}");
+            assert_eq!(fast, general, "{text}");
+        }
+        for text in [
+            "2023-02-29T00:00:00",
+            "2023-12-01T24:00:00",
+            "2023-12-01T22:05:57.",
+            "2023-12-01T22:05:57.1234567890",
+            "2023-12-01T22:05:57+0200",
+            "2023-12-01T22:05:57 UTC",
+            "2023-12-01T22:05",
+            "+2023-12-01T22:05:57",
+            "2023-12-01T22:05:57+24:00",
+        ] {
+            assert_eq!(parse_common(text.as_bytes()), None, "{text}");
+        }
     }
 
     #[test]
