@@ -1,1 +1,1038 @@
-//! The table of cases (being written).
+//! The table of cases every adapter must pass, over real HTTP.
+//!
+//! A case is an async function of the adapter's spawn function ([`Spawn`]): it builds the
+//! [`ServerSpec`]s it needs, starts servers with them, speaks HTTP to them through
+//! [`client`](crate::client) and checks the answers and what the handler saw. A case
+//! returns `Err` with a description of every mismatch, so a failure says what the adapter did.
+//!
+//! ```no_run
+//! use hookverify_conformance::{axum_server, cases};
+//!
+//! cases::run("duplicate", axum_server::spawn); // panics with the mismatches on failure
+//! ```
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::future::join_all;
+use hookverify::dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreFuture};
+use hookverify::pipeline::WebhookConfig;
+use hookverify::{testing, Provider, Secret};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::client::{self, Client, Reply};
+use crate::spec::{Behaviour, Extractor, RunningServer, ServerSpec};
+
+/// An adapter: starts a server for a spec on `127.0.0.1:0`, stopped when the
+/// [`RunningServer`] is dropped.
+pub type Spawn = fn(ServerSpec) -> RunningServer;
+
+/// What a case returns: `Err` describes every mismatch.
+pub type Outcome = Result<(), String>;
+
+type CaseFuture = Pin<Box<dyn Future<Output = Outcome>>>;
+
+/// One row of the table.
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// The case's name, also the name of its test per adapter.
+    pub name: &'static str,
+    /// What it proves.
+    pub about: &'static str,
+    run: fn(Spawn) -> CaseFuture,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Case {
+    /// Runs the case against `spawn`'s adapter.
+    pub fn run(&self, spawn: Spawn) -> impl Future<Output = Outcome> {
+        (self.run)(spawn)
+    }
+}
+
+macro_rules! case {
+    ($name:ident, $about:literal) => {
+        Case {
+            name: stringify!($name),
+            about: $about,
+            run: |spawn| Box::pin($name(spawn)),
+        }
+    };
+}
+
+/// Every case, in the order they are listed in the conformance tests.
+pub const CASES: &[Case] = &[
+    case!(vectors, "every known-answer vector: valid JSON 200 in the handler, invalid 401, valid non-JSON 400"),
+    case!(missing_signature, "no signature header: 401 with the uniform body, before the handler"),
+    case!(malformed_signature, "an undecodable signature header: 401 with the same body"),
+    case!(signature_mismatch, "a well-formed wrong signature: 401 with the same body"),
+    case!(too_large_by_content_length, "Content-Length over the limit: 413, decided before the body is read"),
+    case!(too_large_chunked, "a chunked body growing past the limit: 413, cut off at the limit; within it: 200"),
+    case!(malformed_json, "an authentic body that is not JSON: 400, for every extractor"),
+    case!(too_deep, "an authentic body nested 10,000 deep: 400"),
+    case!(depth_limit_boundary, "128 levels are accepted, 129 are 400"),
+    case!(in_flight, "a copy while the first delivery runs: 409 with Retry-After"),
+    case!(store_unavailable, "a store that errors: 503 with Retry-After, the handler does not run"),
+    case!(duplicate, "a processed event again (even with another body): 200 {\"status\":\"duplicate\"}, handler once"),
+    case!(strict_422, "a user type the body does not fit: 422"),
+    case!(missing_layer, "an extractor on a route without the layer: 500 naming it"),
+    case!(concurrent_copies, "32 concurrent copies: the handler runs once, the rest are duplicates or 409"),
+    case!(handler_fails_once, "a handler 500 releases the claim: the retry is processed"),
+    case!(handler_panics_once, "a handler panic releases the claim: the retry is processed"),
+    case!(fail_open, "fail-open with a failing store: the handler runs, every time"),
+    case!(secret_rotation, "old and new secrets are both accepted, a third is not"),
+    case!(provider_restricted, "a route for one provider refuses another's signature: 401"),
+    case!(verified_extractor, "verify-only access: the body restored byte for byte, provider and key"),
+    case!(promptlayer_extractor, "a provider event type as the extractor"),
+];
+
+/// The case called `name`.
+pub fn case(name: &str) -> Option<&'static Case> {
+    CASES.iter().find(|case| case.name == name)
+}
+
+/// Runs case `name` against `spawn` on a fresh runtime; panics with the mismatches when it
+/// fails (the body of each generated `#[test]`).
+///
+/// # Panics
+/// When the case fails, is unknown, or the runtime cannot be built.
+#[allow(clippy::panic, clippy::expect_used)] // a test's way to fail
+pub fn run(name: &str, spawn: Spawn) {
+    let Some(case) = case(name) else {
+        panic!("no conformance case called {name:?}");
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("build the client runtime");
+    let outcome = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(120), case.run(spawn))
+            .await
+            .unwrap_or_else(|_| Err("the case did not finish within 120 s".to_owned()))
+    });
+    if let Err(mismatches) = outcome {
+        panic!(
+            "conformance case {name} ({}) failed:\n{mismatches}",
+            case.about
+        );
+    }
+}
+
+/// Runs every case against `spawn`, one after the other.
+pub async fn run_all(spawn: Spawn) -> Vec<(&'static str, Outcome)> {
+    let mut outcomes = Vec::with_capacity(CASES.len());
+    for case in CASES {
+        outcomes.push((case.name, case.run(spawn).await));
+    }
+    outcomes
+}
+
+/// A deduplication store that always fails, as an unreachable Redis would.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FailingStore;
+
+impl FailingStore {
+    fn error() -> StoreError {
+        StoreError::unavailable(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "store down (test)",
+        ))
+    }
+}
+
+impl DedupStore for FailingStore {
+    fn claim<'a>(
+        &'a self,
+        _key: &'a DedupKey,
+        _fingerprint: [u8; 32],
+        _lease: Duration,
+    ) -> StoreFuture<'a, Claim> {
+        Box::pin(async { Err(Self::error()) })
+    }
+
+    fn complete<'a>(&'a self, _token: &'a ClaimToken, _retention: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(async { Err(Self::error()) })
+    }
+
+    fn release<'a>(&'a self, _token: &'a ClaimToken) -> StoreFuture<'a, ()> {
+        Box::pin(async { Err(Self::error()) })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+/// Collects mismatches instead of stopping at the first.
+#[derive(Debug, Default)]
+struct Check {
+    mismatches: Vec<String>,
+}
+
+impl Check {
+    fn that(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            self.mismatches.push(what());
+        }
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // by value reads best at the call sites
+    fn eq<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, got: T, want: T) {
+        if got != want {
+            self.mismatches
+                .push(format!("{what}: got {got:?}, want {want:?}"));
+        }
+    }
+
+    /// The reply is `status` with exactly the JSON `body` and `content-type: application/json`.
+    fn reply(&mut self, what: &str, reply: &Reply, status: u16, body: &Value) {
+        if reply.status.as_u16() != status || reply.json() != *body {
+            self.mismatches.push(format!(
+                "{what}: got {} {:?}, want {status} {body}",
+                reply.status.as_u16(),
+                reply.text()
+            ));
+        }
+        self.content_type_json(what, reply);
+    }
+
+    fn content_type_json(&mut self, what: &str, reply: &Reply) {
+        let content_type = reply.header("content-type").unwrap_or_default();
+        self.that(content_type.starts_with("application/json"), || {
+            format!("{what}: content-type {content_type:?}, want application/json")
+        });
+    }
+
+    /// A positive whole number of seconds in `Retry-After`.
+    fn retry_after(&mut self, what: &str, reply: &Reply) {
+        let value = reply.header("retry-after");
+        let seconds = value.and_then(|value| value.parse::<u64>().ok());
+        self.that(seconds.is_some_and(|seconds| seconds >= 1), || {
+            format!("{what}: Retry-After {value:?}, want whole seconds >= 1")
+        });
+    }
+
+    /// A 2xx answer from the handler itself (not the duplicate acknowledgement).
+    fn processed(&mut self, what: &str, reply: &Reply) {
+        self.that(
+            reply.status == StatusCode::OK && reply.json() == processed(),
+            || {
+                format!(
+                    "{what}: got {} {:?}, want the handler's 200",
+                    reply.status.as_u16(),
+                    reply.text()
+                )
+            },
+        );
+    }
+
+    fn finish(self) -> Outcome {
+        if self.mismatches.is_empty() {
+            Ok(())
+        } else {
+            Err(self.mismatches.join("\n"))
+        }
+    }
+}
+
+fn unauthenticated() -> Value {
+    json!({"error": "invalid_signature"})
+}
+
+fn duplicate_body() -> Value {
+    json!({"status": "duplicate"})
+}
+
+/// What the test handlers answer on success.
+fn processed() -> Value {
+    json!({"status": "processed"})
+}
+
+fn secret(text: &str) -> Secret {
+    Secret::new(text).unwrap_or_else(|_| unreachable!("test secrets are not empty"))
+}
+
+fn the_secret() -> Secret {
+    secret("whsec_conformance_0123456789abcdef")
+}
+
+fn config() -> WebhookConfig {
+    WebhookConfig::new(the_secret())
+}
+
+/// A GitHub-style event with id `id`.
+fn generic_event(id: &str) -> String {
+    json!({"id": id, "type": "user.created", "created_at": "2025-01-01T00:00:00Z", "data": {"user": "u_1"}}).to_string()
+}
+
+/// A PromptLayer event (no id: its key is the hash of its canonical form).
+fn promptlayer_event(template_id: u64) -> String {
+    json!({
+        "event_type": "prompt_template_label_moved",
+        "details": {"prompt_template_id": template_id, "prompt_template_name": "Hello",
+                    "prompt_template_version_number": 9, "old_prompt_template_version_number": 8,
+                    "prompt_template_label": "prod"},
+        "user_id": 1, "user_name": "John Doe", "user_email": "john.doe@example.com",
+        "workspace_id": 1, "timestamp": "2023-12-01T22:05:57.924833"
+    })
+    .to_string()
+}
+
+/// The signature header for `body` as `provider` signs it.
+fn signed(provider: Provider, secret: &Secret, body: &str) -> Vec<(String, String)> {
+    // A PromptLayer body that is not JSON has no canonical form: sign its raw bytes.
+    let signature = testing::sign(provider, secret, body.as_bytes())
+        .unwrap_or_else(|_| testing::sign_bytes(provider, secret, body.as_bytes()));
+    let (name, value) = signature.into_pair();
+    vec![
+        (name.to_owned(), value),
+        ("content-type".to_owned(), "application/json".to_owned()),
+    ]
+}
+
+fn generic_signed(body: &str) -> Vec<(String, String)> {
+    signed(Provider::Generic, &the_secret(), body)
+}
+
+async fn post(
+    client: &Client,
+    server: &RunningServer,
+    headers: &[(String, String)],
+    body: &str,
+) -> Result<Reply, String> {
+    client
+        .post(&server.url(), headers, Bytes::from(body.to_owned()))
+        .await
+}
+
+/// Waits until the handler has been entered `calls` times.
+async fn until_calls(server: &RunningServer, calls: usize) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.recorder.calls() < calls {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the handler was entered {} times, never {calls}",
+                server.recorder.calls()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases.
+
+#[derive(Debug, Deserialize)]
+struct VectorFile {
+    cases: Vec<Vector>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Vector {
+    name: String,
+    provider: String,
+    secret: String,
+    headers: BTreeMap<String, String>,
+    body: String,
+    valid: bool,
+}
+
+async fn vectors(spawn: Spawn) -> Outcome {
+    let file: VectorFile = serde_json::from_str(include_str!("../vectors/vectors.json"))
+        .map_err(|error| format!("tests/vectors/vectors.json: {error}"))?;
+    let mut check = Check::default();
+    check.that(file.cases.len() >= 20, || {
+        format!("only {} vectors", file.cases.len())
+    });
+    let client = Client::new();
+    for vector in &file.cases {
+        let what = format!("vector {}", vector.name);
+        let server = spawn(ServerSpec::new(WebhookConfig::new(secret(&vector.secret))));
+        let headers: Vec<(String, String)> = vector.headers.clone().into_iter().collect();
+        let reply = post(&client, &server, &headers, &vector.body).await?;
+        let is_json = serde_json::from_str::<Value>(&vector.body).is_ok();
+        match (vector.valid, is_json) {
+            (true, true) => {
+                check.processed(&what, &reply);
+                let seen = server.recorder.seen();
+                check.eq(&format!("{what}: handler calls"), seen.len(), 1);
+                if let Some(seen) = seen.first() {
+                    check.eq(
+                        &format!("{what}: provider"),
+                        seen.provider.as_str(),
+                        vector.provider.as_str(),
+                    );
+                    check.eq(
+                        &format!("{what}: body length"),
+                        seen.body_len,
+                        vector.body.len(),
+                    );
+                    check.that(!seen.event_type.is_empty(), || {
+                        format!("{what}: no event type")
+                    });
+                }
+            }
+            (true, false) => {
+                check.reply(&what, &reply, 400, &json!({"error": "malformed_payload"}));
+                check.eq(
+                    &format!("{what}: handler calls"),
+                    server.recorder.calls(),
+                    0,
+                );
+            }
+            (false, _) => {
+                check.reply(&what, &reply, 401, &unauthenticated());
+                check.eq(
+                    &format!("{what}: handler calls"),
+                    server.recorder.calls(),
+                    0,
+                );
+            }
+        }
+    }
+    check.finish()
+}
+
+async fn missing_signature(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let body = generic_event("evt_unsigned");
+    let plain = vec![("content-type".to_owned(), "application/json".to_owned())];
+    let reply = post(&client, &server, &plain, &body).await?;
+    let mut check = Check::default();
+    check.reply("no signature", &reply, 401, &unauthenticated());
+    // A near miss of a header name is no signature either.
+    let near = vec![("x-signature-255".to_owned(), "sha256=00".to_owned())];
+    let reply = post(&client, &server, &near, &body).await?;
+    check.reply("unknown header", &reply, 401, &unauthenticated());
+    check.eq("handler calls", server.recorder.calls(), 0);
+    check.finish()
+}
+
+async fn malformed_signature(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let body = generic_event("evt_malformed");
+    let good = generic_signed(&body)[0].1.clone();
+    let mut check = Check::default();
+    let values = [
+        "".to_owned(),
+        "sha256=".to_owned(),
+        "sha256=zz".to_owned(),
+        good.trim_start_matches("sha256=").to_owned(), // the prefix is part of the format
+        good[..good.len() - 2].to_owned(),             // truncated
+        format!("{good}00"),                           // too long
+        "sha1=0123456789abcdef0123456789abcdef01234567".to_owned(),
+    ];
+    for value in values {
+        let headers = vec![("x-signature-256".to_owned(), value.clone())];
+        let reply = post(&client, &server, &headers, &body).await?;
+        check.reply(
+            &format!("signature {value:?}"),
+            &reply,
+            401,
+            &unauthenticated(),
+        );
+    }
+    check.eq("handler calls", server.recorder.calls(), 0);
+    check.finish()
+}
+
+async fn signature_mismatch(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let body = generic_event("evt_mismatch");
+    let mut check = Check::default();
+    let wrong_secret = signed(Provider::Generic, &secret("another secret"), &body);
+    let reply = post(&client, &server, &wrong_secret, &body).await?;
+    check.reply("wrong secret", &reply, 401, &unauthenticated());
+    let tampered = body.replace("u_1", "u_2");
+    let reply = post(&client, &server, &generic_signed(&body), &tampered).await?;
+    check.reply("tampered body", &reply, 401, &unauthenticated());
+    let pl_body = promptlayer_event(7);
+    let pl_wrong = signed(Provider::PromptLayer, &secret("another secret"), &pl_body);
+    let reply = post(&client, &server, &pl_wrong, &pl_body).await?;
+    check.reply("promptlayer wrong secret", &reply, 401, &unauthenticated());
+    check.eq("handler calls", server.recorder.calls(), 0);
+    check.finish()
+}
+
+async fn too_large_by_content_length(spawn: Spawn) -> Outcome {
+    const LIMIT: usize = 1024;
+    let server = spawn(ServerSpec::new(config().body_limit(LIMIT)));
+    let client = Client::new();
+    let mut check = Check::default();
+    let too_large =
+        json!({"id": "evt_large", "type": "t", "data": {"pad": "x".repeat(2 * LIMIT)}}).to_string();
+    let reply = post(&client, &server, &generic_signed(&too_large), &too_large).await?;
+    check.reply(
+        "2 KiB body, 1 KiB limit",
+        &reply,
+        413,
+        &json!({"error": "payload_too_large"}),
+    );
+
+    // A Content-Length of 10 MB and no body at all: only an answer decided on the header
+    // comes back before the client's timeout.
+    let headers = generic_signed(&too_large);
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nhost: {}\r\n{}: {}\r\ncontent-type: application/json\r\ncontent-length: 10000000",
+        server.addr, headers[0].0, headers[0].1
+    );
+    let reply = client::raw(server.addr, &head, b"{").await?;
+    check.reply(
+        "Content-Length lie",
+        &reply,
+        413,
+        &json!({"error": "payload_too_large"}),
+    );
+
+    let fits = json!({"id": "evt_fits", "type": "t", "data": {"pad": "x".repeat(LIMIT - 100)}})
+        .to_string();
+    check.that(fits.len() <= LIMIT, || "test body too long".to_owned());
+    let reply = post(&client, &server, &generic_signed(&fits), &fits).await?;
+    check.processed("a body within the limit", &reply);
+    check.eq("handler calls", server.recorder.calls(), 1);
+    check.finish()
+}
+
+async fn too_large_chunked(spawn: Spawn) -> Outcome {
+    const LIMIT: usize = 64 * 1024;
+    let server = spawn(ServerSpec::new(config().body_limit(LIMIT)));
+    let client = Client::new();
+    let mut check = Check::default();
+    // 16 MiB streamed without Content-Length, signed header present: cut off at 64 KiB.
+    // (If the server buffered it all, it would still answer 413, but only after reading
+    // everything: the answer must come while the sender is still sending.)
+    let headers = generic_signed("{}");
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nhost: {}\r\n{}: {}\r\ncontent-type: application/json",
+        server.addr, headers[0].0, headers[0].1
+    );
+    let reply = client::raw_chunked(server.addr, &head, 4096, 4096).await?;
+    check.reply(
+        "16 MiB chunked, 64 KiB limit",
+        &reply,
+        413,
+        &json!({"error": "payload_too_large"}),
+    );
+
+    // A chunked body within the limit is read whole.
+    let body = generic_event("evt_chunked");
+    let parts: Vec<Bytes> = body
+        .as_bytes()
+        .chunks(7)
+        .map(Bytes::copy_from_slice)
+        .collect();
+    let reply = client
+        .post_chunked(
+            &server.url(),
+            &generic_signed(&body),
+            futures_util::stream::iter(parts),
+        )
+        .await?;
+    check.processed("chunked body within the limit", &reply);
+    let seen = server.recorder.seen();
+    check.eq("handler calls", seen.len(), 1);
+    check.eq(
+        "body length",
+        seen.first().map(|seen| seen.body_len),
+        Some(body.len()),
+    );
+    check.finish()
+}
+
+async fn malformed_json(spawn: Spawn) -> Outcome {
+    let mut check = Check::default();
+    for extractor in [
+        Extractor::AnyEvent,
+        Extractor::Verified,
+        Extractor::Strict,
+        Extractor::PromptLayerEvent,
+    ] {
+        let server = spawn(ServerSpec::new(config()).extractor(extractor));
+        let client = Client::new();
+        for body in ["Hello, World!", "{\"id\": \"evt_1\",", "", "\u{fffd}\u{0}"] {
+            let reply = post(&client, &server, &generic_signed(body), body).await?;
+            check.reply(
+                &format!("{extractor:?}: authentic {body:?}"),
+                &reply,
+                400,
+                &json!({"error": "malformed_payload"}),
+            );
+        }
+        check.eq(
+            &format!("{extractor:?}: handler calls"),
+            server.recorder.calls(),
+            0,
+        );
+    }
+    check.finish()
+}
+
+fn nested(depth: usize) -> String {
+    format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+async fn too_deep(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()).extractor(Extractor::Verified));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = nested(10_000);
+    let reply = post(&client, &server, &generic_signed(&body), &body).await?;
+    check.reply(
+        "10,000 deep",
+        &reply,
+        400,
+        &json!({"error": "malformed_payload"}),
+    );
+    let object = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+    let reply = post(&client, &server, &generic_signed(&object), &object).await?;
+    check.reply(
+        "10,000 deep objects",
+        &reply,
+        400,
+        &json!({"error": "malformed_payload"}),
+    );
+    check.eq("handler calls", server.recorder.calls(), 0);
+    check.finish()
+}
+
+async fn depth_limit_boundary(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()).extractor(Extractor::Verified));
+    let client = Client::new();
+    let mut check = Check::default();
+    let deepest = nested(128);
+    let reply = post(&client, &server, &generic_signed(&deepest), &deepest).await?;
+    check.processed("128 deep", &reply);
+    let deeper = nested(129);
+    let reply = post(&client, &server, &generic_signed(&deeper), &deeper).await?;
+    check.reply(
+        "129 deep",
+        &reply,
+        400,
+        &json!({"error": "malformed_payload"}),
+    );
+    check.finish()
+}
+
+async fn in_flight(spawn: Spawn) -> Outcome {
+    let server =
+        spawn(ServerSpec::new(config()).behaviour(Behaviour::Sleep(Duration::from_millis(1500))));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_in_flight");
+    let headers = generic_signed(&body);
+    let first = {
+        let (client, url, headers, body) =
+            (client.clone(), server.url(), headers.clone(), body.clone());
+        tokio::spawn(async move { client.post(&url, &headers, body).await })
+    };
+    until_calls(&server, 1).await?;
+    let copy = post(&client, &server, &headers, &body).await?;
+    check.reply(
+        "copy while the first runs",
+        &copy,
+        409,
+        &json!({"error": "in_flight"}),
+    );
+    check.retry_after("copy while the first runs", &copy);
+    let first = first
+        .await
+        .map_err(|error| format!("first request task: {error}"))??;
+    check.processed("first delivery", &first);
+    let after = post(&client, &server, &headers, &body).await?;
+    check.reply("copy after the first", &after, 200, &duplicate_body());
+    check.eq("handler calls", server.recorder.calls(), 1);
+    check.finish()
+}
+
+async fn store_unavailable(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config().dedup_store(FailingStore)));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_store_down");
+    let reply = post(&client, &server, &generic_signed(&body), &body).await?;
+    check.reply(
+        "store down",
+        &reply,
+        503,
+        &json!({"error": "store_unavailable"}),
+    );
+    check.retry_after("store down", &reply);
+    check.eq("handler calls", server.recorder.calls(), 0);
+    check.finish()
+}
+
+async fn duplicate(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_dup");
+    let first = post(&client, &server, &generic_signed(&body), &body).await?;
+    check.processed("first", &first);
+    let again = post(&client, &server, &generic_signed(&body), &body).await?;
+    check.reply("same event again", &again, 200, &duplicate_body());
+    // Another body under the same key is acknowledged too (a warning, never a refusal).
+    let changed = body.replace("u_1", "u_9");
+    let reply = post(&client, &server, &generic_signed(&changed), &changed).await?;
+    check.reply("other body, same key", &reply, 200, &duplicate_body());
+    // A PromptLayer event has no id: the same payload re-serialized is the same event.
+    let pl = promptlayer_event(12);
+    let first = post(
+        &client,
+        &server,
+        &signed(Provider::PromptLayer, &the_secret(), &pl),
+        &pl,
+    )
+    .await?;
+    check.processed("promptlayer first", &first);
+    let compact = serde_json::from_str::<Value>(&pl)
+        .map(|value| value.to_string())
+        .unwrap_or_default();
+    let reserialized = format!(" {compact} ");
+    let again = post(
+        &client,
+        &server,
+        &signed(Provider::PromptLayer, &the_secret(), &reserialized),
+        &reserialized,
+    )
+    .await?;
+    check.reply(
+        "promptlayer other bytes, same payload",
+        &again,
+        200,
+        &duplicate_body(),
+    );
+    check.eq("handler calls", server.recorder.calls(), 2);
+    check.finish()
+}
+
+async fn strict_422(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()).extractor(Extractor::Strict));
+    let client = Client::new();
+    let mut check = Check::default();
+    let no_id = r#"{"event": "test", "webhook_id": "w1", "message": "hi"}"#;
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::Prism, &the_secret(), no_id),
+        no_id,
+    )
+    .await?;
+    check.eq("no id: status", reply.status.as_u16(), 422);
+    check.eq(
+        "no id: error",
+        reply.json()["error"].clone(),
+        json!("unprocessable_payload"),
+    );
+    check.content_type_json("no id", &reply);
+    // 422 is not a success: the claim is released and the same delivery gets 422 again.
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::Prism, &the_secret(), no_id),
+        no_id,
+    )
+    .await?;
+    check.eq("no id again: status", reply.status.as_u16(), 422);
+    let with_id = generic_event("evt_strict");
+    let reply = post(&client, &server, &generic_signed(&with_id), &with_id).await?;
+    check.processed("with id", &reply);
+    check.eq("handler calls", server.recorder.calls(), 1);
+    check.finish()
+}
+
+async fn missing_layer(spawn: Spawn) -> Outcome {
+    let mut check = Check::default();
+    for extractor in [
+        Extractor::AnyEvent,
+        Extractor::Verified,
+        Extractor::Strict,
+        Extractor::PromptLayerEvent,
+    ] {
+        let spec = ServerSpec {
+            config: None,
+            extractor,
+            behaviour: Behaviour::Succeed,
+        };
+        let server = spawn(spec);
+        let client = Client::new();
+        let body = generic_event("evt_no_layer");
+        let reply = post(&client, &server, &generic_signed(&body), &body).await?;
+        check.eq(
+            &format!("{extractor:?}: status"),
+            reply.status.as_u16(),
+            500,
+        );
+        check.eq(
+            &format!("{extractor:?}: error"),
+            reply.json()["error"].clone(),
+            json!("webhook_verify_missing"),
+        );
+        check.that(reply.text().contains("WebhookVerify"), || {
+            format!(
+                "{extractor:?}: body does not name the layer: {}",
+                reply.text()
+            )
+        });
+        check.eq(
+            &format!("{extractor:?}: handler calls"),
+            server.recorder.calls(),
+            0,
+        );
+    }
+    check.finish()
+}
+
+async fn concurrent_copies(spawn: Spawn) -> Outcome {
+    const COPIES: usize = 32;
+    let server =
+        spawn(ServerSpec::new(config()).behaviour(Behaviour::Sleep(Duration::from_millis(300))));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_concurrent");
+    let headers = generic_signed(&body);
+    let replies = join_all((0..COPIES).map(|_| post(&client, &server, &headers, &body))).await;
+    let mut handled = 0;
+    for (index, reply) in replies.into_iter().enumerate() {
+        let reply = reply?;
+        let status = reply.status.as_u16();
+        if status == 200 && reply.json() == processed() {
+            handled += 1;
+        } else if status == 200 {
+            check.eq(
+                &format!("copy {index}: body"),
+                reply.json(),
+                duplicate_body(),
+            );
+        } else if status == 409 {
+            check.retry_after(&format!("copy {index}"), &reply);
+        } else {
+            check.that(false, || {
+                format!(
+                    "copy {index}: got {status} {:?}, want 200 or 409",
+                    reply.text()
+                )
+            });
+        }
+    }
+    check.eq("copies the handler processed", handled, 1);
+    check.eq("handler calls", server.recorder.calls(), 1);
+    check.finish()
+}
+
+async fn handler_fails_once(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()).behaviour(Behaviour::FailFirst(1)));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_fails_once");
+    let headers = generic_signed(&body);
+    let first = post(&client, &server, &headers, &body).await?;
+    check.eq("first: status", first.status.as_u16(), 500);
+    let retry = post(&client, &server, &headers, &body).await?;
+    check.processed("retry", &retry);
+    let again = post(&client, &server, &headers, &body).await?;
+    check.reply("after the retry", &again, 200, &duplicate_body());
+    check.eq("handler calls", server.recorder.calls(), 2);
+    check.finish()
+}
+
+async fn handler_panics_once(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()).behaviour(Behaviour::PanicFirst(1)));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_panics_once");
+    let headers = generic_signed(&body);
+    // The first request fails: a 500 or a dropped connection, as the framework handles panics.
+    if let Ok(reply) = post(&client, &server, &headers, &body).await {
+        check.that(reply.status.is_server_error(), || {
+            format!(
+                "first: got {} {:?}, want a failure",
+                reply.status,
+                reply.text()
+            )
+        });
+    }
+    let retry = post(&client, &server, &headers, &body).await?;
+    check.processed("retry", &retry);
+    let again = post(&client, &server, &headers, &body).await?;
+    check.reply("after the retry", &again, 200, &duplicate_body());
+    check.eq("handler calls", server.recorder.calls(), 2);
+    check.finish()
+}
+
+async fn fail_open(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(
+        config().dedup_store(FailingStore).fail_open(true),
+    ));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_fail_open");
+    for attempt in 1..=2 {
+        let reply = post(&client, &server, &generic_signed(&body), &body).await?;
+        check.processed(&format!("attempt {attempt}"), &reply);
+    }
+    check.eq(
+        "handler calls (no deduplication without a store)",
+        server.recorder.calls(),
+        2,
+    );
+    check.finish()
+}
+
+async fn secret_rotation(spawn: Spawn) -> Outcome {
+    let new = secret("whsec_new_0000000000000000000000");
+    let old = secret("whsec_old_0000000000000000000000");
+    let server = spawn(ServerSpec::new(
+        WebhookConfig::new(new.clone()).secret(old.clone()),
+    ));
+    let client = Client::new();
+    let mut check = Check::default();
+    let by_old = generic_event("evt_old");
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::Generic, &old, &by_old),
+        &by_old,
+    )
+    .await?;
+    check.processed("signed with the old secret", &reply);
+    let by_new = generic_event("evt_new");
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::Generic, &new, &by_new),
+        &by_new,
+    )
+    .await?;
+    check.processed("signed with the new secret", &reply);
+    let pl = promptlayer_event(3);
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::PromptLayer, &old, &pl),
+        &pl,
+    )
+    .await?;
+    check.processed("promptlayer signed with the old secret", &reply);
+    let other = generic_event("evt_other");
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::Generic, &secret("whsec_unrelated"), &other),
+        &other,
+    )
+    .await?;
+    check.reply(
+        "signed with an unrelated secret",
+        &reply,
+        401,
+        &unauthenticated(),
+    );
+    check.eq("handler calls", server.recorder.calls(), 3);
+    check.finish()
+}
+
+async fn provider_restricted(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config().providers([Provider::PromptLayer])));
+    let client = Client::new();
+    let mut check = Check::default();
+    let generic = generic_event("evt_wrong_provider");
+    let reply = post(&client, &server, &generic_signed(&generic), &generic).await?;
+    check.reply(
+        "generic on a promptlayer route",
+        &reply,
+        401,
+        &unauthenticated(),
+    );
+    let prism = r#"{"event": "test", "webhook_id": "w1", "message": "hi"}"#;
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::Prism, &the_secret(), prism),
+        prism,
+    )
+    .await?;
+    check.reply(
+        "prism on a promptlayer route",
+        &reply,
+        401,
+        &unauthenticated(),
+    );
+    let pl = promptlayer_event(5);
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::PromptLayer, &the_secret(), &pl),
+        &pl,
+    )
+    .await?;
+    check.processed("promptlayer on its route", &reply);
+    let seen = server.recorder.seen();
+    check.eq(
+        "providers seen",
+        seen.iter()
+            .map(|seen| seen.provider.clone())
+            .collect::<Vec<_>>(),
+        vec!["promptlayer".to_owned()],
+    );
+    check.finish()
+}
+
+async fn verified_extractor(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()).extractor(Extractor::Verified));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = format!("  {}\n", generic_event("evt_verified"));
+    let reply = post(&client, &server, &generic_signed(&body), &body).await?;
+    check.processed("verified", &reply);
+    let seen = server.recorder.seen();
+    check.eq("handler calls", seen.len(), 1);
+    if let Some(seen) = seen.first() {
+        check.eq("provider", seen.provider.as_str(), "generic");
+        check.eq("dedup key", seen.dedup_key.as_str(), "generic:evt_verified");
+        check.eq("body length", seen.body_len, body.len());
+    }
+    check.finish()
+}
+
+async fn promptlayer_extractor(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()).extractor(Extractor::PromptLayerEvent));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = promptlayer_event(42);
+    let reply = post(
+        &client,
+        &server,
+        &signed(Provider::PromptLayer, &the_secret(), &body),
+        &body,
+    )
+    .await?;
+    check.processed("promptlayer event", &reply);
+    let seen = server.recorder.seen();
+    check.eq(
+        "event type",
+        seen.first().map(|seen| seen.event_type.clone()),
+        Some("prompt_template_label_moved".to_owned()),
+    );
+    check.eq(
+        "provider",
+        seen.first().map(|seen| seen.provider.clone()),
+        Some("promptlayer".to_owned()),
+    );
+    check.finish()
+}

@@ -1,1 +1,302 @@
-//! The HTTP client the cases use (being written).
+//! The HTTP/1.1 client the cases speak through: hyper-util's client over loopback for
+//! ordinary requests and streamed (chunked) bodies, and a raw TCP writer for requests no
+//! well-behaved client sends (a `Content-Length` that lies).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as LegacyClient;
+use hyper_util::rt::TokioExecutor;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How long any one exchange may take before the case fails instead of hanging.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON, or `Null` when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+/// The body type the client sends: complete or streamed.
+pub type ClientBody = BoxBody<Bytes, Infallible>;
+
+/// A pooled HTTP/1.1 client; create one per test runtime.
+#[derive(Clone)]
+pub struct Client {
+    inner: LegacyClient<HttpConnector, ClientBody>,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Client {
+    /// A client with keep-alive connections (as senders use).
+    pub fn new() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let inner = LegacyClient::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(64)
+            .build(connector);
+        Self { inner }
+    }
+
+    /// `POST url` with `headers` and a complete `body` (sent with `Content-Length`).
+    ///
+    /// # Errors
+    /// A description of the transport failure or timeout.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: impl Into<Bytes>,
+    ) -> Result<Reply, String> {
+        let body = Full::new(body.into()).boxed();
+        self.send("POST", url, headers, body).await
+    }
+
+    /// `POST url` with a body streamed in `chunks` and no `Content-Length`
+    /// (`Transfer-Encoding: chunked`).
+    ///
+    /// # Errors
+    /// A description of the transport failure or timeout.
+    pub async fn post_chunked(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        chunks: impl Stream<Item = Bytes> + Send + Sync + 'static,
+    ) -> Result<Reply, String> {
+        let frames =
+            futures_util::StreamExt::map(chunks, |chunk| Ok::<_, Infallible>(Frame::data(chunk)));
+        let body = BodyExt::boxed(StreamBody::new(frames));
+        self.send("POST", url, headers, body).await
+    }
+
+    /// `GET url`.
+    ///
+    /// # Errors
+    /// A description of the transport failure or timeout.
+    pub async fn get(&self, url: &str) -> Result<Reply, String> {
+        self.send("GET", url, &[], Full::new(Bytes::new()).boxed())
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: ClientBody,
+    ) -> Result<Reply, String> {
+        let mut request = Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|error| format!("header name {name:?}: {error}"))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|error| format!("header value {value:?}: {error}"))?;
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(body)
+            .map_err(|error| format!("building the request: {error}"))?;
+        let exchange = async {
+            let response = self
+                .inner
+                .request(request)
+                .await
+                .map_err(|error| format!("{method} {url}: {error:?}"))?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|error| format!("{method} {url}: reading the response body: {error}"))?
+                .to_bytes();
+            Ok(Reply {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        tokio::time::timeout(TIMEOUT, exchange)
+            .await
+            .map_err(|_| format!("{method} {url}: no answer within {TIMEOUT:?}"))?
+    }
+}
+
+/// Sends `head` (the request line and headers, without the blank line) and `body` over a
+/// fresh TCP connection exactly as given, then reads one response. For requests that no
+/// HTTP library sends, such as a `Content-Length` that announces more than is sent. The
+/// connection is only half-closed for writing after the answer arrives, so a server that
+/// waits for the announced body cannot answer early by mistake.
+///
+/// # Errors
+/// A description of the transport failure, an unparsable answer or a timeout.
+pub async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Result<Reply, String> {
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|error| format!("connect {addr}: {error}"))?;
+        let mut request = Vec::with_capacity(head.len() + 4 + body.len());
+        request.extend_from_slice(head.as_bytes());
+        request.extend_from_slice(b"\r\n\r\n");
+        request.extend_from_slice(body);
+        stream
+            .write_all(&request)
+            .await
+            .map_err(|error| format!("write: {error}"))?;
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 8192];
+        loop {
+            if let Some(reply) = parse_response(&received)? {
+                return Ok(reply);
+            }
+            let read = stream
+                .read(&mut buffer)
+                .await
+                .map_err(|error| format!("read: {error}"))?;
+            if read == 0 {
+                return Err(format!(
+                    "connection closed after {} bytes of answer",
+                    received.len()
+                ));
+            }
+            received.extend_from_slice(&buffer[..read]);
+        }
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))?
+}
+
+/// Sends `head` with `Transfer-Encoding: chunked` and then `count` chunks of `size` bytes of
+/// filler, while reading the answer; the sending stops at the first write error (the server
+/// closed the connection) or when the answer is complete. For bodies that must be cut off by
+/// the server: hyper's client reports a broken pipe instead of the early answer.
+///
+/// # Errors
+/// A description of the transport failure, an unparsable answer or a timeout.
+pub async fn raw_chunked(
+    addr: SocketAddr,
+    head: &str,
+    count: usize,
+    size: usize,
+) -> Result<Reply, String> {
+    let exchange = async {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|error| format!("connect {addr}: {error}"))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|error| format!("nodelay: {error}"))?;
+        let (mut reader, mut writer) = stream.into_split();
+        let head = format!("{head}\r\ntransfer-encoding: chunked\r\n\r\n");
+        let sender = tokio::spawn(async move {
+            writer.write_all(head.as_bytes()).await?;
+            let mut chunk = format!("{size:x}\r\n").into_bytes();
+            chunk.extend_from_slice(&vec![b' '; size]);
+            chunk.extend_from_slice(b"\r\n");
+            for _ in 0..count {
+                writer.write_all(&chunk).await?;
+            }
+            writer.write_all(b"0\r\n\r\n").await?;
+            Ok::<_, std::io::Error>(writer)
+        });
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 8192];
+        let reply = loop {
+            if let Some(reply) = parse_response(&received)? {
+                break reply;
+            }
+            let read = reader
+                .read(&mut buffer)
+                .await
+                .map_err(|error| format!("read after {} bytes: {error}", received.len()))?;
+            if read == 0 {
+                return Err(format!(
+                    "connection closed after {} bytes of answer",
+                    received.len()
+                ));
+            }
+            received.extend_from_slice(&buffer[..read]);
+        };
+        sender.abort();
+        Ok(reply)
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("chunked request to {addr}: no answer within {TIMEOUT:?}"))?
+}
+
+/// A complete HTTP/1.1 response with a `Content-Length` body, once all of it is there.
+fn parse_response(received: &[u8]) -> Result<Option<Reply>, String> {
+    let Some(end) = received.windows(4).position(|window| window == b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    let head =
+        std::str::from_utf8(&received[..end]).map_err(|_| "answer head is not UTF-8".to_owned())?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse::<u16>().ok())
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let mut headers = HeaderMap::new();
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(format!("bad header line {line:?}"));
+        };
+        let name =
+            HeaderName::from_bytes(name.trim().as_bytes()).map_err(|error| error.to_string())?;
+        let value = HeaderValue::from_str(value.trim()).map_err(|error| error.to_string())?;
+        headers.append(name, value);
+    }
+    let length = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok())
+        .ok_or_else(|| "the answer has no Content-Length".to_owned())?;
+    let body = &received[end + 4..];
+    if body.len() < length {
+        return Ok(None);
+    }
+    Ok(Some(Reply {
+        status,
+        headers,
+        body: Bytes::copy_from_slice(&body[..length]),
+    }))
+}

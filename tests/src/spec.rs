@@ -23,7 +23,11 @@ pub struct ServerSpec {
 impl ServerSpec {
     /// A route with the layer built from `config`, reading `AnyEvent`, always succeeding.
     pub fn new(config: WebhookConfig) -> Self {
-        Self { config: Some(config), extractor: Extractor::AnyEvent, behaviour: Behaviour::Succeed }
+        Self {
+            config: Some(config),
+            extractor: Extractor::AnyEvent,
+            behaviour: Behaviour::Succeed,
+        }
     }
 
     /// Reads the delivery with another extractor.
@@ -113,15 +117,21 @@ impl Recorder {
 
     /// What the successful calls saw, in order.
     pub fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().map(|list| list.clone()).unwrap_or_default()
+        self.seen
+            .lock()
+            .map(|list| list.clone())
+            .unwrap_or_default()
     }
 
     /// What the handler does on call number `call`: `Ok(())` to answer 200, `Err(())` to
     /// answer 500; panics for `PanicFirst`. Sleeping is the caller's job (async).
+    #[allow(clippy::result_unit_err)] // a test handler's two outcomes, nothing to carry
     pub fn decide(behaviour: Behaviour, call: usize) -> Result<(), ()> {
         match behaviour {
             Behaviour::FailFirst(n) if call <= n => Err(()),
-            Behaviour::PanicFirst(n) if call <= n => panic!("handler panics on call {call} as the test asked"),
+            Behaviour::PanicFirst(n) if call <= n => {
+                panic!("handler panics on call {call} as the test asked")
+            }
             _ => Ok(()),
         }
     }

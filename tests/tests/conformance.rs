@@ -1,0 +1,67 @@
+//! The conformance table (`hookverify_conformance::cases::CASES`), one `#[test]` per case
+//! per adapter: `axum::<case>`, `actix::<case>`.
+
+/// Every case name, once; each adapter gets one test per name.
+macro_rules! for_each_case {
+    ($generate:ident, $($args:tt)*) => {
+        $generate! { ($($args)*);
+            vectors,
+            missing_signature,
+            malformed_signature,
+            signature_mismatch,
+            too_large_by_content_length,
+            too_large_chunked,
+            malformed_json,
+            too_deep,
+            depth_limit_boundary,
+            in_flight,
+            store_unavailable,
+            duplicate,
+            strict_422,
+            missing_layer,
+            concurrent_copies,
+            handler_fails_once,
+            handler_panics_once,
+            fail_open,
+            secret_rotation,
+            provider_restricted,
+            verified_extractor,
+            promptlayer_extractor,
+        }
+    };
+}
+
+/// One module per adapter, one test per case.
+macro_rules! adapter_tests {
+    (($adapter:ident, $spawn:path); $($case:ident,)*) => {
+        mod $adapter {
+            /// The names of the cases generated for this adapter.
+            #[allow(dead_code)]
+            pub(super) const GENERATED: &[&str] = &[$(stringify!($case)),*];
+            $(
+                #[test]
+                fn $case() {
+                    hookverify_conformance::cases::run(stringify!($case), $spawn);
+                }
+            )*
+        }
+    };
+}
+
+for_each_case!(
+    adapter_tests,
+    axum,
+    hookverify_conformance::axum_server::spawn
+);
+// TODO(lead): connect the actix adapter once `hookverify_conformance::actix_server::spawn`
+// (same signature as `axum_server::spawn`) exists:
+// for_each_case!(adapter_tests, actix, hookverify_conformance::actix_server::spawn);
+
+#[test]
+fn every_case_in_the_table_has_a_test() {
+    let table: Vec<&str> = hookverify_conformance::cases::CASES
+        .iter()
+        .map(|case| case.name)
+        .collect();
+    assert_eq!(axum::GENERATED, table.as_slice());
+}
