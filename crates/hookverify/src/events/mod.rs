@@ -52,6 +52,8 @@
 //! PromptReports' and the generic times as RFC 3339 in UTC (`2024-01-15T10:30:00Z`).
 //! Nullable fields that the sender always includes (`user_name`, `error_message`, …) are
 //! written as `null` when `None`; PromptReports' optional envelope fields are left out.
+//! Fields a typed event does not model are not kept, so writing it back drops them: when the
+//! exact bytes matter (forwarding, archiving), keep the verified body instead.
 
 mod any;
 mod content;
