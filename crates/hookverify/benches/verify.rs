@@ -30,7 +30,12 @@ fn body_of(len: usize) -> Bytes {
 fn naive_verify(secret: &[u8], header: &str, body: &[u8]) -> bool {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
     mac.update(body);
-    let hex: String = mac.finalize().into_bytes().iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     header.strip_prefix("sha256=") == Some(hex.as_str())
 }
 
@@ -51,18 +56,28 @@ fn raw_body(c: &mut Criterion) {
         assert!(naive_verify(SECRET.as_bytes(), signature.value(), &body));
 
         group.throughput(Throughput::Bytes(len as u64));
-        group.bench_with_input(BenchmarkId::new("baseline_prepared_hmac", len), &body, |b, body| {
-            b.iter(|| {
-                let mut mac = prepared.clone();
-                mac.update(black_box(body));
-                black_box(mac.finalize().into_bytes())
-            });
-        });
+        group.bench_with_input(
+            BenchmarkId::new("baseline_prepared_hmac", len),
+            &body,
+            |b, body| {
+                b.iter(|| {
+                    let mut mac = prepared.clone();
+                    mac.update(black_box(body));
+                    black_box(mac.finalize().into_bytes())
+                });
+            },
+        );
         group.bench_with_input(BenchmarkId::new("hookverify", len), &body, |b, body| {
             b.iter(|| black_box(verifier.verify(black_box(&headers), body.clone()).is_ok()));
         });
         group.bench_with_input(BenchmarkId::new("naive", len), &body, |b, body| {
-            b.iter(|| black_box(naive_verify(SECRET.as_bytes(), black_box(signature.value()), body)));
+            b.iter(|| {
+                black_box(naive_verify(
+                    SECRET.as_bytes(),
+                    black_box(signature.value()),
+                    body,
+                ))
+            });
         });
     }
     group.finish();

@@ -19,41 +19,67 @@ fn headers_of(case: &Value) -> Vec<(String, String)> {
         .as_object()
         .expect("headers")
         .iter()
-        .map(|(name, value)| (name.clone(), value.as_str().expect("header value").to_owned()))
+        .map(|(name, value)| {
+            (
+                name.clone(),
+                value.as_str().expect("header value").to_owned(),
+            )
+        })
         .collect()
 }
 
 #[test]
 fn every_vector_verifies_as_cpython_says() {
     let cases = cases();
-    assert!(cases.len() >= 23, "the vector file lost cases: {}", cases.len());
+    assert!(
+        cases.len() >= 23,
+        "the vector file lost cases: {}",
+        cases.len()
+    );
     for case in &cases {
         let name = case["name"].as_str().expect("name");
         let secret = Secret::new(case["secret"].as_str().expect("secret")).expect("secret");
         let body = case["body"].as_str().expect("body").as_bytes().to_vec();
         let expected_valid = case["valid"].as_bool().expect("valid");
-        let provider = Provider::from_name(case["provider"].as_str().expect("provider")).expect("known provider");
+        let provider = Provider::from_name(case["provider"].as_str().expect("provider"))
+            .expect("known provider");
 
         let result = Verifier::new(secret.clone()).verify(&headers_of(case), body.clone());
-        assert_eq!(result.is_ok(), expected_valid, "{name}: {result:?} ({})", case["why"]);
+        assert_eq!(
+            result.is_ok(),
+            expected_valid,
+            "{name}: {result:?} ({})",
+            case["why"]
+        );
         if let Ok(verified) = result {
             assert_eq!(verified.provider(), provider, "{name}");
         }
 
         // Restricted to its own provider, the verdict is the same.
         let own = Verifier::builder(secret).providers([provider]).build();
-        assert_eq!(own.verify(&headers_of(case), body).is_ok(), expected_valid, "{name} (own provider only)");
+        assert_eq!(
+            own.verify(&headers_of(case), body).is_ok(),
+            expected_valid,
+            "{name} (own provider only)"
+        );
     }
 }
 
 #[test]
 fn a_rotated_out_secret_still_verifies_when_configured_second() {
-    for case in cases().iter().filter(|case| case["valid"].as_bool() == Some(true)) {
+    for case in cases()
+        .iter()
+        .filter(|case| case["valid"].as_bool() == Some(true))
+    {
         let name = case["name"].as_str().expect("name");
         let secret = Secret::new(case["secret"].as_str().expect("secret")).expect("secret");
         let body = case["body"].as_str().expect("body").as_bytes().to_vec();
-        let verifier = Verifier::builder(Secret::new("the-new-secret").expect("secret")).secret(secret).build();
-        let verified = verifier.verify(&headers_of(case), body).unwrap_or_else(|error| panic!("{name}: {error}"));
+        let verifier = Verifier::builder(Secret::new("the-new-secret").expect("secret"))
+            .secret(secret)
+            .build();
+        let verified = verifier
+            .verify(&headers_of(case), body)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
         assert_eq!(verified.secret_index(), 1, "{name}");
     }
 }
@@ -63,7 +89,10 @@ fn a_rotated_out_secret_still_verifies_when_configured_second() {
 #[test]
 fn vector_file_is_reproduced_by_its_generator() {
     let dir = vectors_dir();
-    let output = match std::process::Command::new("python3").arg(dir.join("make_vectors.py")).output() {
+    let output = match std::process::Command::new("python3")
+        .arg(dir.join("make_vectors.py"))
+        .output()
+    {
         Ok(output) => output,
         Err(error) => {
             if std::env::var("CI").as_deref() == Ok("true") {
@@ -73,9 +102,18 @@ fn vector_file_is_reproduced_by_its_generator() {
             return;
         }
     };
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let generated: Value = serde_json::from_slice(&output.stdout).expect("generator prints JSON");
-    let stored: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("vectors.json")).expect("vectors.json")).expect("JSON");
-    assert_eq!(generated["cases"], stored["cases"], "tests/vectors/vectors.json differs from its generator's output");
+    let stored: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("vectors.json")).expect("vectors.json"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        generated["cases"], stored["cases"],
+        "tests/vectors/vectors.json differs from its generator's output"
+    );
 }

@@ -5,7 +5,8 @@ use hookverify::{testing, Provider, Secret, Verifier, VerifyError};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-const RAW_BODY_PROVIDERS: [Provider; 3] = [Provider::Prism, Provider::PromptReports, Provider::Generic];
+const RAW_BODY_PROVIDERS: [Provider; 3] =
+    [Provider::Prism, Provider::PromptReports, Provider::Generic];
 
 fn secret() -> Secret {
     Secret::new("whsec_property_test").expect("secret")
@@ -26,7 +27,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::from),
         any::<String>().prop_map(Value::from),
     ];
@@ -73,7 +76,11 @@ fn write_reordered(value: &Value, spaced: bool, out: &mut String) {
     }
 }
 
-fn verify(provider: Provider, header_value: &str, body: &[u8]) -> Result<hookverify::Verified, VerifyError> {
+fn verify(
+    provider: Provider,
+    header_value: &str,
+    body: &[u8],
+) -> Result<hookverify::Verified, VerifyError> {
     let name = provider.header_names()[0];
     Verifier::new(secret()).verify(&[(name, header_value)][..], body.to_vec())
 }
@@ -169,14 +176,25 @@ fn malformed_headers_are_refused_with_their_reason() {
     for provider in Provider::ALL {
         let good = testing::sign(provider, &secret(), body).expect("JSON body");
         let good = good.value();
-        let prefix = if good.starts_with("sha256=") { "sha256=" } else { "" };
+        let prefix = if good.starts_with("sha256=") {
+            "sha256="
+        } else {
+            ""
+        };
         let hex = &good[prefix.len()..];
         let truncated = &good[..good.len() - 1];
         let extended = format!("{good}0");
         let non_hex = format!("{prefix}{}", "z".repeat(64));
         let wrong_prefix = format!("sha1={hex}");
         let huge = "f".repeat(1 << 20);
-        for bad in [truncated, extended.as_str(), "", non_hex.as_str(), wrong_prefix.as_str(), huge.as_str()] {
+        for bad in [
+            truncated,
+            extended.as_str(),
+            "",
+            non_hex.as_str(),
+            wrong_prefix.as_str(),
+            huge.as_str(),
+        ] {
             let error = verify(provider, bad, body).expect_err(bad);
             assert!(
                 matches!(error, VerifyError::MalformedSignature { provider: p, .. } if p == provider),
@@ -190,11 +208,25 @@ fn malformed_headers_are_refused_with_their_reason() {
 fn a_header_of_a_provider_not_allowed_is_named() {
     let body = br#"{"id":"evt_1"}"#;
     let signature = testing::sign(Provider::Generic, &secret(), body).expect("JSON body");
-    let verifier = Verifier::builder(secret()).providers([Provider::PromptLayer]).build();
-    let error = verifier.verify(&[(signature.name(), signature.value())][..], body.to_vec()).expect_err("not allowed");
-    assert_eq!(error, VerifyError::ProviderNotAllowed { provider: Provider::Generic });
+    let verifier = Verifier::builder(secret())
+        .providers([Provider::PromptLayer])
+        .build();
+    let error = verifier
+        .verify(&[(signature.name(), signature.value())][..], body.to_vec())
+        .expect_err("not allowed");
+    assert_eq!(
+        error,
+        VerifyError::ProviderNotAllowed {
+            provider: Provider::Generic
+        }
+    );
     let none: [(&str, &str); 0] = [];
-    assert_eq!(verifier.verify(&none[..], body.to_vec()).expect_err("no header"), VerifyError::MissingSignature);
+    assert_eq!(
+        verifier
+            .verify(&none[..], body.to_vec())
+            .expect_err("no header"),
+        VerifyError::MissingSignature
+    );
 }
 
 #[test]
@@ -205,11 +237,24 @@ fn fingerprint_is_the_first_secrets_tag_whichever_secret_matched() {
     let signed_old = testing::sign(Provider::Generic, &old, body).expect("JSON body");
     let signed_new = testing::sign(Provider::Generic, &new, body).expect("JSON body");
     let verifier = Verifier::builder(new).secret(old).build();
-    let by_old = verifier.verify(&[(signed_old.name(), signed_old.value())][..], body.to_vec()).expect("old secret");
-    let by_new = verifier.verify(&[(signed_new.name(), signed_new.value())][..], body.to_vec()).expect("new secret");
+    let by_old = verifier
+        .verify(
+            &[(signed_old.name(), signed_old.value())][..],
+            body.to_vec(),
+        )
+        .expect("old secret");
+    let by_new = verifier
+        .verify(
+            &[(signed_new.name(), signed_new.value())][..],
+            body.to_vec(),
+        )
+        .expect("new secret");
     assert_eq!((by_old.secret_index(), by_new.secret_index()), (1, 0));
     assert_eq!(by_old.fingerprint(), by_new.fingerprint());
-    assert_eq!(format!("sha256={}", hex(&by_new.fingerprint())), signed_new.value());
+    assert_eq!(
+        format!("sha256={}", hex(&by_new.fingerprint())),
+        signed_new.value()
+    );
 }
 
 fn hex(bytes: &[u8]) -> String {

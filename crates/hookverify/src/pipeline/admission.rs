@@ -64,7 +64,12 @@ impl Pipeline {
     /// and `outcome` on it.
     #[must_use]
     pub fn span() -> Span {
-        tracing::debug_span!("webhook", provider = Empty, dedup_key = Empty, outcome = Empty)
+        tracing::debug_span!(
+            "webhook",
+            provider = Empty,
+            dedup_key = Empty,
+            outcome = Empty
+        )
     }
 
     /// The largest body to buffer, in bytes.
@@ -99,7 +104,9 @@ impl Pipeline {
     /// The rejection for a body that grew past the limit while it was read.
     #[must_use]
     pub fn too_large(&self) -> Rejection {
-        reject(Rejection::PayloadTooLarge { limit: self.inner.body_limit })
+        reject(Rejection::PayloadTooLarge {
+            limit: self.inner.body_limit,
+        })
     }
 
     /// The rejection for a body that could not be read.
@@ -147,16 +154,25 @@ impl Pipeline {
         };
 
         let Some(store) = &inner.store else {
-            return Ok(Admitted { delivery, settlement: None });
+            return Ok(Admitted {
+                delivery,
+                settlement: None,
+            });
         };
-        match store.claim(&delivery.dedup_key, delivery.fingerprint, inner.lease).await {
+        match store
+            .claim(&delivery.dedup_key, delivery.fingerprint, inner.lease)
+            .await
+        {
             Ok(Claim::Claimed(token)) => {
                 let settlement = Settlement {
                     store: Arc::clone(store),
                     token,
                     retention: inner.retention,
                 };
-                Ok(Admitted { delivery, settlement: Some(settlement) })
+                Ok(Admitted {
+                    delivery,
+                    settlement: Some(settlement),
+                })
             }
             Ok(Claim::InFlight { retry_after }) => Err(reject(Rejection::InFlight { retry_after })),
             Ok(Claim::Completed { same_body }) => {
@@ -170,7 +186,10 @@ impl Pipeline {
             }
             Err(error) if inner.fail_open => {
                 tracing::warn!(error = %error, "deduplication store failed; running the handler without deduplication (fail-open)");
-                Ok(Admitted { delivery, settlement: None })
+                Ok(Admitted {
+                    delivery,
+                    settlement: None,
+                })
             }
             Err(error) => Err(reject(Rejection::StoreUnavailable(Arc::new(error)))),
         }
@@ -221,7 +240,9 @@ pub struct Settlement {
 
 impl fmt::Debug for Settlement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settlement").field("key", self.token.key()).finish_non_exhaustive()
+        f.debug_struct("Settlement")
+            .field("key", self.token.key())
+            .finish_non_exhaustive()
     }
 }
 

@@ -144,22 +144,35 @@ mod tests {
             Rejection::Unauthenticated(VerifyError::MissingSignature),
             Rejection::PayloadTooLarge { limit: 1 },
             Rejection::MalformedPayload(CanonicalError::TooDeep),
-            Rejection::InFlight { retry_after: Duration::from_millis(1500) },
+            Rejection::InFlight {
+                retry_after: Duration::from_millis(1500),
+            },
             Rejection::Duplicate { same_body: true },
         ];
         for rejection in cases {
             let body: serde_json::Value = serde_json::from_str(rejection.body()).unwrap();
-            let field = if rejection.status() == 200 { "status" } else { "error" };
+            let field = if rejection.status() == 200 {
+                "status"
+            } else {
+                "error"
+            };
             assert_eq!(body[field], rejection.code());
         }
     }
 
     #[test]
     fn retry_after_rounds_up() {
-        let in_flight = Rejection::InFlight { retry_after: Duration::from_millis(1500) };
+        let in_flight = Rejection::InFlight {
+            retry_after: Duration::from_millis(1500),
+        };
         assert_eq!(in_flight.retry_after_secs(), Some(2));
-        let zero = Rejection::InFlight { retry_after: Duration::ZERO };
+        let zero = Rejection::InFlight {
+            retry_after: Duration::ZERO,
+        };
         assert_eq!(zero.retry_after_secs(), Some(1));
-        assert_eq!(Rejection::Duplicate { same_body: true }.retry_after_secs(), None);
+        assert_eq!(
+            Rejection::Duplicate { same_body: true }.retry_after_secs(),
+            None
+        );
     }
 }
