@@ -1,0 +1,72 @@
+//! The processed events, shared by every route, served by `GET /events`.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+
+/// How many events `GET /events` remembers.
+pub(crate) const CAPACITY: usize = 1000;
+
+/// One processed event, as `GET /events` lists it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct Processed {
+    /// `promptlayer`, `prism`, `promptreports` or `generic`.
+    pub(crate) provider: &'static str,
+    /// The event type the sender gave (or `unknown`).
+    pub(crate) event_type: String,
+    /// The deduplication key the event was processed under.
+    pub(crate) dedup_key: String,
+    /// When the handler processed it, RFC 3339 in UTC.
+    pub(crate) received_at: String,
+}
+
+/// The last [`CAPACITY`] processed events, oldest first; cheap to clone (an `Arc`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EventLog {
+    events: Arc<Mutex<VecDeque<Processed>>>,
+}
+
+impl EventLog {
+    /// Appends an event, forgetting the oldest beyond [`CAPACITY`].
+    pub(crate) fn push(&self, event: Processed) {
+        // A panic elsewhere while holding the lock leaves the list intact: keep serving it.
+        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        if events.len() == CAPACITY {
+            events.pop_front();
+        }
+        events.push_back(event);
+    }
+
+    /// The events, oldest first.
+    pub(crate) fn snapshot(&self) -> Vec<Processed> {
+        let events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        events.iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: usize) -> Processed {
+        Processed {
+            provider: "generic",
+            event_type: "user.created".to_owned(),
+            dedup_key: format!("generic:evt_{n}"),
+            received_at: "2025-01-01T00:00:00Z".to_owned(),
+        }
+    }
+
+    #[test]
+    fn keeps_the_last_thousand_oldest_first() {
+        let log = EventLog::default();
+        for n in 0..CAPACITY + 5 {
+            log.push(event(n));
+        }
+        let events = log.snapshot();
+        assert_eq!(events.len(), CAPACITY);
+        assert_eq!(events[0], event(5));
+        assert_eq!(events[CAPACITY - 1], event(CAPACITY + 4));
+    }
+}
