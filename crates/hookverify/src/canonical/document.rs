@@ -1,9 +1,17 @@
 //! The parsed body: a flat arena of nodes that point into the body by offset, so a
 //! `Document` can live next to the body (in `Verified`) without borrowing it.
+//!
+//! Speed comes from not rewriting what is already canonical. A Python sender posts
+//! `json.dumps(payload)`: same separators, same escapes, same float spelling as the signed
+//! form, only the key order differs. The parser marks every value whose canonical form is
+//! its own bytes in the body ("verbatim"), and every object member whose `"key": value` is;
+//! the writer then copies those spans whole and only walks into what needs reordering or
+//! rewriting.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
-use super::scan::{self, StrClass};
+use super::scan;
 use super::write::{self, Out};
 use super::{float, CanonicalError, MAX_DEPTH};
 
@@ -13,46 +21,60 @@ const MAX_INT_DIGITS: usize = 4300;
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
+/// Node flag: the canonical form of this value is exactly its span in the body.
+const VERBATIM: u8 = 1;
+/// Node flag: a string with backslash escapes (its text differs from its bytes).
+const ESCAPED: u8 = 2;
+/// Key flag: the whole member, key to end of value, is written exactly as in the body.
+const MEMBER_VERBATIM: u8 = 4;
+/// Key flag (while parsing): the key is followed by exactly `": "`.
+const CANONICAL_COLON: u8 = 8;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Null,
     True,
     False,
-    /// An integer other than `-0`: written as it is.
     Int,
     /// `-0`, which Python reads as the integer 0.
     NegZero,
     Float,
-    /// `NaN`, `Infinity` or `-Infinity`: written as it is.
+    /// `NaN`, `Infinity` or `-Infinity`.
     NonFinite,
-    PlainStr,
-    RawStr,
-    EscapedStr,
+    Str,
     Array,
     Object,
 }
 
-/// One value (or object key) of the document, in document order.
-///
-/// - strings: `a..b` is the contents between the quotes; for an escaped string used as an
-///   object key, `c` indexes `Document::keys`, its unescaped text;
-/// - numbers and literals: `a..b` is the token;
-/// - arrays: `c` is the index one past the array's last descendant;
-/// - objects: `c` as for arrays, and `a..a + b` the range of `Document::members` that lists
-///   the object's distinct keys in sorted order.
-///
-/// A member of an object is its key node followed by its value's subtree.
+/// One value (or object key) of the document, in document order. A member of an object is
+/// its key node followed by its value's subtree.
 #[derive(Debug, Clone, Copy)]
 struct Node {
     kind: Kind,
-    a: u32,
-    b: u32,
-    c: u32,
+    flags: u8,
+    /// The value's bytes in the body, quotes and brackets included.
+    start: u32,
+    end: u32,
+    /// Arrays and objects: index one past the last node of the subtree. Escaped object
+    /// keys: index of their unescaped text in `Document::keys`.
+    link: u32,
+    /// Objects: where in `Document::members` their member count is, followed by their key
+    /// nodes in sorted order.
+    members: u32,
 }
 
 impl Node {
-    fn range(&self) -> std::ops::Range<usize> {
-        self.a as usize..self.b as usize
+    fn span(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// A string's contents, between the quotes.
+    fn contents(&self) -> std::ops::Range<usize> {
+        self.start as usize + 1..(self.end as usize).saturating_sub(1)
+    }
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
     }
 }
 
@@ -60,8 +82,8 @@ impl Node {
 #[derive(Debug, Clone)]
 pub(crate) struct Document {
     nodes: Vec<Node>,
-    /// Key node indices of every object, each object's slice sorted by key, duplicates
-    /// resolved to the last occurrence.
+    /// For each object: its member count, then its key nodes sorted by key, each key once
+    /// (the last occurrence, whose value `json.loads` keeps).
     members: Vec<u32>,
     /// Unescaped text (generalised UTF-8) of escaped keys, as `start..end` into `key_text`.
     keys: Vec<(u32, u32)>,
@@ -93,23 +115,6 @@ fn u32_of(offset: usize) -> u32 {
     offset as u32
 }
 
-/// An open array or object while parsing.
-struct Frame {
-    node: usize,
-    object: bool,
-    /// Where this object's keys start in `Parser::pending_keys`.
-    keys_from: usize,
-}
-
-struct Parser<'b> {
-    body: &'b [u8],
-    pos: usize,
-    doc: Document,
-    stack: Vec<Frame>,
-    /// Key node indices of the objects still open, innermost last.
-    pending_keys: Vec<u32>,
-}
-
 impl Document {
     /// Parses `body` exactly as CPython's `json.loads(body)` does (for UTF-8 bodies),
     /// refusing nesting deeper than [`MAX_DEPTH`].
@@ -123,12 +128,12 @@ impl Document {
             doc: Document {
                 // Typical webhook JSON has a node every 10-20 bytes.
                 nodes: Vec::with_capacity(body.len() / 12 + 4),
-                members: Vec::new(),
+                members: Vec::with_capacity(body.len() / 24 + 4),
                 keys: Vec::new(),
                 key_text: Vec::new(),
             },
-            stack: Vec::new(),
-            pending_keys: Vec::new(),
+            stack: Vec::with_capacity(8),
+            pending_keys: Vec::with_capacity(16),
         };
         parser.run()?;
         Ok(parser.doc)
@@ -137,8 +142,9 @@ impl Document {
     /// Streams `json.dumps(value, sort_keys=True)` of the parsed value to `sink`, in chunks
     /// of a few KiB. `body` must be the bytes given to [`Document::parse`].
     pub(crate) fn write_canonical(&self, body: &[u8], sink: &mut dyn FnMut(&[u8])) {
-        let mut out = Out::new(sink);
-        self.write_value(body, &mut out);
+        // Escapes can make the output longer than the body; a little slack covers most.
+        let mut out = Out::new(sink, body.len() + body.len() / 4 + 64);
+        self.write_root(body, &mut out);
         out.flush();
     }
 
@@ -152,29 +158,36 @@ impl Document {
             if node.kind != Kind::Object {
                 return None;
             }
-            let members = self.members.get(node.range_members())?;
+            let members = self.object_members(node);
             let found = members
                 .binary_search_by(|&k| self.key_bytes(body, k as usize).cmp(key.as_bytes()))
                 .ok()?;
             at = *members.get(found)? as usize + 1;
         }
         let node = self.nodes.get(at)?;
-        let token = body.get(node.range());
         Some(match node.kind {
             Kind::Null => Scalar::Null,
             Kind::True => Scalar::Bool(true),
             Kind::False => Scalar::Bool(false),
             Kind::Int | Kind::NegZero | Kind::Float | Kind::NonFinite => {
-                Scalar::Number(std::str::from_utf8(token?).ok()?)
+                Scalar::Number(std::str::from_utf8(body.get(node.span())?).ok()?)
             }
-            Kind::PlainStr | Kind::RawStr => Scalar::Str(scan::lossy(token?)),
-            Kind::EscapedStr => {
-                let mut text = Vec::with_capacity(node.range().len());
-                scan::unescape_into(token?, &mut text);
+            Kind::Str if node.has(ESCAPED) => {
+                let raw = body.get(node.contents())?;
+                let mut text = Vec::with_capacity(raw.len());
+                scan::unescape_into(raw, &mut text);
                 Scalar::Str(Cow::Owned(scan::lossy(&text).into_owned()))
             }
+            Kind::Str => Scalar::Str(scan::lossy(body.get(node.contents())?)),
             Kind::Array | Kind::Object => return None,
         })
+    }
+
+    /// An object's key nodes, sorted by key.
+    fn object_members(&self, object: &Node) -> &[u32] {
+        let at = object.members as usize;
+        let count = self.members.get(at).map_or(0, |&n| n as usize);
+        self.members.get(at + 1..at + 1 + count).unwrap_or_default()
     }
 
     /// A key's text for ordering: generalised UTF-8, so byte order is code point order.
@@ -182,114 +195,131 @@ impl Document {
         let Some(node) = self.nodes.get(key) else {
             return &[];
         };
-        let range = if node.kind == Kind::EscapedStr {
-            match self.keys.get(node.c as usize) {
-                Some(&(start, end)) => {
-                    return self
-                        .key_text
-                        .get(start as usize..end as usize)
-                        .unwrap_or_default()
-                }
-                None => return &[],
-            }
+        if node.has(ESCAPED) {
+            let Some(&(start, end)) = self.keys.get(node.link as usize) else {
+                return &[];
+            };
+            self.key_text
+                .get(start as usize..end as usize)
+                .unwrap_or_default()
         } else {
-            node.range()
-        };
-        body.get(range).unwrap_or_default()
+            body.get(node.contents()).unwrap_or_default()
+        }
     }
 
     /// Index one past the subtree rooted at `index`.
     fn next_sibling(&self, index: usize) -> usize {
         match self.nodes.get(index) {
-            Some(node) if matches!(node.kind, Kind::Array | Kind::Object) => node.c as usize,
+            Some(node) if matches!(node.kind, Kind::Array | Kind::Object) => node.link as usize,
             _ => index + 1,
         }
     }
 
-    fn write_value(&self, body: &[u8], out: &mut Out<'_>) {
+    fn write_root(&self, body: &[u8], out: &mut Out<'_>) {
         /// Where the writer is inside an open array or object.
         enum Open {
             /// Next element's node, and one past the array's subtree.
             Array { next: usize, end: usize },
-            /// Next entry in `members`, and one past the object's last entry.
-            Object { next: usize, end: usize },
+            /// Next entry in `members`, the first one, and one past the last one.
+            Object {
+                next: usize,
+                first: usize,
+                end: usize,
+            },
         }
+        // Depth is bounded by MAX_DEPTH, checked by the parser.
         let mut stack: Vec<Open> = Vec::with_capacity(16);
-        let mut at = 0usize;
-        'value: loop {
-            let Some(node) = self.nodes.get(at) else {
-                return;
-            };
-            match node.kind {
-                Kind::Array => {
-                    if node.c as usize == at + 1 {
-                        out.bytes(b"[]");
-                    } else {
-                        out.byte(b'[');
-                        stack.push(Open::Array {
-                            next: self.next_sibling(at + 1),
-                            end: node.c as usize,
-                        });
-                        at += 1;
-                        continue 'value;
-                    }
-                }
-                Kind::Object => {
-                    let first = node.a as usize;
-                    let end = first + node.b as usize;
-                    if let Some(&key) = self.members.get(first).filter(|_| first < end) {
-                        out.byte(b'{');
-                        self.write_key(body, key as usize, out);
-                        stack.push(Open::Object {
-                            next: first + 1,
-                            end,
-                        });
-                        at = key as usize + 1;
-                        continue 'value;
-                    }
-                    out.bytes(b"{}");
-                }
-                _ => self.write_scalar(body, node, out),
-            }
-            // The value at `at` is complete: move on to its next sibling, closing what ends.
-            loop {
-                let Some(open) = stack.last_mut() else {
+        // The node whose value is to be written next, if any.
+        let mut pending = Some(0usize);
+        loop {
+            if let Some(at) = pending.take() {
+                let Some(node) = self.nodes.get(at) else {
                     return;
                 };
-                match open {
-                    Open::Array { next, end } if *next < *end => {
-                        out.bytes(b", ");
-                        at = *next;
-                        *next = self.next_sibling(at);
-                        continue 'value;
+                if node.has(VERBATIM) {
+                    out.bytes(body.get(node.span()).unwrap_or_default());
+                } else {
+                    match node.kind {
+                        Kind::Array if node.link as usize > at + 1 => {
+                            out.byte(b'[');
+                            stack.push(Open::Array {
+                                next: self.next_sibling(at + 1),
+                                end: node.link as usize,
+                            });
+                            pending = Some(at + 1);
+                            continue;
+                        }
+                        Kind::Array => out.bytes(b"[]"),
+                        Kind::Object => {
+                            let first = node.members as usize + 1;
+                            let count = self.members.get(first - 1).map_or(0, |&n| n as usize);
+                            if count == 0 {
+                                out.bytes(b"{}");
+                            } else {
+                                out.byte(b'{');
+                                stack.push(Open::Object {
+                                    next: first,
+                                    first,
+                                    end: first + count,
+                                });
+                            }
+                        }
+                        _ => Self::write_scalar(body, node, out),
                     }
-                    Open::Object { next, end } if *next < *end => {
-                        let Some(&key) = self.members.get(*next) else {
-                            return;
-                        };
-                        *next += 1;
-                        out.bytes(b", ");
-                        self.write_key(body, key as usize, out);
-                        at = key as usize + 1;
-                        continue 'value;
-                    }
-                    Open::Array { .. } => out.byte(b']'),
-                    Open::Object { .. } => out.byte(b'}'),
                 }
-                stack.pop();
+            }
+            // The last value is complete: on to the next sibling, closing what ends.
+            let Some(open) = stack.last_mut() else {
+                return;
+            };
+            match open {
+                Open::Array { next, end } if *next < *end => {
+                    out.bytes(b", ");
+                    pending = Some(*next);
+                    *next = self.next_sibling(*next);
+                }
+                Open::Object { next, first, end } if *next < *end => {
+                    if *next != *first {
+                        out.bytes(b", ");
+                    }
+                    let Some(&key) = self.members.get(*next) else {
+                        return;
+                    };
+                    *next += 1;
+                    let key = key as usize;
+                    let Some(key_node) = self.nodes.get(key) else {
+                        return;
+                    };
+                    if key_node.has(MEMBER_VERBATIM) {
+                        let end = self
+                            .nodes
+                            .get(key + 1)
+                            .map_or(0, |value| value.end as usize);
+                        out.bytes(body.get(key_node.start as usize..end).unwrap_or_default());
+                    } else {
+                        Self::write_scalar(body, key_node, out);
+                        out.bytes(b": ");
+                        pending = Some(key + 1);
+                    }
+                }
+                Open::Array { .. } => {
+                    out.byte(b']');
+                    stack.pop();
+                }
+                Open::Object { .. } => {
+                    out.byte(b'}');
+                    stack.pop();
+                }
             }
         }
     }
 
-    fn write_key(&self, body: &[u8], key: usize, out: &mut Out<'_>) {
-        if let Some(node) = self.nodes.get(key) {
-            self.write_scalar(body, node, out);
+    fn write_scalar(body: &[u8], node: &Node, out: &mut Out<'_>) {
+        if node.has(VERBATIM) {
+            out.bytes(body.get(node.span()).unwrap_or_default());
+            return;
         }
-        out.bytes(b": ");
-    }
-
-    fn write_scalar(&self, body: &[u8], node: &Node, out: &mut Out<'_>) {
-        let token = body.get(node.range()).unwrap_or_default();
+        let token = body.get(node.span()).unwrap_or_default();
         match node.kind {
             Kind::Null => out.bytes(b"null"),
             Kind::True => out.bytes(b"true"),
@@ -297,14 +327,9 @@ impl Document {
             Kind::Int | Kind::NonFinite => out.bytes(token),
             Kind::NegZero => out.byte(b'0'),
             Kind::Float => float::write_float(out, token),
-            Kind::PlainStr => {
-                // The quotes around the contents are in the body too: one copy.
-                let quoted = body.get(node.a as usize - 1..node.b as usize + 1);
-                out.bytes(quoted.unwrap_or_default());
-            }
-            Kind::RawStr | Kind::EscapedStr => {
+            Kind::Str => {
                 out.byte(b'"');
-                write::string_contents(out, token);
+                write::string_contents(out, body.get(node.contents()).unwrap_or_default());
                 out.byte(b'"');
             }
             Kind::Array | Kind::Object => {}
@@ -312,10 +337,31 @@ impl Document {
     }
 }
 
-impl Node {
-    fn range_members(&self) -> std::ops::Range<usize> {
-        self.a as usize..self.a as usize + self.b as usize
-    }
+/// An open array or object while parsing.
+struct Frame {
+    node: usize,
+    object: bool,
+    /// Where this object's keys start in `Parser::pending_keys`.
+    keys_from: usize,
+    /// Everything so far is written exactly as in the body.
+    verbatim: bool,
+}
+
+/// An object key waiting for its object to close, with the first bytes of its text as a
+/// big-endian number so that most comparisons need no look-up.
+#[derive(Debug, Clone, Copy)]
+struct PendingKey {
+    prefix: u64,
+    node: u32,
+}
+
+struct Parser<'b> {
+    body: &'b [u8],
+    pos: usize,
+    doc: Document,
+    stack: Vec<Frame>,
+    /// Keys of the objects still open, innermost last.
+    pending_keys: Vec<PendingKey>,
 }
 
 impl Parser<'_> {
@@ -326,13 +372,12 @@ impl Parser<'_> {
         }
         self.skip_whitespace();
         'value: loop {
-            match self.peek() {
+            // A value starts here.
+            let done = match self.peek() {
                 Some(b'{') => {
                     self.open(Kind::Object)?;
-                    self.skip_whitespace();
                     if self.peek() == Some(b'}') {
-                        self.pos += 1;
-                        self.close();
+                        self.close()
                     } else {
                         self.key()?;
                         continue 'value;
@@ -340,17 +385,13 @@ impl Parser<'_> {
                 }
                 Some(b'[') => {
                     self.open(Kind::Array)?;
-                    self.skip_whitespace();
                     if self.peek() == Some(b']') {
-                        self.pos += 1;
-                        self.close();
+                        self.close()
                     } else {
                         continue 'value;
                     }
                 }
-                Some(b'"') => {
-                    self.string()?;
-                }
+                Some(b'"') => self.string()?,
                 Some(b'-' | b'0'..=b'9') => self.number()?,
                 Some(b't') => self.literal(b"true", Kind::True)?,
                 Some(b'f') => self.literal(b"false", Kind::False)?,
@@ -358,31 +399,50 @@ impl Parser<'_> {
                 Some(b'N') => self.literal(b"NaN", Kind::NonFinite)?,
                 Some(b'I') => self.literal(b"Infinity", Kind::NonFinite)?,
                 _ => return Err(syntax(self.pos, "expecting value")),
-            }
-            // A value is complete: a separator, the end of its container, or the end.
+            };
+            // `done` is complete: a separator, the end of its container, or the end.
+            let mut done = done;
             loop {
-                self.skip_whitespace();
-                let Some(frame) = self.stack.last() else {
+                let spaced = self.skip_whitespace() > 0;
+                let body = self.body;
+                let Some(frame) = self.stack.last_mut() else {
                     break 'value;
                 };
+                let done_verbatim = if frame.object {
+                    // The member just completed: its key is the last pending one.
+                    let key = self.pending_keys.last().map_or(0, |k| k.node as usize);
+                    let value_verbatim = self.doc.nodes.get(done).is_some_and(|v| v.has(VERBATIM));
+                    match self.doc.nodes.get_mut(key) {
+                        Some(key)
+                            if value_verbatim
+                                && key.flags & (VERBATIM | CANONICAL_COLON)
+                                    == VERBATIM | CANONICAL_COLON =>
+                        {
+                            key.flags |= MEMBER_VERBATIM;
+                            true
+                        }
+                        _ => false,
+                    }
+                } else {
+                    self.doc.nodes.get(done).is_some_and(|v| v.has(VERBATIM))
+                };
+                frame.verbatim &= done_verbatim && !spaced;
                 let object = frame.object;
                 match self.peek() {
                     Some(b',') => {
                         self.pos += 1;
-                        self.skip_whitespace();
+                        let after = self.skip_whitespace();
+                        frame_verbatim_and(
+                            &mut self.stack,
+                            after == 1 && body.get(self.pos - 1) == Some(&b' '),
+                        );
                         if object {
                             self.key()?;
                         }
                         continue 'value;
                     }
-                    Some(b'}') if object => {
-                        self.pos += 1;
-                        self.close();
-                    }
-                    Some(b']') if !object => {
-                        self.pos += 1;
-                        self.close();
-                    }
+                    Some(b'}') if object => done = self.close(),
+                    Some(b']') if !object => done = self.close(),
                     _ if object => return Err(syntax(self.pos, "expecting ',' delimiter or '}'")),
                     _ => return Err(syntax(self.pos, "expecting ',' delimiter or ']'")),
                 }
@@ -400,82 +460,109 @@ impl Parser<'_> {
         self.body.get(self.pos).copied()
     }
 
+    /// Skips whitespace; returns how much.
     #[inline]
-    fn skip_whitespace(&mut self) {
+    fn skip_whitespace(&mut self) -> usize {
+        let from = self.pos;
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
         }
+        self.pos - from
     }
 
-    fn push(&mut self, kind: Kind, a: usize, b: usize) -> usize {
+    fn push(&mut self, kind: Kind, flags: u8, start: usize, end: usize) -> usize {
         let index = self.doc.nodes.len();
         self.doc.nodes.push(Node {
             kind,
-            a: u32_of(a),
-            b: u32_of(b),
-            c: 0,
+            flags,
+            start: u32_of(start),
+            end: u32_of(end),
+            link: 0,
+            members: 0,
         });
         index
     }
 
+    /// Opens an array or object at the current `[` or `{`, and skips the whitespace after.
     fn open(&mut self, kind: Kind) -> Result<(), CanonicalError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(CanonicalError::TooDeep);
         }
-        let node = self.push(kind, 0, 0);
+        let node = self.push(kind, 0, self.pos, self.pos);
+        self.pos += 1;
+        let spaced = self.skip_whitespace() > 0;
         self.stack.push(Frame {
             node,
             object: kind == Kind::Object,
             keys_from: self.pending_keys.len(),
+            verbatim: !spaced,
         });
-        self.pos += 1;
         Ok(())
     }
 
-    /// Closes the innermost container; for an object, fixes its sorted member list.
-    fn close(&mut self) {
+    /// Closes the innermost container at its `]` or `}`; for an object, fixes its sorted
+    /// member list. Returns the container's node.
+    fn close(&mut self) -> usize {
+        self.pos += 1;
         let Some(frame) = self.stack.pop() else {
-            return;
+            return 0;
         };
-        let end = u32_of(self.doc.nodes.len());
-        let (first, count) = if frame.object {
-            self.sort_members(frame.keys_from)
-        } else {
-            (0, 0)
-        };
-        if let Some(node) = self.doc.nodes.get_mut(frame.node) {
-            node.c = end;
-            node.a = first;
-            node.b = count;
+        let link = u32_of(self.doc.nodes.len());
+        let mut verbatim = frame.verbatim;
+        let mut members = 0;
+        if frame.object {
+            let (at, sorted) = self.sort_members(frame.keys_from);
+            members = at;
+            verbatim &= sorted;
         }
-    }
-
-    /// Sorts the keys gathered since `from`, keeps the last of equal keys (the value
-    /// `json.loads` keeps) and appends them to `members`: returns their range.
-    fn sort_members(&mut self, from: usize) -> (u32, u32) {
-        let first = self.doc.members.len();
-        let doc = &self.doc;
-        let body = self.body;
-        let keys = self.pending_keys.get_mut(from..).unwrap_or_default();
-        // Unstable sort, made deterministic by the tie-break on position: no allocation,
-        // and equal keys end up in document order.
-        keys.sort_unstable_by(|&x, &y| {
-            doc.key_bytes(body, x as usize)
-                .cmp(doc.key_bytes(body, y as usize))
-                .then(x.cmp(&y))
-        });
-        let mut members = std::mem::take(&mut self.doc.members);
-        for (i, &key) in keys.iter().enumerate() {
-            let superseded = keys.get(i + 1).is_some_and(|&later| {
-                self.doc.key_bytes(body, later as usize) == self.doc.key_bytes(body, key as usize)
-            });
-            if !superseded {
-                members.push(key);
+        if let Some(node) = self.doc.nodes.get_mut(frame.node) {
+            node.end = u32_of(self.pos);
+            node.link = link;
+            node.members = members;
+            if verbatim {
+                node.flags |= VERBATIM;
             }
         }
-        self.doc.members = members;
+        frame.node
+    }
+
+    /// Sorts the keys gathered since `from`, keeps the last of equal keys and appends the
+    /// object's entry to `members`. Returns where it starts, and whether the keys were
+    /// already strictly sorted in the body.
+    fn sort_members(&mut self, from: usize) -> (u32, bool) {
+        let at = u32_of(self.doc.members.len());
+        let doc = &self.doc;
+        let body = self.body;
+        let compare = |x: &PendingKey, y: &PendingKey| {
+            x.prefix.cmp(&y.prefix).then_with(|| {
+                doc.key_bytes(body, x.node as usize)
+                    .cmp(doc.key_bytes(body, y.node as usize))
+            })
+        };
+        let keys = self.pending_keys.get_mut(from..).unwrap_or_default();
+        let sorted = keys
+            .windows(2)
+            .all(|pair| matches!(pair, [x, y] if compare(x, y) == Ordering::Less));
+        if !sorted {
+            // Unstable sort, made deterministic by the tie-break on position: no allocation,
+            // and equal keys end up in document order.
+            keys.sort_unstable_by(|x, y| compare(x, y).then(x.node.cmp(&y.node)));
+        }
+        // Keep the last of each run of equal keys, compacting in place.
+        let mut kept = 0;
+        for i in 0..keys.len() {
+            let superseded = !sorted
+                && matches!(keys.get(i..i + 2), Some([key, later]) if compare(key, later) == Ordering::Equal);
+            if !superseded {
+                keys.swap(kept, i);
+                kept += 1;
+            }
+        }
+        let members = &mut self.doc.members;
+        members.push(u32_of(kept));
+        members.extend(keys.iter().take(kept).map(|key| key.node));
         self.pending_keys.truncate(from);
-        (u32_of(first), u32_of(self.doc.members.len() - first))
+        (at, sorted)
     }
 
     /// An object key (a string) and the `:` after it.
@@ -486,55 +573,81 @@ impl Parser<'_> {
                 "expecting property name enclosed in double quotes",
             ));
         }
-        let node = self.string()?;
-        if let Some(key) = self.doc.nodes.get_mut(node) {
-            if key.kind == Kind::EscapedStr {
-                let start = self.doc.key_text.len();
-                let raw = self.body.get(key.range()).unwrap_or_default();
-                scan::unescape_into(raw, &mut self.doc.key_text);
-                key.c = u32_of(self.doc.keys.len());
-                self.doc
-                    .keys
-                    .push((u32_of(start), u32_of(self.doc.key_text.len())));
-            }
-        }
-        self.pending_keys.push(u32_of(node));
-        self.skip_whitespace();
+        let start = self.pos;
+        let scanned = scan::scan_string(self.body, start + 1)?;
+        self.pos = scanned.end + 1;
+        let body = self.body;
+        let raw = body.get(start + 1..scanned.end).unwrap_or_default();
+        // Flags are settled here, once the separator after the key is known: no reading
+        // back of the node just written.
+        let mut flags = if scanned.verbatim { VERBATIM } else { 0 };
+        let mut link = 0;
+        let text = if scanned.escaped {
+            flags |= ESCAPED;
+            let from = self.doc.key_text.len();
+            scan::unescape_into(raw, &mut self.doc.key_text);
+            link = u32_of(self.doc.keys.len());
+            self.doc
+                .keys
+                .push((u32_of(from), u32_of(self.doc.key_text.len())));
+            self.doc.key_text.get(from..).unwrap_or_default()
+        } else {
+            raw
+        };
+        let prefix = prefix_of(text);
+        let node = self.doc.nodes.len();
+        self.pending_keys.push(PendingKey {
+            prefix,
+            node: u32_of(node),
+        });
+        let spaced_before = self.skip_whitespace() > 0;
         if self.peek() != Some(b':') {
             return Err(syntax(self.pos, "expecting ':' delimiter"));
         }
         self.pos += 1;
-        self.skip_whitespace();
+        let after = self.skip_whitespace();
+        if !spaced_before && after == 1 && body.get(self.pos - 1) == Some(&b' ') {
+            flags |= CANONICAL_COLON;
+        }
+        self.doc.nodes.push(Node {
+            kind: Kind::Str,
+            flags,
+            start: u32_of(start),
+            end: u32_of(scanned.end + 1),
+            link,
+            members: 0,
+        });
         Ok(())
     }
 
     /// The string starting at the current `"`: returns its node.
     fn string(&mut self) -> Result<usize, CanonicalError> {
-        let start = self.pos + 1;
-        let (end, class) = scan::scan_string(self.body, start)?;
-        let kind = match class {
-            StrClass::Plain => Kind::PlainStr,
-            StrClass::Raw => Kind::RawStr,
-            StrClass::Escaped => Kind::EscapedStr,
-        };
-        self.pos = end + 1;
-        Ok(self.push(kind, start, end))
+        let start = self.pos;
+        let scanned = scan::scan_string(self.body, start + 1)?;
+        let mut flags = 0;
+        if scanned.verbatim {
+            flags |= VERBATIM;
+        }
+        if scanned.escaped {
+            flags |= ESCAPED;
+        }
+        self.pos = scanned.end + 1;
+        Ok(self.push(Kind::Str, flags, start, self.pos))
     }
 
-    fn literal(&mut self, text: &'static [u8], kind: Kind) -> Result<(), CanonicalError> {
+    fn literal(&mut self, text: &'static [u8], kind: Kind) -> Result<usize, CanonicalError> {
         let start = self.pos;
         if !self.body.get(start..).unwrap_or_default().starts_with(text) {
             return Err(syntax(start, "expecting value"));
         }
         self.pos += text.len();
-        self.push(kind, start, self.pos);
-        Ok(())
+        Ok(self.push(kind, VERBATIM, start, self.pos))
     }
 
     /// A number, by the grammar of CPython's scanner: `-?(0|[1-9][0-9]*)(\.[0-9]+)?
     /// ([eE][-+]?[0-9]+)?`, or `-Infinity`. A `.` or `e` not followed by digits ends the
     /// number (and the next step then refuses the stray character).
-    fn number(&mut self) -> Result<(), CanonicalError> {
+    fn number(&mut self) -> Result<usize, CanonicalError> {
         let start = self.pos;
         let body = self.body;
         let digit = |i: usize| body.get(i).is_some_and(u8::is_ascii_digit);
@@ -575,21 +688,42 @@ impl Parser<'_> {
             }
         }
         self.pos = i;
-        let kind = if i != int_end {
-            Kind::Float
-        } else if &body.get(start..i).unwrap_or_default() == b"-0" {
-            Kind::NegZero
+        let token = body.get(start..i).unwrap_or_default();
+        let (kind, flags) = if i != int_end {
+            let flags = if float::is_repr(token) { VERBATIM } else { 0 };
+            (Kind::Float, flags)
+        } else if token == b"-0" {
+            (Kind::NegZero, 0)
         } else {
-            let digits = i - start - usize::from(body.get(start) == Some(&b'-'));
+            let digits = token.len() - usize::from(token.first() == Some(&b'-'));
             if digits > MAX_INT_DIGITS {
                 return Err(CanonicalError::IntegerTooLong {
                     offset: start,
                     digits,
                 });
             }
-            Kind::Int
+            (Kind::Int, VERBATIM)
         };
-        self.push(kind, start, i);
-        Ok(())
+        Ok(self.push(kind, flags, start, i))
+    }
+}
+
+/// The first eight bytes of a key, zero-padded, as a big-endian number: ordering these
+/// orders the keys, except that equal prefixes need a full comparison.
+#[inline]
+fn prefix_of(text: &[u8]) -> u64 {
+    match text.get(..8) {
+        Some(&[a, b, c, d, e, f, g, h]) => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => text
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (i, &b)| acc | (u64::from(b) << (56 - 8 * i))),
+    }
+}
+
+/// Clears the innermost frame's verbatim mark unless `still`.
+fn frame_verbatim_and(stack: &mut [Frame], still: bool) {
+    if let Some(frame) = stack.last_mut() {
+        frame.verbatim &= still;
     }
 }

@@ -18,38 +18,70 @@ pub(super) fn write_float(out: &mut Out<'_>, token: &[u8]) {
 /// trailing zeros dropped. Only tokens whose repr is in fixed notation qualify. Returns
 /// false, having written nothing, for anything else.
 fn short_decimal(out: &mut Out<'_>, token: &[u8]) -> bool {
-    let (sign, unsigned) = match token.split_first() {
-        Some((b'-', rest)) => (&b"-"[..], rest),
-        _ => (&b""[..], token),
-    };
-    let Some(dot) = unsigned.iter().position(|&b| b == b'.') else {
+    let Some(short) = ShortDecimal::of(token) else {
         return false;
     };
-    let int = unsigned.get(..dot).unwrap_or_default();
-    let frac = unsigned.get(dot + 1..).unwrap_or_default();
-    if frac.iter().any(|&b| b == b'e' || b == b'E') {
-        return false;
-    }
-    let kept = frac.len() - frac.iter().rev().take_while(|&&b| b == b'0').count();
-    let frac = frac.get(..kept).unwrap_or_default();
-    let significant = if int == b"0" {
-        let leading_zeros = frac.iter().take_while(|&&b| b == b'0').count();
-        // 0.0001 is the smallest magnitude repr writes in fixed notation.
-        if leading_zeros > 3 {
-            return false;
-        }
-        frac.len() - leading_zeros
-    } else {
-        int.len() + frac.len()
-    };
-    if significant > 15 {
-        return false;
-    }
-    out.bytes(sign);
-    out.bytes(int);
+    out.bytes(short.sign);
+    out.bytes(short.int);
     out.byte(b'.');
-    out.bytes(if frac.is_empty() { b"0" } else { frac });
+    out.bytes(if short.frac.is_empty() {
+        b"0"
+    } else {
+        short.frac
+    });
     true
+}
+
+/// Whether CPython's repr of this float token is the token itself (`183.25`, `0.0`, not
+/// `1.50` or `1e-05`; only the cheap cases are recognised).
+pub(super) fn is_repr(token: &[u8]) -> bool {
+    ShortDecimal::of(token).is_some_and(|short| {
+        short.frac.len() == short.frac_written || (short.frac.is_empty() && short.frac_written == 1)
+    })
+}
+
+/// A float token in the form [`short_decimal`] handles, cut into its parts.
+struct ShortDecimal<'t> {
+    sign: &'t [u8],
+    int: &'t [u8],
+    /// The fraction digits, trailing zeros dropped.
+    frac: &'t [u8],
+    /// How many fraction digits the token has.
+    frac_written: usize,
+}
+
+impl<'t> ShortDecimal<'t> {
+    fn of(token: &'t [u8]) -> Option<Self> {
+        let (sign, unsigned) = match token.split_first() {
+            Some((b'-', rest)) => (&b"-"[..], rest),
+            _ => (&b""[..], token),
+        };
+        let dot = unsigned.iter().position(|&b| b == b'.')?;
+        let int = unsigned.get(..dot)?;
+        let frac = unsigned.get(dot + 1..)?;
+        if frac.iter().any(|&b| b == b'e' || b == b'E') {
+            return None;
+        }
+        let frac_written = frac.len();
+        let kept = frac.len() - frac.iter().rev().take_while(|&&b| b == b'0').count();
+        let frac = frac.get(..kept)?;
+        let significant = if int == b"0" {
+            let leading_zeros = frac.iter().take_while(|&&b| b == b'0').count();
+            // 0.0001 is the smallest magnitude repr writes in fixed notation.
+            if leading_zeros > 3 {
+                return None;
+            }
+            frac.len() - leading_zeros
+        } else {
+            int.len() + frac.len()
+        };
+        (significant <= 15).then_some(Self {
+            sign,
+            int,
+            frac,
+            frac_written,
+        })
+    }
 }
 
 /// Parses the token (correctly rounded) and writes Python's repr of the double.
@@ -281,7 +313,7 @@ mod tests {
         let mut fast = Vec::new();
         let wrote = {
             let mut sink = |c: &[u8]| fast.extend_from_slice(c);
-            let mut out = Out::new(&mut sink);
+            let mut out = Out::new(&mut sink, 64);
             let wrote = short_decimal(&mut out, token.as_bytes());
             out.flush();
             wrote
@@ -289,7 +321,7 @@ mod tests {
         let mut slow = Vec::new();
         {
             let mut sink = |c: &[u8]| slow.extend_from_slice(c);
-            let mut out = Out::new(&mut sink);
+            let mut out = Out::new(&mut sink, 64);
             via_f64(&mut out, token.as_bytes());
             out.flush();
         }
@@ -335,6 +367,32 @@ mod tests {
             }
         }
         assert!(fast_taken > 1000, "fast path taken only {fast_taken} times");
+    }
+
+    #[test]
+    fn tokens_already_in_repr_form() {
+        for token in [
+            "0.0",
+            "-0.0",
+            "183.25",
+            "0.0031",
+            "0.0001",
+            "123456789012345.0",
+            "1.5",
+        ] {
+            assert!(is_repr(token.as_bytes()), "{token}");
+            assert_eq!(both(token).1, token);
+        }
+        for token in [
+            "1.50",
+            "1.00",
+            "0.00001",
+            "1e-05",
+            "1E2",
+            "0.30000000000000004",
+        ] {
+            assert!(!is_repr(token.as_bytes()), "{token}");
+        }
     }
 
     #[test]

@@ -9,15 +9,16 @@ use std::borrow::Cow;
 
 use super::CanonicalError;
 
-/// What a string's contents need on output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum StrClass {
-    /// Printable ASCII without `"` or `\`: the quoted body bytes are the output.
-    Plain,
-    /// No backslash, but DEL or non-ASCII: the body bytes are the decoded text.
-    Raw,
-    /// Has backslash escapes.
-    Escaped,
+/// What [`scan_string`] found out about a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct StrScan {
+    /// Offset of the closing quote.
+    pub(super) end: usize,
+    /// Has backslash escapes: its text differs from its bytes.
+    pub(super) escaped: bool,
+    /// CPython would write it exactly as it is in the body (printable ASCII, escapes only
+    /// where and as CPython writes them): the quoted body bytes are the output.
+    pub(super) verbatim: bool,
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -72,10 +73,11 @@ fn syntax(offset: usize, message: &'static str) -> CanonicalError {
 }
 
 /// Scans the contents of a string that starts at `start` (just after its opening quote),
-/// checking everything `json.loads` checks. Returns the offset of the closing quote.
-pub(super) fn scan_string(body: &[u8], start: usize) -> Result<(usize, StrClass), CanonicalError> {
+/// checking everything `json.loads` checks.
+pub(super) fn scan_string(body: &[u8], start: usize) -> Result<StrScan, CanonicalError> {
     let mut i = start;
-    let mut class = StrClass::Plain;
+    let mut escaped = false;
+    let mut verbatim = true;
     loop {
         while let Some(word) = load8(body, i) {
             let mask = special_mask(word);
@@ -89,34 +91,48 @@ pub(super) fn scan_string(body: &[u8], start: usize) -> Result<(usize, StrClass)
             return Err(syntax(start.saturating_sub(1), "unterminated string"));
         };
         match b {
-            b'"' => return Ok((i, class)),
+            b'"' => {
+                return Ok(StrScan {
+                    end: i,
+                    escaped,
+                    verbatim,
+                })
+            }
             b'\\' => {
-                i = check_escape(body, i)?;
-                class = StrClass::Escaped;
+                escaped = true;
+                match body.get(i + 1) {
+                    Some(b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                    Some(b'/') => {
+                        // CPython writes a plain `/`.
+                        verbatim = false;
+                        i += 2;
+                    }
+                    Some(b'u') => {
+                        let digits = body.get(i + 2..i + 6).unwrap_or_default();
+                        let Some(cp) = hex4(digits) else {
+                            return Err(syntax(i, "invalid \\uXXXX escape"));
+                        };
+                        // CPython writes `\u` + lowercase hex for all but printable ASCII
+                        // and the characters with short escapes.
+                        verbatim &= !(0x20..=0x7e).contains(&cp)
+                            && !matches!(cp, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d)
+                            && !digits.iter().any(u8::is_ascii_uppercase);
+                        i += 6;
+                    }
+                    _ => return Err(syntax(i, "invalid \\escape")),
+                }
             }
             0x20..=0x7e => i += 1,
             0x7f => {
                 i += 1;
-                class = class.max(StrClass::Raw);
+                verbatim = false;
             }
             0x00..=0x1f => return Err(syntax(i, "invalid control character in string")),
             _ => {
                 i = check_utf8(body, i)?;
-                class = class.max(StrClass::Raw);
+                verbatim = false;
             }
         }
-    }
-}
-
-/// Checks the escape at `i` (a backslash) and returns the offset after it.
-fn check_escape(body: &[u8], i: usize) -> Result<usize, CanonicalError> {
-    match body.get(i + 1) {
-        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
-        Some(b'u') => match body.get(i + 2..i + 6).and_then(hex4) {
-            Some(_) => Ok(i + 6),
-            None => Err(syntax(i, "invalid \\uXXXX escape")),
-        },
-        _ => Err(syntax(i, "invalid \\escape")),
     }
 }
 

@@ -465,3 +465,45 @@ fn errors_display() {
         .to_string()
         .contains("too large"));
 }
+
+#[test]
+fn canonical_input_is_copied_and_near_misses_are_rewritten() {
+    let canonical = r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#;
+    check(canonical, canonical);
+    // Each differs from the canonical form in one place only, which must be rewritten.
+    for near in [
+        r#"{"a": [1, "x\u00E9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\u000a", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        "{\"a\": [1, \"x\u{e9}\\ud83d\\ude00\\n\", {\"b\": null, \"c\": 0.5}], \"d\": {}, \"e\": [], \"f\": -1.25}",
+        "{\"a\": [1, \"x\\u00e9\u{1f600}\\n\", {\"b\": null, \"c\": 0.5}], \"d\": {}, \"e\": [], \"f\": -1.25}",
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.50}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 5e-1}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"c": 0.5, "b": null}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5, "b": null}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1 , "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1,  "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1,"x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [ 1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5} ], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b" : null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b":null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b":  null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        "{\"a\": [1, \"x\\u00e9\\ud83d\\ude00\\n\", {\"b\":\tnull, \"c\": 0.5}], \"d\": {}, \"e\": [], \"f\": -1.25}",
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": { }, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [ ], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.250}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "f": -1.25, "e": []}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25 }"#,
+        r#"{ "a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "\u0066": -1.25}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25, "a": [1, "x\u00e9\ud83d\ude00\n", {"b": null, "c": 0.5}]}"#,
+        r#"{"a": [1, "x\u00e9\ud83d\ude00\/", {"b": null, "c": 0.5}], "d": {}, "e": [], "f": -1.25}"#,
+    ] {
+        let expected = if near.contains(r"\/") {
+            canonical.replace(r"\n", "/")
+        } else {
+            canonical.to_owned()
+        };
+        assert_eq!(canon(near.as_bytes()), expected, "input {near}");
+    }
+}

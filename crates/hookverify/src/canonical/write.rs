@@ -10,21 +10,27 @@ const CHUNK: usize = 8 * 1024;
 /// The canonical form being written.
 pub(super) struct Out<'s> {
     buf: Vec<u8>,
+    /// Bytes gathered before they go to the sink; the buffer never grows past it.
+    limit: usize,
     sink: &'s mut dyn FnMut(&[u8]),
 }
 
 impl<'s> Out<'s> {
-    pub(super) fn new(sink: &'s mut dyn FnMut(&[u8])) -> Self {
-        // A Vec rather than an array: nothing to zero, and never grown past CHUNK.
+    /// `expected` is roughly how long the output will be: a small document gets a small
+    /// buffer (a large allocation costs more than the whole of a small document's output).
+    pub(super) fn new(sink: &'s mut dyn FnMut(&[u8]), expected: usize) -> Self {
+        let limit = expected.clamp(256, CHUNK);
+        // A Vec rather than an array: nothing to zero.
         Self {
-            buf: Vec::with_capacity(CHUNK),
+            buf: Vec::with_capacity(limit),
+            limit,
             sink,
         }
     }
 
     #[inline]
     pub(super) fn bytes(&mut self, bytes: &[u8]) {
-        if self.buf.len() + bytes.len() <= CHUNK {
+        if self.buf.len() + bytes.len() <= self.limit {
             self.buf.extend_from_slice(bytes);
         } else {
             self.spill(bytes);
@@ -33,7 +39,7 @@ impl<'s> Out<'s> {
 
     #[inline]
     pub(super) fn byte(&mut self, byte: u8) {
-        if self.buf.len() < CHUNK {
+        if self.buf.len() < self.limit {
             self.buf.push(byte);
         } else {
             self.spill(&[byte]);
@@ -43,7 +49,7 @@ impl<'s> Out<'s> {
     #[cold]
     fn spill(&mut self, bytes: &[u8]) {
         self.flush();
-        if bytes.len() >= CHUNK / 2 {
+        if bytes.len() >= self.limit / 2 {
             // Large enough to be a chunk of its own: spare the copy.
             (self.sink)(bytes);
         } else {
