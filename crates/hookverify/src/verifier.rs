@@ -64,7 +64,6 @@ impl Verifier {
     }
 
     /// Starts a verifier with its first secret; more can be added for rotation.
-    #[must_use]
     pub fn builder(secret: Secret) -> VerifierBuilder {
         VerifierBuilder {
             secrets: vec![secret],

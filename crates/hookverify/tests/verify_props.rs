@@ -1,5 +1,6 @@
 //! Properties of the verifier: what `testing::sign` signs always verifies, and no single
 //! change of signature or signed content ever does.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers fail loudly by design
 
 use hookverify::{testing, Provider, Secret, Verifier, VerifyError};
 use proptest::prelude::*;

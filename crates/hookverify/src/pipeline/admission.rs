@@ -1,7 +1,6 @@
 //! Verification, deduplication and settlement of one delivery.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -268,15 +267,13 @@ impl Settlement {
 
     /// Releases the claim; for a handler that failed, panicked or was cancelled. The future
     /// is `'static` so an adapter can spawn it from a `Drop`.
-    pub fn release(self) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            if let Err(error) = self.store.release(&self.token).await {
-                tracing::warn!(
-                    dedup_key = %self.token.key(),
-                    error = %error,
-                    "could not release the claim; the event is retried once its lease expires"
-                );
-            }
+    pub async fn release(self) {
+        if let Err(error) = self.store.release(&self.token).await {
+            tracing::warn!(
+                dedup_key = %self.token.key(),
+                error = %error,
+                "could not release the claim; the event is retried once its lease expires"
+            );
         }
     }
 }
