@@ -53,9 +53,11 @@ for_each_case!(
     axum,
     hookverify_conformance::axum_server::spawn
 );
-// TODO(lead): connect the actix adapter once `hookverify_conformance::actix_server::spawn`
-// (same signature as `axum_server::spawn`) exists:
-// for_each_case!(adapter_tests, actix, hookverify_conformance::actix_server::spawn);
+for_each_case!(
+    adapter_tests,
+    actix,
+    hookverify_conformance::actix_server::spawn
+);
 
 #[test]
 fn every_case_in_the_table_has_a_test() {
@@ -64,4 +66,5 @@ fn every_case_in_the_table_has_a_test() {
         .map(|case| case.name)
         .collect();
     assert_eq!(axum::GENERATED, table.as_slice());
+    assert_eq!(actix::GENERATED, table.as_slice());
 }
