@@ -2,7 +2,7 @@
 //!
 //! A case is an async function of the adapter's spawn function ([`Spawn`]): it builds the
 //! [`ServerSpec`]s it needs, starts servers with them, speaks HTTP to them through
-//! [`client`](crate::client) and checks the answers and what the handler saw. A case
+//! [`client`] and checks the answers and what the handler saw. A case
 //! returns `Err` with a description of every mismatch, so a failure says what the adapter did.
 //!
 //! ```no_run

@@ -38,7 +38,7 @@
 //! # });
 //! ```
 //!
-//! The status contract is the core's (see [`Rejection`](hookverify::pipeline::Rejection)):
+//! The status contract is the core's (see [`Rejection`]):
 //! 401 unauthenticated, 413 too large, 400 authentic but malformed, 409 in flight elsewhere
 //! (with `Retry-After`), 503 store down (with `Retry-After`), 200 `{"status":"duplicate"}`,
 //! otherwise the handler's own answer, which settles the claim: 2xx completes it, anything
