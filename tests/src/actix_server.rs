@@ -24,16 +24,20 @@ use crate::spec::{Behaviour, Extractor, Recorder, RunningServer, Seen, ServerSpe
 /// machine, not a test failure).
 #[allow(clippy::expect_used)] // startup failures only
 pub fn spawn(spec: ServerSpec) -> RunningServer {
+    let ServerSpec {
+        config,
+        extractor,
+        behaviour,
+    } = spec;
     let recorder = Arc::new(Recorder::default());
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind a loopback port");
     let addr: SocketAddr = listener.local_addr().expect("read the bound address");
     let ctx = Ctx {
         recorder: Arc::clone(&recorder),
-        behaviour: spec.behaviour,
+        behaviour,
     };
     // Built once, outside the per-worker factory: both workers share its pipeline and store.
-    let verify = spec.config.clone().map(WebhookVerify::from_config);
-    let extractor = spec.extractor;
+    let verify = config.map(WebhookVerify::from_config);
 
     let (handle_tx, handle_rx) = mpsc::channel();
     std::thread::Builder::new()

@@ -26,7 +26,8 @@ use hookverify::pipeline::{ExtractError, FromDelivery, VerifiedDelivery};
 ///     HttpResponse::Ok().body(event.event_type().to_owned())
 /// }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, Default)]
+#[must_use]
 pub struct Webhook<T>(pub T);
 
 impl<T> Webhook<T> {
@@ -122,9 +123,9 @@ fn missing_layer() -> WebhookRejection {
 pub struct WebhookRejection(pub ExtractError);
 
 impl WebhookRejection {
-    /// The core error.
+    /// The underlying error.
     #[must_use]
-    pub fn inner(&self) -> &ExtractError {
+    pub fn error(&self) -> &ExtractError {
         &self.0
     }
 

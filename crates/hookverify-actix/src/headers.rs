@@ -1,6 +1,6 @@
 //! Header access for the core verifier.
 
-use actix_web::http::header::HeaderMap;
+use actix_web::http::header::{HeaderMap, HeaderValue};
 use hookverify::HeaderSource;
 
 /// actix-web's [`HeaderMap`] as a [`HeaderSource`], without copying: the core crate cannot
@@ -26,7 +26,7 @@ pub struct ActixHeaders<'a>(pub &'a HeaderMap);
 
 impl HeaderSource for ActixHeaders<'_> {
     fn header(&self, name: &str) -> Option<&[u8]> {
-        self.0.get(name).map(|value| value.as_bytes())
+        self.0.get(name).map(HeaderValue::as_bytes)
     }
 }
 

@@ -67,6 +67,7 @@ mod transform;
 
 pub use extract::{VerifiedWebhook, Webhook, WebhookRejection};
 pub use headers::ActixHeaders;
+pub use hookverify::pipeline::{Rejection, VerifiedDelivery, WebhookConfig};
 pub use middleware::{ResponseFuture, WebhookVerifyMiddleware};
 pub use transform::WebhookVerify;
 

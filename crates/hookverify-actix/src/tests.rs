@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::{test, web, App, HttpResponse};
 use bytes::Bytes;
 use futures_util::FutureExt;
-use hookverify::pipeline::Rejection;
+use hookverify::pipeline::{ExtractError, Rejection};
 use hookverify::{testing, Provider, Secret};
 
 use crate::{VerifiedWebhook, Webhook, WebhookVerify};
@@ -281,7 +281,7 @@ async fn clones_share_one_store_across_workers() {
     let worker = || {
         App::new().wrap(verify.clone()).route(
             "/hook",
-            web::post().to(|_: VerifiedWebhook| async { HttpResponse::Created() }),
+            web::post().to(|_: VerifiedWebhook| async { HttpResponse::Created().finish() }),
         )
     };
     let first_worker = test::init_service(worker()).await;

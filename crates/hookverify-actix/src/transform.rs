@@ -82,7 +82,6 @@ impl WebhookVerify {
     }
 
     /// The configuration so far.
-    #[must_use]
     pub fn config(&self) -> &WebhookConfig {
         &self.config
     }
