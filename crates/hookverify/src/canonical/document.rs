@@ -134,6 +134,8 @@ impl Document {
             },
             stack: Vec::with_capacity(8),
             pending_keys: Vec::with_capacity(16),
+            shape: Shape::default(),
+            order_scratch: Vec::new(),
         };
         parser.run()?;
         Ok(parser.doc)
@@ -146,6 +148,13 @@ impl Document {
         let mut out = Out::new(sink, body.len() + body.len() / 4 + 64);
         self.write_root(body, &mut out);
         out.flush();
+    }
+
+    /// The canonical form as one vector.
+    pub(crate) fn canonical_vec(&self, body: &[u8]) -> Vec<u8> {
+        let mut out = Out::collecting(body.len() + body.len() / 8 + 16);
+        self.write_root(body, &mut out);
+        out.into_vec()
     }
 
     /// The scalar at `path` (object keys from the root), `None` when a step is missing or
@@ -347,12 +356,35 @@ struct Frame {
     verbatim: bool,
 }
 
-/// An object key waiting for its object to close, with the first bytes of its text as a
-/// big-endian number so that most comparisons need no look-up.
+/// An object key waiting for its object to close: the first bytes of its text as a
+/// big-endian number, so that most comparisons are of two integers, and where its text is
+/// (in the body, or in `Document::key_text` when escaped) for the others.
 #[derive(Debug, Clone, Copy)]
 struct PendingKey {
     prefix: u64,
     node: u32,
+    start: u32,
+    end: u32,
+    unescaped: bool,
+}
+
+/// Most keys an object can have for its key order to be remembered in a [`Shape`].
+const SHAPE_KEYS: usize = 16;
+
+/// The key order of the last object sorted, reused when the next object has the same keys
+/// in the same order, as the records of an array usually do. Only kept for objects whose
+/// key prefixes are all different, so that prefixes alone decide the order. Inline arrays:
+/// a small document must not pay allocations for it.
+#[derive(Default)]
+struct Shape {
+    /// Number of keys; 0 when nothing is remembered.
+    len: usize,
+    /// Key prefixes in document order.
+    prefixes: [u64; SHAPE_KEYS],
+    /// Positions (in document order) of the keys in sorted order.
+    order: [u8; SHAPE_KEYS],
+    /// Whether the keys were already in sorted order.
+    sorted: bool,
 }
 
 struct Parser<'b> {
@@ -362,6 +394,9 @@ struct Parser<'b> {
     stack: Vec<Frame>,
     /// Keys of the objects still open, innermost last.
     pending_keys: Vec<PendingKey>,
+    shape: Shape,
+    /// Sorting space for objects with more than [`SHAPE_KEYS`] keys.
+    order_scratch: Vec<u128>,
 }
 
 impl Parser<'_> {
@@ -531,36 +566,114 @@ impl Parser<'_> {
     /// already strictly sorted in the body.
     fn sort_members(&mut self, from: usize) -> (u32, bool) {
         let at = u32_of(self.doc.members.len());
-        let doc = &self.doc;
-        let body = self.body;
-        let compare = |x: &PendingKey, y: &PendingKey| {
-            x.prefix.cmp(&y.prefix).then_with(|| {
-                doc.key_bytes(body, x.node as usize)
-                    .cmp(doc.key_bytes(body, y.node as usize))
-            })
-        };
         let keys = self.pending_keys.get_mut(from..).unwrap_or_default();
-        let sorted = keys
-            .windows(2)
-            .all(|pair| matches!(pair, [x, y] if compare(x, y) == Ordering::Less));
-        if !sorted {
-            // Unstable sort, made deterministic by the tie-break on position: no allocation,
-            // and equal keys end up in document order.
-            keys.sort_unstable_by(|x, y| compare(x, y).then(x.node.cmp(&y.node)));
+        let members = &mut self.doc.members;
+        let shape = &mut self.shape;
+        if keys.len() > 1
+            && keys.len() == shape.len
+            && keys
+                .iter()
+                .zip(&shape.prefixes)
+                .all(|(key, &p)| key.prefix == p)
+        {
+            members.push(u32_of(keys.len()));
+            members.extend(
+                shape
+                    .order
+                    .iter()
+                    .take(shape.len)
+                    .filter_map(|&i| keys.get(usize::from(i)).map(|key| key.node)),
+            );
+            let sorted = shape.sorted;
+            self.pending_keys.truncate(from);
+            return (at, sorted);
         }
-        // Keep the last of each run of equal keys, compacting in place.
-        let mut kept = 0;
-        for i in 0..keys.len() {
-            let superseded = !sorted
-                && matches!(keys.get(i..i + 2), Some([key, later]) if compare(key, later) == Ordering::Equal);
-            if !superseded {
-                keys.swap(kept, i);
-                kept += 1;
+
+        let body = self.body;
+        let key_text = &self.doc.key_text;
+        let text = |key: &PendingKey| {
+            let source = if key.unescaped { &key_text[..] } else { body };
+            source
+                .get(key.start as usize..key.end as usize)
+                .unwrap_or_default()
+        };
+        let keys = &*keys;
+        let sorted = keys.windows(2).all(|pair| match pair {
+            [x, y] => match x.prefix.cmp(&y.prefix) {
+                Ordering::Less => true,
+                Ordering::Greater => false,
+                Ordering::Equal => text(x) < text(y),
+            },
+            _ => true,
+        });
+        // The order as `prefix << 32 | position`: sorting plain integers moves 16 bytes and
+        // compares once, and the position breaks ties so equal keys keep document order.
+        let mut small = [0u128; SHAPE_KEYS];
+        let order: &mut [u128] = if keys.len() <= SHAPE_KEYS {
+            small.get_mut(..keys.len()).unwrap_or_default()
+        } else {
+            self.order_scratch.clear();
+            self.order_scratch.resize(keys.len(), 0);
+            &mut self.order_scratch
+        };
+        for (slot, (position, key)) in order.iter_mut().zip(keys.iter().enumerate()) {
+            *slot = (u128::from(key.prefix) << 32) | position as u128;
+        }
+        let key_at = |entry: u128| keys.get((entry & 0xffff_ffff) as usize);
+        let prefix = |entry: u128| (entry >> 32) as u64;
+        if !sorted {
+            order.sort_unstable();
+            // Keys sharing a prefix: by their whole text.
+            let mut rest = &mut order[..];
+            while let Some(&first) = rest.first() {
+                let run = rest
+                    .iter()
+                    .take_while(|&&entry| prefix(entry) == prefix(first))
+                    .count();
+                let (same, after) = rest.split_at_mut(run);
+                if same.len() > 1 {
+                    same.sort_unstable_by(|&x, &y| {
+                        let (tx, ty) = (key_at(x).map(text), key_at(y).map(text));
+                        tx.cmp(&ty).then(x.cmp(&y))
+                    });
+                }
+                rest = after;
             }
         }
-        let members = &mut self.doc.members;
-        members.push(u32_of(kept));
-        members.extend(keys.iter().take(kept).map(|key| key.node));
+        let distinct_prefixes = order.windows(2).all(|pair| match pair {
+            [x, y] => prefix(*x) != prefix(*y),
+            _ => true,
+        });
+        shape.len = 0;
+        if (2..=SHAPE_KEYS).contains(&keys.len()) && distinct_prefixes {
+            for (slot, key) in shape.prefixes.iter_mut().zip(keys) {
+                *slot = key.prefix;
+            }
+            for (slot, &entry) in shape.order.iter_mut().zip(order.iter()) {
+                *slot = (entry & 0xff) as u8;
+            }
+            shape.sorted = sorted;
+            shape.len = keys.len();
+        }
+        // Keep the last of each run of equal keys.
+        let count_at = members.len();
+        members.push(0);
+        for (i, &entry) in order.iter().enumerate() {
+            let superseded = !distinct_prefixes
+                && order.get(i + 1).is_some_and(|&later| {
+                    prefix(later) == prefix(entry)
+                        && key_at(later).map(text) == key_at(entry).map(text)
+                });
+            if !superseded {
+                if let Some(key) = key_at(entry) {
+                    members.push(key.node);
+                }
+            }
+        }
+        let count = u32_of(members.len() - count_at - 1);
+        if let Some(slot) = members.get_mut(count_at) {
+            *slot = count;
+        }
         self.pending_keys.truncate(from);
         (at, sorted)
     }
@@ -595,10 +708,17 @@ impl Parser<'_> {
             raw
         };
         let prefix = prefix_of(text);
-        let node = self.doc.nodes.len();
+        let (text_start, text_end) = if scanned.escaped {
+            self.doc.keys.last().copied().unwrap_or((0, 0))
+        } else {
+            (u32_of(start + 1), u32_of(scanned.end))
+        };
         self.pending_keys.push(PendingKey {
             prefix,
-            node: u32_of(node),
+            node: u32_of(self.doc.nodes.len()),
+            start: text_start,
+            end: text_end,
+            unescaped: scanned.escaped,
         });
         let spaced_before = self.skip_whitespace() > 0;
         if self.peek() != Some(b':') {

@@ -24,10 +24,7 @@ pub use error::CanonicalError;
 /// A [`CanonicalError`] when `body` is not JSON that `json.loads` accepts, or nests deeper
 /// than [`MAX_DEPTH`].
 pub fn canonical_json(body: &[u8]) -> Result<Vec<u8>, CanonicalError> {
-    let document = Document::parse(body)?;
-    let mut out = Vec::with_capacity(body.len() + body.len() / 8);
-    document.write_canonical(body, &mut |chunk: &[u8]| out.extend_from_slice(chunk));
-    Ok(out)
+    Ok(Document::parse(body)?.canonical_vec(body))
 }
 
 /// The deepest nesting of arrays and objects accepted; a deeper document is refused.

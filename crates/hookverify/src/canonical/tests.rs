@@ -507,3 +507,31 @@ fn canonical_input_is_copied_and_near_misses_are_rewritten() {
         assert_eq!(canon(near.as_bytes()), expected, "input {near}");
     }
 }
+
+#[test]
+fn records_with_the_same_keys_reuse_the_key_order() {
+    check(
+        r#"[{"b": 1, "a": 2}, {"b": 3, "a": 4}, {"b": 5, "a": 6, "c": 7}, {"b": 8, "a": 9}, {"a": 0, "b": 0}]"#,
+        r#"[{"a": 2, "b": 1}, {"a": 4, "b": 3}, {"a": 6, "b": 5, "c": 7}, {"a": 9, "b": 8}, {"a": 0, "b": 0}]"#,
+    );
+    // Same prefixes, different keys past the eighth byte: the order still holds.
+    check(
+        r#"[{"longkey_b_x": 1, "a": 0}, {"longkey_a_y": 2, "a": 0}, {"longkey_c": 3, "a": 0}]"#,
+        r#"[{"a": 0, "longkey_b_x": 1}, {"a": 0, "longkey_a_y": 2}, {"a": 0, "longkey_c": 3}]"#,
+    );
+    // A shape seen sorted, then the same keys spaced differently: rewritten, not copied.
+    check(
+        r#"[{"a": 1, "b": 2}, {"a":1,"b":2}, {"b": 2, "a": 1}]"#,
+        r#"[{"a": 1, "b": 2}, {"a": 1, "b": 2}, {"a": 1, "b": 2}]"#,
+    );
+    // Keys sharing a prefix are never taken from the cache; duplicates still resolve.
+    check(
+        r#"[{"prompt_template_b": 1, "prompt_template_a": 2}, {"prompt_template_b": 3, "prompt_template_b": 4}]"#,
+        r#"[{"prompt_template_a": 2, "prompt_template_b": 1}, {"prompt_template_b": 4}]"#,
+    );
+    // Escaped keys with the same prefixes as a cached shape.
+    check(
+        r#"[{"z": 1, "\u00e9": 2}, {"z": 3, "\u00e9": 4}, {"z": 5, "\u00E9": 6}]"#,
+        r#"[{"z": 1, "\u00e9": 2}, {"z": 3, "\u00e9": 4}, {"z": 5, "\u00e9": 6}]"#,
+    );
+}

@@ -7,30 +7,48 @@ use super::scan;
 /// Bytes gathered before the sink sees them.
 const CHUNK: usize = 8 * 1024;
 
+/// Where full chunks of output go.
+type Sink<'s> = &'s mut dyn FnMut(&[u8]);
+
 /// The canonical form being written.
 pub(super) struct Out<'s> {
     buf: Vec<u8>,
     /// Bytes gathered before they go to the sink; the buffer never grows past it.
     limit: usize,
-    sink: &'s mut dyn FnMut(&[u8]),
+    /// Where full chunks go; `None` collects the whole output in `buf`.
+    sink: Option<Sink<'s>>,
 }
 
 impl<'s> Out<'s> {
     /// `expected` is roughly how long the output will be: a small document gets a small
     /// buffer (a large allocation costs more than the whole of a small document's output).
-    pub(super) fn new(sink: &'s mut dyn FnMut(&[u8]), expected: usize) -> Self {
+    pub(super) fn new(sink: Sink<'s>, expected: usize) -> Self {
         let limit = expected.clamp(256, CHUNK);
         // A Vec rather than an array: nothing to zero.
         Self {
             buf: Vec::with_capacity(limit),
             limit,
-            sink,
+            sink: Some(sink),
         }
+    }
+
+    /// Collects the whole output in one vector (no chunking, so no second copy).
+    pub(super) fn collecting(capacity: usize) -> Self {
+        Self {
+            buf: Vec::with_capacity(capacity),
+            limit: usize::MAX,
+            sink: None,
+        }
+    }
+
+    /// The collected output (all of it when made by [`Out::collecting`]).
+    pub(super) fn into_vec(self) -> Vec<u8> {
+        self.buf
     }
 
     #[inline]
     pub(super) fn bytes(&mut self, bytes: &[u8]) {
-        if self.buf.len() + bytes.len() <= self.limit {
+        if self.buf.len().saturating_add(bytes.len()) <= self.limit {
             self.buf.extend_from_slice(bytes);
         } else {
             self.spill(bytes);
@@ -49,19 +67,20 @@ impl<'s> Out<'s> {
     #[cold]
     fn spill(&mut self, bytes: &[u8]) {
         self.flush();
-        if bytes.len() >= self.limit / 2 {
+        match &mut self.sink {
             // Large enough to be a chunk of its own: spare the copy.
-            (self.sink)(bytes);
-        } else {
-            self.buf.extend_from_slice(bytes);
+            Some(sink) if bytes.len() >= self.limit / 2 => sink(bytes),
+            _ => self.buf.extend_from_slice(bytes),
         }
     }
 
-    /// Hands everything buffered to the sink.
+    /// Hands everything buffered to the sink, if there is one.
     pub(super) fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            (self.sink)(&self.buf);
-            self.buf.clear();
+        if let Some(sink) = &mut self.sink {
+            if !self.buf.is_empty() {
+                sink(&self.buf);
+                self.buf.clear();
+            }
         }
     }
 }
