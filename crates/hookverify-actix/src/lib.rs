@@ -56,6 +56,15 @@
 //!
 //! With several workers, build the middleware once outside `HttpServer::new`'s closure and
 //! clone it in, so that all workers share one deduplication store (see [`WebhookVerify`]).
+//!
+//! The middleware reads the body itself, within [`WebhookVerify::body_limit`] (1 MiB by
+//! default), and puts it back for the handler. Prefer [`Webhook<T>`](Webhook) or
+//! [`VerifiedWebhook::body`](VerifiedDelivery::body) to actix's own `web::Bytes` or
+//! `String` extractors: those apply actix's `PayloadConfig` limit again (256 KiB unless
+//! configured), so a verified body between that and the middleware's limit would be refused
+//! by the handler with a 413 and, not being a 2xx, released for the sender to retry. If a
+//! handler does use them, give the route `app_data(web::PayloadConfig::new(limit))` with the
+//! middleware's limit.
 
 mod body;
 mod extract;
