@@ -95,6 +95,7 @@ pub const CASES: &[Case] = &[
     case!(secret_rotation, "old and new secrets are both accepted, a third is not"),
     case!(provider_restricted, "a route for one provider refuses another's signature: 401"),
     case!(verified_extractor, "verify-only access: the body restored byte for byte, provider and key"),
+    case!(client_disconnects, "a client gone mid-handler never leaves the event stuck: the retry gets 200"),
     case!(promptlayer_extractor, "a provider event type as the extractor"),
 ];
 
@@ -1034,5 +1035,48 @@ async fn promptlayer_extractor(spawn: Spawn) -> Outcome {
         seen.first().map(|seen| seen.provider.clone()),
         Some("promptlayer".to_owned()),
     );
+    check.finish()
+}
+
+async fn client_disconnects(spawn: Spawn) -> Outcome {
+    let server =
+        spawn(ServerSpec::new(config()).behaviour(Behaviour::Sleep(Duration::from_millis(1500))));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_client_gone");
+    let headers = generic_signed(&body);
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nhost: {}\r\n{}: {}\r\ncontent-type: application/json\r\ncontent-length: {}",
+        server.addr,
+        headers[0].0,
+        headers[0].1,
+        body.len()
+    );
+    let gone = client::send_and_close(server.addr, &head, body.as_bytes(), || {
+        server.recorder.calls() >= 1
+    });
+    gone.await?;
+    // The server either drops the handler (the claim is released: the retry is processed) or
+    // lets it finish (the retry is a duplicate); a 409 is only allowed while it still runs.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let last = loop {
+        let reply = post(&client, &server, &headers, &body).await?;
+        if reply.status != StatusCode::CONFLICT || Instant::now() > deadline {
+            break reply;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    check.that(
+        last.status == StatusCode::OK
+            && (last.json() == processed() || last.json() == duplicate_body()),
+        || {
+            format!(
+                "retry after the client left: got {} {:?}, want 200",
+                last.status,
+                last.text()
+            )
+        },
+    );
+    check.eq("events processed", server.recorder.seen().len(), 1);
     check.finish()
 }

@@ -201,6 +201,40 @@ pub async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Result<Reply, Str
         .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))?
 }
 
+/// Sends `head` and `body` over a fresh TCP connection, waits until `entered()` holds (the
+/// handler is running), then closes the connection without reading the answer: a client
+/// that went away.
+///
+/// # Errors
+/// A description of the transport failure or a timeout.
+pub async fn send_and_close(
+    addr: SocketAddr,
+    head: &str,
+    body: &[u8],
+    entered: impl Fn() -> bool,
+) -> Result<(), String> {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|error| format!("connect {addr}: {error}"))?;
+    let mut request = Vec::with_capacity(head.len() + 4 + body.len());
+    request.extend_from_slice(head.as_bytes());
+    request.extend_from_slice(b"\r\n\r\n");
+    request.extend_from_slice(body);
+    stream
+        .write_all(&request)
+        .await
+        .map_err(|error| format!("write: {error}"))?;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !entered() {
+        if tokio::time::Instant::now() > deadline {
+            return Err("the handler never started".to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(stream);
+    Ok(())
+}
+
 /// Sends `head` with `Transfer-Encoding: chunked` and then `count` chunks of `size` bytes of
 /// filler, while reading the answer; the sending stops at the first write error (the server
 /// closed the connection) or when the answer is complete. For bodies that must be cut off by

@@ -26,6 +26,7 @@ macro_rules! for_each_case {
             secret_rotation,
             provider_restricted,
             verified_extractor,
+            client_disconnects,
             promptlayer_extractor,
         }
     };
