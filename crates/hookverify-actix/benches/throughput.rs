@@ -12,8 +12,10 @@
 //! ```
 //!
 //! After criterion's report it runs both routes again in alternating rounds and prints the
-//! `verified/plain throughput ratio` of their median rates, which drift in the machine's load
-//! (a shared two-core box) skews far less than two back-to-back criterion runs.
+//! median over rounds of the `verified/plain throughput ratio` (each round runs the two
+//! routes back to back, so drift in the machine's load, on a shared two-core box, skews it
+//! far less than two criterion runs minutes apart) and the server's CPU time per request of
+//! each route, from `/proc`.
 #![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)] // a benchmark binary
 
 use std::net::SocketAddr;
@@ -146,9 +148,9 @@ async fn send_all(
 }
 
 /// Rounds of the interleaved comparison printed after criterion's report.
-const ROUNDS: usize = 10;
+const ROUNDS: usize = 20;
 /// Requests per route per round.
-const ROUND_REQUESTS: u64 = 10_000;
+const ROUND_REQUESTS: u64 = 5_000;
 
 /// CPU time of the server's threads so far, in clock ticks
 /// (utime + stime of `/proc/self/task/*/stat`); `None` where that is not available.
@@ -175,10 +177,15 @@ fn server_cpu_ticks() -> Option<u64> {
 /// Clock ticks per second of `/proc/*/stat` (USER_HZ, 100 on Linux).
 const TICKS_PER_SECOND: f64 = 100.0;
 
-/// Medians over the interleaved rounds of one route.
-struct RouteStats {
-    per_second: f64,
-    server_cpu_micros: Option<f64>,
+/// What the interleaved rounds measured.
+struct Comparison {
+    /// Median requests per second of each route (plain, verified).
+    per_second: [f64; 2],
+    /// Median over rounds of verified / plain requests per second, each round's two runs
+    /// back to back.
+    ratio: f64,
+    /// Server CPU time per request of each route over all rounds, in microseconds.
+    server_cpu_micros: Option<[f64; 2]>,
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -187,41 +194,45 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// Alternates the two routes, round after round, so that drift in the machine's load hits
-/// both alike: the median over rounds of each route's requests per second and of the
-/// server's CPU time per request.
+/// both alike.
 fn interleaved(
     runtime: &tokio::runtime::Runtime,
     client: &Client<HttpConnector, Full<Bytes>>,
     urls: [&'static str; 2],
     next_id: &AtomicU64,
-) -> [RouteStats; 2] {
+) -> Comparison {
     let mut rates = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
-    let mut cpu = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
+    let mut ticks = Some([0_u64; 2]);
     for round in 0..ROUNDS {
         // Alternate which route goes first, too.
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for route in order {
             let events = events(ROUND_REQUESTS, next_id);
-            let cpu_before = server_cpu_ticks();
+            let before = server_cpu_ticks();
             let elapsed = runtime.block_on(send_all(client, urls[route], events));
             rates[route].push(ROUND_REQUESTS as f64 / elapsed.as_secs_f64());
-            if let (Some(before), Some(after)) = (cpu_before, server_cpu_ticks()) {
-                let seconds = (after - before) as f64 / TICKS_PER_SECOND;
-                cpu[route].push(seconds * 1e6 / ROUND_REQUESTS as f64);
-            }
+            ticks = match (ticks, before, server_cpu_ticks()) {
+                (Some(mut ticks), Some(before), Some(after)) => {
+                    ticks[route] += after - before;
+                    Some(ticks)
+                }
+                _ => None,
+            };
         }
     }
-    let [plain_rates, verified_rates] = rates;
-    let [plain_cpu, verified_cpu] = cpu;
-    let stats = |rates: Vec<f64>, cpu: Vec<f64>| RouteStats {
-        per_second: median(rates),
-        server_cpu_micros: (cpu.len() == ROUNDS && cpu.iter().any(|&micros| micros > 0.0))
-            .then(|| median(cpu)),
-    };
-    [
-        stats(plain_rates, plain_cpu),
-        stats(verified_rates, verified_cpu),
-    ]
+    let ratios = rates[0]
+        .iter()
+        .zip(&rates[1])
+        .map(|(plain, verified)| verified / plain)
+        .collect();
+    let requests = (ROUNDS as u64 * ROUND_REQUESTS) as f64;
+    Comparison {
+        ratio: median(ratios),
+        per_second: rates.map(median),
+        server_cpu_micros: ticks
+            .filter(|ticks| ticks.iter().all(|&ticks| ticks > 0))
+            .map(|ticks| ticks.map(|ticks| ticks as f64 / TICKS_PER_SECOND * 1e6 / requests)),
+    }
 }
 
 fn throughput(c: &mut Criterion) {
@@ -254,15 +265,15 @@ fn throughput(c: &mut Criterion) {
     }
     group.finish();
 
-    let [plain, verified] = interleaved(&runtime, &client, [plain_url, verified_url], &next_id);
+    let comparison = interleaved(&runtime, &client, [plain_url, verified_url], &next_id);
+    let [plain, verified] = comparison.per_second;
     println!(
-        "interleaved, median of {ROUNDS} rounds of {ROUND_REQUESTS} requests per route: \
-         plain {:.0} req/s, verified {:.0} req/s, verified/plain throughput ratio {:.3}",
-        plain.per_second,
-        verified.per_second,
-        verified.per_second / plain.per_second
+        "interleaved, {ROUNDS} rounds of {ROUND_REQUESTS} requests per route: median plain \
+         {plain:.0} req/s, verified {verified:.0} req/s; verified/plain throughput ratio \
+         (median of per-round ratios) {:.3}",
+        comparison.ratio
     );
-    if let (Some(plain), Some(verified)) = (plain.server_cpu_micros, verified.server_cpu_micros) {
+    if let Some([plain, verified]) = comparison.server_cpu_micros {
         println!(
             "server CPU per request: plain {plain:.1} µs, verified {verified:.1} µs \
              (plain/verified {:.3})",
