@@ -165,9 +165,13 @@ impl ResponseError for WebhookRejection {
         StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
+    /// The JSON body with `content-type: application/json`, and the [`ExtractError`] in the
+    /// response extensions for outer middleware.
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code())
             .insert_header(ContentType::json())
-            .body(self.0.body())
+            .body(self.0.body());
+        response.extensions_mut().insert(self.0.clone());
+        response
     }
 }

@@ -332,6 +332,10 @@ async fn extractors_without_the_middleware_answer_500() {
             response.headers().get(header::CONTENT_TYPE).unwrap(),
             "application/json"
         );
+        assert!(matches!(
+            response.response().extensions().get::<ExtractError>(),
+            Some(ExtractError::MissingLayer)
+        ));
         let answer: serde_json::Value = test::read_body_json(response).await;
         assert_eq!(answer["error"], "webhook_verify_missing");
     }
