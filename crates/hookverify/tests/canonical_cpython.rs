@@ -555,6 +555,29 @@ impl Gen {
         }
     }
 
+    /// An array of many floats: repr is the easiest thing to get subtly wrong. Includes
+    /// values that are exact ties between two shortest candidates (x.25, x.75 near 2^50..2^53),
+    /// where CPython's dtoa rounds to even.
+    fn float_array(&mut self, count: usize) -> Vec<u8> {
+        let mut out = b"[".to_vec();
+        for i in 0..count {
+            if i > 0 {
+                out.extend_from_slice(b", ");
+            }
+            if self.rng.one_in(3) {
+                let int = (1u64 << (50 + self.rng.below(3))) + self.rng.next() % (1 << 50);
+                let frac = self
+                    .rng
+                    .pick(&["25", "75", "125", "375", "5", "625", "875"]);
+                out.extend_from_slice(format!("{int}.{frac}").as_bytes());
+            } else {
+                self.float(&mut out);
+            }
+        }
+        out.push(b']');
+        out
+    }
+
     fn document(&mut self) -> Vec<u8> {
         self.layout = self
             .rng
@@ -832,6 +855,9 @@ fn canonical_form_matches_cpython() {
             bodies.push(mutated);
         }
         bodies.push(body);
+    }
+    for _ in 0..10 {
+        bodies.push(generator.float_array(500));
     }
     let Some(answers) = run_python(&bodies) else {
         return;
