@@ -114,8 +114,12 @@ impl Verifier {
 
     /// Verifies a delivery: its headers and the complete body.
     ///
-    /// The raw body is tried first under every secret; for PromptLayer, the canonical JSON
-    /// form is tried next. Tags are compared in constant time on the decoded bytes.
+    /// Raw-body providers are checked against the body as received. For PromptLayer both
+    /// the canonical JSON form and the raw body are tried, and either matching is enough;
+    /// the canonical form goes first because it is what PromptLayer signs (its bodies are
+    /// `json.dumps` in insertion order, so the raw body almost never matches), and the parse
+    /// it needs is kept for the deduplication key. Tags are compared in constant time on the
+    /// decoded bytes, under every configured secret.
     ///
     /// # Errors
     /// A [`VerifyError`] saying why the delivery is not authentic.
@@ -128,51 +132,92 @@ impl Verifier {
         let (provider, value) = self.signature_header(headers)?;
         let expected = signature::decode(value, provider.format())
             .map_err(|reason| VerifyError::MalformedSignature { provider, reason })?;
-
-        let keys = &self.inner.keys;
-        let mut first_tag = [0u8; TAG_LEN];
-        for (index, key) in keys.iter().enumerate() {
-            let tag = tag_of(key, &body);
-            if index == 0 {
-                first_tag = tag;
-            }
-            if bool::from(tag.ct_eq(&expected)) {
-                return Ok(Verified::new(
-                    provider,
-                    body,
-                    first_tag,
-                    SignedForm::RawBody,
-                    index,
-                    None,
-                ));
-            }
-        }
+        let verified = |tags: Matched, form, document| {
+            Verified::new(
+                provider,
+                body.clone(),
+                tags.first,
+                form,
+                tags.index,
+                document,
+            )
+        };
 
         if !provider.signs_canonical_form() {
-            return Err(VerifyError::Mismatch { provider });
+            return match self.match_raw(&body, &expected) {
+                Some(tags) => Ok(verified(tags, SignedForm::RawBody, None)),
+                None => Err(VerifyError::Mismatch { provider }),
+            };
         }
-        let document = Document::parse(&body)
-            .map_err(|source| VerifyError::UnverifiableBody { provider, source })?;
+        match Document::parse(&body) {
+            Ok(document) => {
+                if let Some(tags) = self.match_canonical(&document, &body, &expected) {
+                    return Ok(verified(tags, SignedForm::Canonical, Some(document)));
+                }
+                match self.match_raw(&body, &expected) {
+                    Some(tags) => Ok(verified(tags, SignedForm::RawBody, Some(document))),
+                    None => Err(VerifyError::Mismatch { provider }),
+                }
+            }
+            Err(source) => match self.match_raw(&body, &expected) {
+                Some(tags) => Ok(verified(tags, SignedForm::RawBody, None)),
+                None => Err(VerifyError::UnverifiableBody { provider, source }),
+            },
+        }
+    }
+
+    /// The raw body's tag under each secret in turn, until one matches.
+    fn match_raw(&self, body: &[u8], expected: &[u8; TAG_LEN]) -> Option<Matched> {
+        let mut first = [0u8; TAG_LEN];
+        for (index, key) in self.inner.keys.iter().enumerate() {
+            let tag = tag_of(key, body);
+            if index == 0 {
+                first = tag;
+            }
+            if bool::from(tag.ct_eq(expected)) {
+                return Some(Matched { index, first });
+            }
+        }
+        None
+    }
+
+    /// The canonical form's tag under every secret, from one pass of the writer.
+    fn match_canonical(
+        &self,
+        document: &Document,
+        body: &[u8],
+        expected: &[u8; TAG_LEN],
+    ) -> Option<Matched> {
+        let keys = &self.inner.keys;
+        if let [key] = keys.as_slice() {
+            // One secret, the common case: no per-call allocation.
+            let mut mac = key.clone();
+            document.write_canonical(body, &mut |chunk: &[u8]| mac.update(chunk));
+            let tag = finalize(mac);
+            return bool::from(tag.ct_eq(expected)).then_some(Matched {
+                index: 0,
+                first: tag,
+            });
+        }
         let mut macs: Vec<HmacSha256> = keys.clone();
-        document.write_canonical(&body, &mut |chunk: &[u8]| {
+        document.write_canonical(body, &mut |chunk: &[u8]| {
             for mac in &mut macs {
                 mac.update(chunk);
             }
         });
         let tags: Vec<[u8; TAG_LEN]> = macs.into_iter().map(finalize).collect();
-        let matched = tags.iter().position(|tag| bool::from(tag.ct_eq(&expected)));
-        match (matched, tags.first()) {
-            (Some(index), Some(first)) => Ok(Verified::new(
-                provider,
-                body,
-                *first,
-                SignedForm::Canonical,
-                index,
-                Some(document),
-            )),
-            _ => Err(VerifyError::Mismatch { provider }),
-        }
+        let index = tags
+            .iter()
+            .position(|tag| bool::from(tag.ct_eq(expected)))?;
+        let first = *tags.first()?;
+        Some(Matched { index, first })
     }
+}
+
+/// Which secret matched, and the tag under the first secret (the fingerprint).
+struct Matched {
+    index: usize,
+    first: [u8; TAG_LEN],
 }
 
 fn tag_of(key: &HmacSha256, bytes: &[u8]) -> [u8; TAG_LEN] {
