@@ -260,6 +260,11 @@ impl VerifierBuilder {
         self
     }
 
+    /// The first secret, which keys the fingerprint.
+    pub(crate) fn first_secret(&self) -> Option<&Secret> {
+        self.secrets.first()
+    }
+
     /// Builds the verifier, preparing each secret's HMAC key schedule once.
     #[must_use]
     pub fn build(self) -> Verifier {

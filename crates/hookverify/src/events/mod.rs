@@ -64,7 +64,7 @@ mod promptreports;
 mod timestamp;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use any::AnyEvent;
 pub use generic::{GenericEvent, GenericPayload};

@@ -1,7 +1,11 @@
 //! What an adapter is configured with.
 
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::time::Duration;
 
 use crate::dedup::{DedupStore, KeyStrategy, MemoryStore};
@@ -156,7 +160,65 @@ impl WebhookConfig {
     pub(crate) fn store_or_default(&self) -> Arc<dyn DedupStore> {
         match &self.store {
             Some(store) => Arc::clone(store),
-            None => Arc::new(MemoryStore::new()),
+            None => {
+                if let Some(secret) = self.verifier.first_secret() {
+                    warn_on_second_default_store(secret);
+                }
+                Arc::new(MemoryStore::new())
+            }
         }
+    }
+}
+
+/// Each pipeline built without a store gets a memory store of its own. Two of them for the
+/// same secret in one process usually mean one sender's events are deduplicated in two
+/// places: a `WebhookVerify` built inside actix-web's `HttpServer::new` closure (one per
+/// worker), or separate layers on routes that the same sender reaches. Copies landing in
+/// different places would then both run the handler, so say so once, loudly.
+fn warn_on_second_default_store(secret: &Secret) {
+    static SEEN: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
+    // An HMAC of a fixed label identifies the secret without keeping a copy of it.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose()) else {
+        return;
+    };
+    mac.update(b"hookverify default memory store");
+    let id: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut seen = SEEN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if !seen.insert(id) {
+        tracing::warn!(
+            "a second in-memory dedup store was created for the same webhook secret: copies of an \
+             event that reach different WebhookVerify instances are not deduplicated against each \
+             other. Build WebhookVerify once and clone it (in actix-web, outside the \
+             HttpServer::new closure), or give every instance the same store with .dedup_store(..)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::tests::warnings;
+
+    #[test]
+    fn a_second_default_store_for_one_secret_is_warned_about() {
+        let config = WebhookConfig::new(Secret::new("second-store-warning-test").unwrap());
+        let ((), first) = warnings(|| drop(config.store_or_default()));
+        assert!(first.is_empty(), "{first:?}");
+        let ((), second) = warnings(|| drop(config.store_or_default()));
+        assert_eq!(second.len(), 1, "{second:?}");
+        assert!(
+            second[0].contains("second in-memory dedup store"),
+            "{second:?}"
+        );
+
+        let shared = config.dedup_store(MemoryStore::new());
+        let ((), explicit) = warnings(|| drop(shared.store_or_default()));
+        assert!(
+            explicit.is_empty(),
+            "an explicit store is shared on purpose: {explicit:?}"
+        );
     }
 }

@@ -27,7 +27,7 @@ fn parse_and_write<T: DeserializeOwned + Serialize>(body: &Value) -> (T, Value) 
 }
 
 /// The warnings emitted while `f` runs, each as `level message field=value…`.
-fn warnings<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+pub(crate) fn warnings<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
     let subscriber = Capture::default();
     let lines = Arc::clone(&subscriber.lines);
     let result = tracing::subscriber::with_default(subscriber, f);
