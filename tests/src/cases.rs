@@ -97,6 +97,7 @@ pub const CASES: &[Case] = &[
     case!(verified_extractor, "verify-only access: the body restored byte for byte, provider and key"),
     case!(client_disconnects, "a client gone mid-handler never leaves the event stuck: the retry gets 200"),
     case!(promptlayer_extractor, "a provider event type as the extractor"),
+    case!(python_json_extras, "NaN, lone surrogates, non-object JSON and 128-deep bodies reach an AnyEvent handler"),
 ];
 
 /// The case called `name`.
@@ -626,6 +627,41 @@ async fn depth_limit_boundary(spawn: Spawn) -> Outcome {
         &reply,
         400,
         &json!({"error": "malformed_payload"}),
+    );
+    check.finish()
+}
+
+/// What CPython's `json.dumps` may send but serde_json refuses, and JSON that is no event
+/// object: authentic, so each reaches the handler (as the raw variant), never a 4xx.
+async fn python_json_extras(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let mut check = Check::default();
+    let bodies = [
+        (
+            Provider::Prism,
+            r#"{"request_id": "req_nan", "event": "request.completed", "cost": NaN, "latency_ms": Infinity}"#.to_owned(),
+        ),
+        (Provider::Generic, r#"{"id": "evt_\ud800", "type": "user.created", "data": {}}"#.to_owned()),
+        (Provider::Generic, "[1, 2, 3]".to_owned()),
+        (Provider::Generic, nested(128)),
+    ];
+    for (provider, body) in &bodies {
+        let reply = post(
+            &client,
+            &server,
+            &signed(*provider, &the_secret(), body),
+            body,
+        )
+        .await?;
+        check.processed(&format!("{provider} {body:.60}"), &reply);
+    }
+    check.eq("handler calls", server.recorder.calls(), bodies.len());
+    let seen = server.recorder.seen();
+    check.eq(
+        "NaN event keeps its type",
+        seen.first().map(|seen| seen.event_type.as_str()),
+        Some("request.completed"),
     );
     check.finish()
 }

@@ -28,6 +28,7 @@ macro_rules! for_each_case {
             verified_extractor,
             client_disconnects,
             promptlayer_extractor,
+            python_json_extras,
         }
     };
 }

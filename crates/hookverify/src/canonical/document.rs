@@ -91,8 +91,6 @@ pub(crate) struct Document {
 }
 
 /// A scalar found at a path in a [`Document`].
-// Read by the deduplication key code (`details.agent_execution_id`), which is not wired yet.
-#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Scalar<'a> {
     /// A string, unescaped (lone surrogates replaced by U+FFFD).
@@ -159,7 +157,6 @@ impl Document {
 
     /// The scalar at `path` (object keys from the root), `None` when a step is missing or
     /// not an object, or when the value there is an array or object.
-    #[allow(dead_code)] // see `Scalar`
     pub(crate) fn scalar<'a>(&self, body: &'a [u8], path: &[&str]) -> Option<Scalar<'a>> {
         let mut at = 0usize;
         for key in path {
@@ -181,15 +178,81 @@ impl Document {
             Kind::Int | Kind::NegZero | Kind::Float | Kind::NonFinite => {
                 Scalar::Number(std::str::from_utf8(body.get(node.span())?).ok()?)
             }
-            Kind::Str if node.has(ESCAPED) => {
-                let raw = body.get(node.contents())?;
-                let mut text = Vec::with_capacity(raw.len());
-                scan::unescape_into(raw, &mut text);
-                Scalar::Str(Cow::Owned(scan::lossy(&text).into_owned()))
-            }
-            Kind::Str => Scalar::Str(scan::lossy(body.get(node.contents())?)),
+            Kind::Str => Scalar::Str(self.string_at(body, node)),
             Kind::Array | Kind::Object => return None,
         })
+    }
+
+    /// The document as a `serde_json::Value`, for bodies `json.loads` accepts but
+    /// serde_json refuses: `NaN` and `±Infinity` (and floats too large for `f64`) become the
+    /// strings `"NaN"`, `"Infinity"`, `"-Infinity"`; lone surrogates become U+FFFD; integers
+    /// beyond 64 bits become the nearest `f64`; duplicate keys keep the last value.
+    pub(crate) fn to_value(&self, body: &[u8]) -> serde_json::Value {
+        // Recursion is bounded by MAX_DEPTH, which the parser enforced.
+        self.value_at(body, 0)
+    }
+
+    fn value_at(&self, body: &[u8], index: usize) -> serde_json::Value {
+        use serde_json::Value;
+        let Some(node) = self.nodes.get(index) else {
+            return Value::Null;
+        };
+        let text = || std::str::from_utf8(body.get(node.span()).unwrap_or_default()).unwrap_or("");
+        let float = |text: &str| match text.parse::<f64>() {
+            Ok(number) if number.is_finite() => {
+                serde_json::Number::from_f64(number).map_or(Value::Null, Value::Number)
+            }
+            Ok(number) if number.is_sign_negative() => Value::from("-Infinity"),
+            Ok(_) => Value::from("Infinity"),
+            Err(_) => Value::Null,
+        };
+        match node.kind {
+            Kind::Null => Value::Null,
+            Kind::True => Value::Bool(true),
+            Kind::False => Value::Bool(false),
+            Kind::NegZero => Value::from(0),
+            Kind::Int => {
+                let digits = text();
+                digits
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .or_else(|_| digits.parse::<u64>().map(Value::from))
+                    .unwrap_or_else(|_| float(digits))
+            }
+            Kind::Float => float(text()),
+            Kind::NonFinite => Value::from(text()),
+            Kind::Str => Value::from(self.string_at(body, node).into_owned()),
+            Kind::Array => {
+                let mut items = Vec::new();
+                let mut child = index + 1;
+                while child < node.link as usize {
+                    items.push(self.value_at(body, child));
+                    child = self.next_sibling(child);
+                }
+                Value::Array(items)
+            }
+            Kind::Object => {
+                let mut map = serde_json::Map::new();
+                for &key in self.object_members(node) {
+                    let key = key as usize;
+                    let name = scan::lossy(self.key_bytes(body, key)).into_owned();
+                    map.insert(name, self.value_at(body, key + 1));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    /// A string node's text, unescaped, lone surrogates replaced by U+FFFD.
+    fn string_at<'a>(&self, body: &'a [u8], node: &Node) -> Cow<'a, str> {
+        let raw = body.get(node.contents()).unwrap_or_default();
+        if node.has(ESCAPED) {
+            let mut text = Vec::with_capacity(raw.len());
+            scan::unescape_into(raw, &mut text);
+            Cow::Owned(scan::lossy(&text).into_owned())
+        } else {
+            scan::lossy(raw)
+        }
     }
 
     /// An object's key nodes, sorted by key.

@@ -1,6 +1,7 @@
 //! An event from any provider, picked by the provider whose signature verified.
 
 use serde::ser::{Serialize, Serializer};
+use serde::Deserialize;
 
 use super::{GenericEvent, PrismEvent, PromptLayerEvent, PromptReportsEvent};
 use crate::Provider;
@@ -49,6 +50,28 @@ impl AnyEvent {
             Provider::PromptReports => AnyEvent::PromptReports(serde_json::from_slice(body)?),
             Provider::Generic => AnyEvent::Generic(serde_json::from_slice(body)?),
         })
+    }
+
+    /// Reads `value` as `provider`'s event type; never fails: a value of an unknown type or
+    /// shape, or one that is not an object, comes through as the provider's `Unknown`
+    /// variant.
+    #[must_use]
+    pub fn from_value(provider: Provider, value: serde_json::Value) -> AnyEvent {
+        match provider {
+            Provider::PromptLayer => AnyEvent::PromptLayer(
+                PromptLayerEvent::deserialize(&value).unwrap_or(PromptLayerEvent::Unknown(value)),
+            ),
+            Provider::Prism => AnyEvent::Prism(
+                PrismEvent::deserialize(&value).unwrap_or(PrismEvent::Unknown(value)),
+            ),
+            Provider::PromptReports => AnyEvent::PromptReports(
+                PromptReportsEvent::deserialize(&value)
+                    .unwrap_or(PromptReportsEvent::Unknown(value)),
+            ),
+            Provider::Generic => AnyEvent::Generic(
+                GenericEvent::deserialize(&value).unwrap_or(GenericEvent::Unknown(value)),
+            ),
+        }
     }
 
     /// The sender.

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::{ExtractError, FromDelivery};
+use crate::canonical::Document;
 use crate::dedup::DedupKey;
 use crate::{Provider, SignedForm};
 
@@ -53,18 +54,36 @@ impl VerifiedDelivery {
 
     /// Deserializes the body as any `T`.
     ///
-    /// The pipeline has already checked that the body is JSON nested at most
-    /// [`MAX_DEPTH`](crate::canonical::MAX_DEPTH) deep, so serde_json's own recursion limit
-    /// (which is one level lower) is lifted here to accept every body the pipeline accepted.
+    /// The pipeline has already checked that the body is JSON as CPython's `json.loads`
+    /// reads it, nested at most [`MAX_DEPTH`](crate::canonical::MAX_DEPTH) deep, so
+    /// serde_json's own recursion limit (one level lower) is lifted here. Python senders may
+    /// also write what serde_json refuses (`NaN`, `Infinity`, lone surrogate escapes, a
+    /// UTF-8 BOM); such a body is read through the pipeline's own parser instead, with
+    /// non-finite numbers as the strings `"NaN"`, `"Infinity"`, `"-Infinity"` and lone
+    /// surrogates as U+FFFD, so that an authentic event is not refused for them.
     ///
     /// # Errors
     /// The `serde_json` error when the body does not fit `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         let mut deserializer = serde_json::Deserializer::from_slice(&self.body);
         deserializer.disable_recursion_limit();
-        let value = T::deserialize(&mut deserializer)?;
-        deserializer.end()?;
-        Ok(value)
+        let strict = T::deserialize(&mut deserializer).and_then(|value| {
+            deserializer.end()?;
+            Ok(value)
+        });
+        match strict {
+            Err(error) if error.is_syntax() || error.is_eof() => match self.lenient_value() {
+                Some(value) => T::deserialize(value),
+                None => Err(error),
+            },
+            other => other,
+        }
+    }
+
+    /// The body read by the pipeline's parser, which accepts what `json.loads` accepts.
+    pub(crate) fn lenient_value(&self) -> Option<serde_json::Value> {
+        let document = Document::parse(&self.body).ok()?;
+        Some(document.to_value(&self.body))
     }
 
     /// The event as `T`: a provider event type, [`AnyEvent`](crate::events::AnyEvent), or any

@@ -30,7 +30,15 @@ impl<T: DeserializeOwned> FromDelivery for T {
 
 impl FromDelivery for AnyEvent {
     fn from_delivery(delivery: &VerifiedDelivery) -> Result<Self, ExtractError> {
-        AnyEvent::parse(delivery.provider(), delivery.body()).map_err(ExtractError::invalid)
+        match AnyEvent::parse(delivery.provider(), delivery.body()) {
+            Ok(event) => Ok(event),
+            // JSON that serde_json refuses (NaN, a BOM, ...) or nesting at the limit:
+            // read it the way the pipeline did.
+            Err(error) => match delivery.lenient_value() {
+                Some(value) => Ok(AnyEvent::from_value(delivery.provider(), value)),
+                None => Err(ExtractError::invalid(error)),
+            },
+        }
     }
 }
 
