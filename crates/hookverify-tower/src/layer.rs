@@ -1,7 +1,7 @@
 //! The tower [`Layer`]: configuration, built once and shared by every service it wraps.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use hookverify::dedup::DedupStore;
@@ -35,13 +35,15 @@ use crate::WebhookVerifyService;
 #[must_use]
 pub struct WebhookVerify {
     config: WebhookConfig,
-    pipeline: Pipeline,
+    /// Built on first use, so that builder steps do not each build (and allocate a store for)
+    /// a pipeline that the next step throws away; shared by every clone.
+    pipeline: Arc<OnceLock<Pipeline>>,
 }
 
 impl fmt::Debug for WebhookVerify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookVerify")
-            .field("pipeline", &self.pipeline)
+            .field("pipeline", self.pipeline())
             .finish_non_exhaustive()
     }
 }
@@ -55,8 +57,10 @@ impl WebhookVerify {
 
     /// A layer from a complete configuration.
     pub fn from_config(config: WebhookConfig) -> Self {
-        let pipeline = Pipeline::new(config.clone());
-        Self { config, pipeline }
+        Self {
+            config,
+            pipeline: Arc::new(OnceLock::new()),
+        }
     }
 
     /// The configuration this layer was built from.
@@ -67,7 +71,8 @@ impl WebhookVerify {
     /// The pipeline shared by every service this layer builds.
     #[must_use]
     pub fn pipeline(&self) -> &Pipeline {
-        &self.pipeline
+        self.pipeline
+            .get_or_init(|| Pipeline::new(self.config.clone()))
     }
 
     fn map(self, change: impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self {
@@ -145,6 +150,6 @@ impl<S> Layer<S> for WebhookVerify {
     type Service = WebhookVerifyService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        WebhookVerifyService::new(inner, self.pipeline.clone())
+        WebhookVerifyService::new(inner, self.pipeline().clone())
     }
 }

@@ -1,6 +1,6 @@
 //! What an adapter is configured with.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -176,7 +176,8 @@ impl WebhookConfig {
 /// worker), or separate layers on routes that the same sender reaches. Copies landing in
 /// different places would then both run the handler, so say so once, loudly.
 fn warn_on_second_default_store(secret: &Secret) {
-    static SEEN: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
+    // Secret id -> how many default stores were made for it (saturating).
+    static SEEN: OnceLock<Mutex<HashMap<[u8; 32], u8>>> = OnceLock::new();
     // An HMAC of a fixed label identifies the secret without keeping a copy of it.
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose()) else {
         return;
@@ -187,7 +188,9 @@ fn warn_on_second_default_store(secret: &Secret) {
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    if !seen.insert(id) {
+    let made = seen.entry(id).or_insert(0);
+    *made = made.saturating_add(1);
+    if *made == 2 {
         tracing::warn!(
             "a second in-memory dedup store was created for the same webhook secret: copies of an \
              event that reach different WebhookVerify instances are not deduplicated against each \
