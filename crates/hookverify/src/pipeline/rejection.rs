@@ -103,7 +103,9 @@ impl Rejection {
             Self::StoreUnavailable(_) => STORE_RETRY_AFTER,
             _ => return None,
         };
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let secs = wait
+            .as_secs()
+            .saturating_add(u64::from(wait.subsec_nanos() > 0));
         Some(secs.max(1))
     }
 }
