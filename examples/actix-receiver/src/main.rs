@@ -91,7 +91,10 @@ fn secret() -> Result<Secret, Box<dyn std::error::Error>> {
     match std::env::var("HOOKVERIFY_SECRET") {
         Ok(secret) => Secret::new(secret)
             .map_err(|error| format!("HOOKVERIFY_SECRET is set but unusable: {error}").into()),
-        Err(_) => {
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("HOOKVERIFY_SECRET is set but is not valid UTF-8".into())
+        }
+        Err(std::env::VarError::NotPresent) => {
             tracing::warn!(
                 secret = DEMO_SECRET,
                 "HOOKVERIFY_SECRET is not set: using the public demo secret; \
