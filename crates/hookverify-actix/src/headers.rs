@@ -28,6 +28,15 @@ impl HeaderSource for ActixHeaders<'_> {
     fn header(&self, name: &str) -> Option<&[u8]> {
         self.0.get(name).map(HeaderValue::as_bytes)
     }
+
+    fn first_of<'a>(&'a self, names: &[&str]) -> Option<(usize, &'a [u8])> {
+        hookverify::first_of_pairs(
+            self.0
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            names,
+        )
+    }
 }
 
 /// The request's `Content-Length`, when present and well formed.

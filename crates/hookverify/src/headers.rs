@@ -18,11 +18,49 @@ pub trait HeaderSource {
     /// The value of the first header called `name` (compared ASCII case-insensitively; the
     /// verifier always asks with a lowercase name), as raw bytes.
     fn header(&self, name: &str) -> Option<&[u8]>;
+
+    /// The first of `names` (lowercase, in order of preference) that is present: its index in
+    /// `names` and its first value.
+    ///
+    /// The default asks [`header`](Self::header) for each name in turn. A map that can list
+    /// its headers should answer in one pass with [`first_of_pairs`]: a lookup by name
+    /// hashes and validates the name, and the verifier looks for five of them.
+    fn first_of<'a>(&'a self, names: &[&str]) -> Option<(usize, &'a [u8])> {
+        names
+            .iter()
+            .enumerate()
+            .find_map(|(index, name)| self.header(name).map(|value| (index, value)))
+    }
+}
+
+/// [`HeaderSource::first_of`] over a list of `(lowercase name, value)` pairs, in one pass.
+pub fn first_of_pairs<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    names: &[&str],
+) -> Option<(usize, &'a [u8])> {
+    let mut best: Option<(usize, &'a [u8])> = None;
+    for (name, value) in pairs {
+        let Some(index) = names.iter().position(|wanted| *wanted == name) else {
+            continue;
+        };
+        // Strictly better only: a repeated header keeps its first value.
+        if best.is_none_or(|(found, _)| index < found) {
+            best = Some((index, value));
+            if index == 0 {
+                break;
+            }
+        }
+    }
+    best
 }
 
 impl<T: HeaderSource + ?Sized> HeaderSource for &T {
     fn header(&self, name: &str) -> Option<&[u8]> {
         (**self).header(name)
+    }
+
+    fn first_of<'a>(&'a self, names: &[&str]) -> Option<(usize, &'a [u8])> {
+        (**self).first_of(names)
     }
 }
 
@@ -30,6 +68,14 @@ impl<T: HeaderSource + ?Sized> HeaderSource for &T {
 impl HeaderSource for http::HeaderMap {
     fn header(&self, name: &str) -> Option<&[u8]> {
         self.get(name).map(http::HeaderValue::as_bytes)
+    }
+
+    fn first_of<'a>(&'a self, names: &[&str]) -> Option<(usize, &'a [u8])> {
+        first_of_pairs(
+            self.iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            names,
+        )
     }
 }
 
@@ -50,6 +96,23 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> HeaderSource for Vec<(N, V)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn one_pass_lookup_agrees_with_lookups_by_name() {
+        let names = ["x-b", "x-a", "x-c"];
+        let mut map = http::HeaderMap::new();
+        map.append("x-a", "a1".parse().unwrap());
+        map.append("x-a", "a2".parse().unwrap());
+        map.append("x-c", "c".parse().unwrap());
+        map.append("content-type", "json".parse().unwrap());
+        let by_name: Vec<(&str, &[u8])> = vec![("x-a", b"a1"), ("x-c", b"c")];
+        assert_eq!(map.first_of(&names), Some((1, &b"a1"[..])));
+        assert_eq!(by_name.first_of(&names), Some((1, &b"a1"[..])));
+        map.append("x-b", "b".parse().unwrap());
+        assert_eq!(map.first_of(&names), Some((0, &b"b"[..])));
+        assert_eq!(map.first_of(&["x-none"]), None);
+    }
 
     #[test]
     fn pairs_match_case_insensitively() {

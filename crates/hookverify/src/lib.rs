@@ -30,7 +30,7 @@ mod verified;
 mod verifier;
 
 pub use error::{MalformedReason, VerifyError};
-pub use headers::HeaderSource;
+pub use headers::{first_of_pairs, HeaderSource};
 pub use provider::Provider;
 pub use secret::{Secret, SecretError};
 pub use verified::{SignedForm, Verified};

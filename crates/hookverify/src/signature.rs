@@ -1,5 +1,7 @@
 //! Decoding a signature header's value into the 32 bytes of an HMAC-SHA256 tag.
 
+use subtle::ConstantTimeEq;
+
 use crate::error::MalformedReason;
 use crate::provider::SignatureFormat;
 
@@ -29,23 +31,56 @@ pub(crate) fn decode(
         });
     }
     let mut tag = [0u8; TAG_LEN];
+    let mut invalid = 0u8;
     for (byte, pair) in tag.iter_mut().zip(hex.chunks_exact(2)) {
-        let (Some(high), Some(low)) = (nibble(pair[0]), nibble(pair[1])) else {
-            return Err(MalformedReason::NotHex);
-        };
-        *byte = (high << 4) | low;
+        let (high, low) = (
+            HEX_VALUE[usize::from(pair[0])],
+            HEX_VALUE[usize::from(pair[1])],
+        );
+        invalid |= (high | low) & INVALID;
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    if invalid != 0 {
+        return Err(MalformedReason::NotHex);
     }
     Ok(tag)
 }
 
-/// Senders write lowercase hex; uppercase is accepted because it names the same bytes.
-const fn nibble(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
+/// Marks a byte that is not a hex digit in [`HEX_VALUE`].
+const INVALID: u8 = 0x80;
+
+/// Each byte's value as a hex digit, or [`INVALID`]. Senders write lowercase hex; uppercase
+/// is accepted because it names the same bytes. A table, because the header is decoded on
+/// every request and a branch per digit cost more than the comparison it feeds.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut digit = 0u8;
+    while digit < 10 {
+        table[(b'0' + digit) as usize] = digit;
+        digit += 1;
     }
+    let mut letter = 0u8;
+    while letter < 6 {
+        table[(b'a' + letter) as usize] = 10 + letter;
+        table[(b'A' + letter) as usize] = 10 + letter;
+        letter += 1;
+    }
+    table
+};
+
+/// Compares two tags in constant time. `subtle` compares slices element by element, so the
+/// tags go in as four 64-bit words: a quarter of the steps, still with no early exit.
+pub(crate) fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> bool {
+    fn words(tag: &[u8; TAG_LEN]) -> [u64; TAG_LEN / 8] {
+        let mut words = [0u64; TAG_LEN / 8];
+        for (word, chunk) in words.iter_mut().zip(tag.chunks_exact(8)) {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(chunk);
+            *word = u64::from_le_bytes(bytes);
+        }
+        words
+    }
+    bool::from(words(a)[..].ct_eq(&words(b)[..]))
 }
 
 /// Lowercase hex of a tag, as senders write it.
@@ -78,6 +113,31 @@ mod tests {
             decode(HEX.to_uppercase().as_bytes(), SignatureFormat::BareHex).unwrap(),
             tag
         );
+    }
+
+    #[test]
+    fn tags_equal_only_when_every_byte_is() {
+        let tag = decode(HEX.as_bytes(), SignatureFormat::BareHex).unwrap();
+        assert!(tags_equal(&tag, &tag));
+        for index in 0..TAG_LEN {
+            for bit in 0..8 {
+                let mut other = tag;
+                other[index] ^= 1 << bit;
+                assert!(!tags_equal(&tag, &other), "byte {index} bit {bit}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_value_decodes_as_hex_or_is_refused() {
+        for byte in 0..=255u8 {
+            let value = [byte; 64];
+            let decoded = decode(&value, SignatureFormat::BareHex);
+            match char::from(byte).to_digit(16) {
+                Some(digit) => assert_eq!(decoded.unwrap(), [digit as u8 * 17; 32], "{byte}"),
+                None => assert_eq!(decoded, Err(MalformedReason::NotHex), "{byte}"),
+            }
+        }
     }
 
     #[test]

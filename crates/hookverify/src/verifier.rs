@@ -20,7 +20,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 use crate::canonical::Document;
 use crate::error::VerifyError;
@@ -45,6 +44,10 @@ struct Inner {
     keys: Vec<HmacSha256>,
     /// The providers accepted, in the order their headers are looked for.
     providers: Vec<Provider>,
+    /// Every accepted provider's header names, in lookup order, for one pass over the
+    /// request's headers; `header_providers[i]` owns `header_names[i]`.
+    header_names: Vec<&'static str>,
+    header_providers: Vec<Provider>,
 }
 
 impl fmt::Debug for Verifier {
@@ -92,19 +95,15 @@ impl Verifier {
         &self,
         headers: &'h H,
     ) -> Result<(Provider, &'h [u8]), VerifyError> {
-        for &provider in &self.inner.providers {
-            for name in provider.header_names() {
-                if let Some(value) = headers.header(name) {
-                    return Ok((provider, value));
-                }
+        let inner = &*self.inner;
+        if let Some((index, value)) = headers.first_of(&inner.header_names) {
+            if let Some(&provider) = inner.header_providers.get(index) {
+                return Ok((provider, value));
             }
         }
         let foreign = Provider::ALL.into_iter().find(|provider| {
-            !self.inner.providers.contains(provider)
-                && provider
-                    .header_names()
-                    .iter()
-                    .any(|name| headers.header(name).is_some())
+            !inner.providers.contains(provider)
+                && headers.first_of(provider.header_names()).is_some()
         });
         Err(match foreign {
             Some(provider) => VerifyError::ProviderNotAllowed { provider },
@@ -132,35 +131,38 @@ impl Verifier {
         let (provider, value) = self.signature_header(headers)?;
         let expected = signature::decode(value, provider.format())
             .map_err(|reason| VerifyError::MalformedSignature { provider, reason })?;
-        let verified = |tags: Matched, form, document| {
-            Verified::new(
-                provider,
-                body.clone(),
-                tags.first,
-                form,
-                tags.index,
-                document,
-            )
+        let (tags, form, document) = if provider.signs_canonical_form() {
+            self.match_promptlayer(provider, &body, &expected)?
+        } else {
+            let tags = self
+                .match_raw(&body, &expected)
+                .ok_or(VerifyError::Mismatch { provider })?;
+            (tags, SignedForm::RawBody, None)
         };
+        Ok(Verified::new(
+            provider, body, tags.first, form, tags.index, document,
+        ))
+    }
 
-        if !provider.signs_canonical_form() {
-            return match self.match_raw(&body, &expected) {
-                Some(tags) => Ok(verified(tags, SignedForm::RawBody, None)),
-                None => Err(VerifyError::Mismatch { provider }),
-            };
-        }
-        match Document::parse(&body) {
+    /// PromptLayer: the canonical form, then the raw body.
+    fn match_promptlayer(
+        &self,
+        provider: Provider,
+        body: &[u8],
+        expected: &[u8; TAG_LEN],
+    ) -> Result<(Matched, SignedForm, Option<Document>), VerifyError> {
+        match Document::parse(body) {
             Ok(document) => {
-                if let Some(tags) = self.match_canonical(&document, &body, &expected) {
-                    return Ok(verified(tags, SignedForm::Canonical, Some(document)));
+                if let Some(tags) = self.match_canonical(&document, body, expected) {
+                    return Ok((tags, SignedForm::Canonical, Some(document)));
                 }
-                match self.match_raw(&body, &expected) {
-                    Some(tags) => Ok(verified(tags, SignedForm::RawBody, Some(document))),
+                match self.match_raw(body, expected) {
+                    Some(tags) => Ok((tags, SignedForm::RawBody, Some(document))),
                     None => Err(VerifyError::Mismatch { provider }),
                 }
             }
-            Err(source) => match self.match_raw(&body, &expected) {
-                Some(tags) => Ok(verified(tags, SignedForm::RawBody, None)),
+            Err(source) => match self.match_raw(body, expected) {
+                Some(tags) => Ok((tags, SignedForm::RawBody, None)),
                 None => Err(VerifyError::UnverifiableBody { provider, source }),
             },
         }
@@ -174,7 +176,7 @@ impl Verifier {
             if index == 0 {
                 first = tag;
             }
-            if bool::from(tag.ct_eq(expected)) {
+            if signature::tags_equal(&tag, expected) {
                 return Some(Matched { index, first });
             }
         }
@@ -194,7 +196,7 @@ impl Verifier {
             let mut mac = key.clone();
             document.write_canonical(body, &mut |chunk: &[u8]| mac.update(chunk));
             let tag = finalize(mac);
-            return bool::from(tag.ct_eq(expected)).then_some(Matched {
+            return signature::tags_equal(&tag, expected).then_some(Matched {
                 index: 0,
                 first: tag,
             });
@@ -208,7 +210,7 @@ impl Verifier {
         let tags: Vec<[u8; TAG_LEN]> = macs.into_iter().map(finalize).collect();
         let index = tags
             .iter()
-            .position(|tag| bool::from(tag.ct_eq(expected)))?;
+            .position(|tag| signature::tags_equal(tag, expected))?;
         let first = *tags.first()?;
         Some(Matched { index, first })
     }
@@ -276,8 +278,22 @@ impl VerifierBuilder {
         let mut providers = self.providers.unwrap_or_else(|| Provider::ALL.to_vec());
         // Header lookup follows one fixed order, whatever order the user listed them in.
         providers.sort_unstable();
+        let (header_names, header_providers) = providers
+            .iter()
+            .flat_map(|&provider| {
+                provider
+                    .header_names()
+                    .iter()
+                    .map(move |&name| (name, provider))
+            })
+            .unzip();
         Verifier {
-            inner: Arc::new(Inner { keys, providers }),
+            inner: Arc::new(Inner {
+                keys,
+                providers,
+                header_names,
+                header_providers,
+            }),
         }
     }
 }
