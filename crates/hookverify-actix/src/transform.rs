@@ -2,14 +2,12 @@
 
 use std::future::{ready, Ready};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::Error;
-use hookverify::dedup::{DedupStore, KeyStrategy};
 use hookverify::pipeline::{Pipeline, WebhookConfig};
-use hookverify::{Provider, Secret, Verified};
+use hookverify::Secret;
 
 use crate::WebhookVerifyMiddleware;
 
@@ -98,65 +96,7 @@ impl WebhookVerify {
         Self::from_config(change(self.config))
     }
 
-    /// Adds a secret for rotation: a signature under any configured secret is accepted.
-    pub fn secret(self, secret: Secret) -> Self {
-        self.configure(|config| config.secret(secret))
-    }
-
-    /// Accepts only these providers (default: all four); others get 401.
-    pub fn providers(self, providers: impl IntoIterator<Item = Provider>) -> Self {
-        self.configure(|config| config.providers(providers))
-    }
-
-    /// The largest body accepted, in bytes (default 1 MiB); larger deliveries get 413.
-    pub fn body_limit(self, bytes: usize) -> Self {
-        self.configure(|config| config.body_limit(bytes))
-    }
-
-    /// Where deduplication state lives (default: a memory store for this process, shared by
-    /// its workers). Give every replica behind one sender the same shared store.
-    pub fn dedup_store(self, store: impl DedupStore) -> Self {
-        self.configure(|config| config.dedup_store(store))
-    }
-
-    /// Like [`dedup_store`](Self::dedup_store), for a store already behind an `Arc`.
-    pub fn dedup_store_arc(self, store: Arc<dyn DedupStore>) -> Self {
-        self.configure(|config| config.dedup_store_arc(store))
-    }
-
-    /// Turns deduplication on (default) or off.
-    pub fn dedup(self, enabled: bool) -> Self {
-        self.configure(|config| config.dedup(enabled))
-    }
-
-    /// How long a delivery holds its claim while the handler runs (default 5 minutes).
-    pub fn lease(self, lease: Duration) -> Self {
-        self.configure(|config| config.lease(lease))
-    }
-
-    /// How long a processed event is remembered (default 7 days).
-    pub fn retention(self, retention: Duration) -> Self {
-        self.configure(|config| config.retention(retention))
-    }
-
-    /// How deduplication keys are chosen (default: each provider's natural key).
-    pub fn dedup_keys(self, keys: KeyStrategy) -> Self {
-        self.configure(|config| config.dedup_keys(keys))
-    }
-
-    /// A custom deduplication key; returning `None` falls back to the provider's key.
-    pub fn dedup_key(
-        self,
-        key: impl Fn(&Verified) -> Option<String> + Send + Sync + 'static,
-    ) -> Self {
-        self.configure(|config| config.dedup_key(key))
-    }
-
-    /// When the store fails: `false` (default) answers 503 with `Retry-After`; `true` runs
-    /// the handler without deduplication.
-    pub fn fail_open(self, fail_open: bool) -> Self {
-        self.configure(|config| config.fail_open(fail_open))
-    }
+    hookverify::forward_webhook_config!(configure);
 }
 
 impl From<WebhookConfig> for WebhookVerify {

@@ -2,11 +2,9 @@
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
-use hookverify::dedup::DedupStore;
 use hookverify::pipeline::{Pipeline, WebhookConfig};
-use hookverify::{Provider, Secret, Verified};
+use hookverify::Secret;
 use tower_layer::Layer;
 
 use crate::WebhookVerifyService;
@@ -79,65 +77,7 @@ impl WebhookVerify {
         Self::from_config(change(self.config))
     }
 
-    /// Adds a secret for rotation: a signature under any configured secret is accepted. See
-    /// [`WebhookConfig::secret`].
-    pub fn secret(self, secret: Secret) -> Self {
-        self.map(|config| config.secret(secret))
-    }
-
-    /// Accepts only these providers (default: all four); a request signed by another one is
-    /// 401. See [`WebhookConfig::providers`].
-    pub fn providers(self, providers: impl IntoIterator<Item = Provider>) -> Self {
-        self.map(|config| config.providers(providers))
-    }
-
-    /// The largest body accepted, in bytes (default 1 MiB); larger deliveries are 413, by
-    /// `Content-Length` before reading and by counting while reading a streamed body.
-    pub fn body_limit(self, bytes: usize) -> Self {
-        self.map(|config| config.body_limit(bytes))
-    }
-
-    /// Where deduplication state lives (default: an in-memory store for this layer). Pass a
-    /// clone of one store to several layers to make them share it. See
-    /// [`WebhookConfig::dedup_store`].
-    pub fn dedup_store(self, store: impl DedupStore) -> Self {
-        self.map(|config| config.dedup_store(store))
-    }
-
-    /// Like [`dedup_store`](Self::dedup_store), for a store already behind an `Arc`.
-    pub fn dedup_store_arc(self, store: Arc<dyn DedupStore>) -> Self {
-        self.map(|config| config.dedup_store_arc(store))
-    }
-
-    /// Turns deduplication on (default) or off. See [`WebhookConfig::dedup`].
-    pub fn dedup(self, enabled: bool) -> Self {
-        self.map(|config| config.dedup(enabled))
-    }
-
-    /// How long a delivery holds its claim while the handler runs (default 5 minutes).
-    pub fn lease(self, lease: Duration) -> Self {
-        self.map(|config| config.lease(lease))
-    }
-
-    /// How long a processed event is remembered (default 7 days).
-    pub fn retention(self, retention: Duration) -> Self {
-        self.map(|config| config.retention(retention))
-    }
-
-    /// A custom deduplication key; returning `None` falls back to the provider's key. See
-    /// [`WebhookConfig::dedup_key`].
-    pub fn dedup_key(
-        self,
-        key: impl Fn(&Verified) -> Option<String> + Send + Sync + 'static,
-    ) -> Self {
-        self.map(|config| config.dedup_key(key))
-    }
-
-    /// When the store fails: `false` (default) answers 503 with `Retry-After`; `true` runs the
-    /// handler without deduplication. See [`WebhookConfig::fail_open`].
-    pub fn fail_open(self, fail_open: bool) -> Self {
-        self.map(|config| config.fail_open(fail_open))
-    }
+    hookverify::forward_webhook_config!(map);
 }
 
 impl From<WebhookConfig> for WebhookVerify {

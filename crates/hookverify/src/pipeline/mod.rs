@@ -33,6 +33,7 @@ mod admission;
 mod config;
 mod delivery;
 mod extract;
+mod forward;
 mod rejection;
 
 pub use admission::{Admitted, Pipeline, Settlement};
