@@ -37,6 +37,8 @@ const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        // Plain lines when the log goes to a file or a pipe: colour codes break log readers.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 
     let secret = secret()?;
