@@ -165,11 +165,15 @@ impl DedupStore for FailingStore {
         Box::pin(async { Err(Self::error()) })
     }
 
-    fn complete<'a>(&'a self, _token: &'a ClaimToken, _retention: Duration) -> StoreFuture<'a, ()> {
+    fn complete<'a>(
+        &'a self,
+        _token: &'a ClaimToken,
+        _retention: Duration,
+    ) -> StoreFuture<'a, bool> {
         Box::pin(async { Err(Self::error()) })
     }
 
-    fn release<'a>(&'a self, _token: &'a ClaimToken) -> StoreFuture<'a, ()> {
+    fn release<'a>(&'a self, _token: &'a ClaimToken) -> StoreFuture<'a, bool> {
         Box::pin(async { Err(Self::error()) })
     }
 }

@@ -330,37 +330,39 @@ impl MemoryStore {
         Ok(answer)
     }
 
-    fn complete_now(&self, token: &ClaimToken, retention: Duration) {
+    fn complete_now(&self, token: &ClaimToken, retention: Duration) -> bool {
         let inner = &*self.inner;
         let hash = inner.hash(token.key());
         let mut shard = inner.shard(hash);
         let now = inner.now();
         let Some(entry) = shard.map.get_mut(&hash) else {
-            return;
+            return false;
         };
         if !owns(entry, token, now) {
-            return;
+            return false;
         }
         entry.tag |= COMPLETED;
         entry.deadline = now.saturating_add(nanos(retention));
         let tag = entry.tag;
         shard.completions.push_back((hash, tag));
         shard.tidy();
+        true
     }
 
-    fn release_now(&self, token: &ClaimToken) {
+    fn release_now(&self, token: &ClaimToken) -> bool {
         let inner = &*self.inner;
         let hash = inner.hash(token.key());
         let mut shard = inner.shard(hash);
         let now = inner.now();
-        if shard
+        let owned = shard
             .map
             .get(&hash)
-            .is_some_and(|entry| owns(entry, token, now))
-        {
+            .is_some_and(|entry| owns(entry, token, now));
+        if owned {
             shard.map.remove(&hash);
             shard.tidy();
         }
+        owned
     }
 }
 
@@ -389,14 +391,12 @@ impl DedupStore for MemoryStore {
         Box::pin(ready(self.claim_now(key, fingerprint, lease)))
     }
 
-    fn complete<'a>(&'a self, token: &'a ClaimToken, retention: Duration) -> StoreFuture<'a, ()> {
-        self.complete_now(token, retention);
-        Box::pin(ready(Ok(())))
+    fn complete<'a>(&'a self, token: &'a ClaimToken, retention: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(ready(Ok(self.complete_now(token, retention))))
     }
 
-    fn release<'a>(&'a self, token: &'a ClaimToken) -> StoreFuture<'a, ()> {
-        self.release_now(token);
-        Box::pin(ready(Ok(())))
+    fn release<'a>(&'a self, token: &'a ClaimToken) -> StoreFuture<'a, bool> {
+        Box::pin(ready(Ok(self.release_now(token))))
     }
 }
 

@@ -60,8 +60,9 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///   even if no other delivery has claimed the key since, because an expired lease may
 ///   already be forgotten (a Redis key set with `PX` is gone).
 /// - [`complete`](Self::complete) and [`release`](Self::release) act only while the token
-///   owns its key; otherwise they do nothing and return `Ok(())`, so a delivery whose lease
-///   ran out can never commit or delete over the delivery that took the key over.
+///   owns its key and answer `Ok(true)`; otherwise they do nothing and answer `Ok(false)`,
+///   so a delivery whose lease ran out can never commit or delete over the delivery that
+///   took the key over, and the pipeline can say that the event was not recorded.
 ///   `complete` makes the key completed for `retention`, counted from the call (a zero
 ///   retention leaves it absent); `release` makes it absent, so the sender's retry is
 ///   processed.
@@ -82,12 +83,12 @@ pub trait DedupStore: Send + Sync + 'static {
         fingerprint: [u8; 32],
         lease: Duration,
     ) -> StoreFuture<'a, Claim>;
-    /// Marks the claimed event processed, remembered for `retention`; does nothing when the
-    /// token no longer owns its key.
-    fn complete<'a>(&'a self, token: &'a ClaimToken, retention: Duration) -> StoreFuture<'a, ()>;
-    /// Gives the claim up so that a retry is processed; does nothing when the token no
-    /// longer owns its key.
-    fn release<'a>(&'a self, token: &'a ClaimToken) -> StoreFuture<'a, ()>;
+    /// Marks the claimed event processed, remembered for `retention`. `Ok(false)`: the token
+    /// no longer owned its key (its lease ran out), and nothing was changed.
+    fn complete<'a>(&'a self, token: &'a ClaimToken, retention: Duration) -> StoreFuture<'a, bool>;
+    /// Gives the claim up so that a retry is processed. `Ok(false)`: the token no longer
+    /// owned its key, and nothing was changed.
+    fn release<'a>(&'a self, token: &'a ClaimToken) -> StoreFuture<'a, bool>;
 }
 
 /// The answer to [`DedupStore::claim`].

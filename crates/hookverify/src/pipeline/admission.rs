@@ -252,12 +252,19 @@ impl Settlement {
         let span = Span::current();
         if handler_succeeded {
             span.record("outcome", "processed");
-            if let Err(error) = self.store.complete(&self.token, self.retention).await {
-                tracing::warn!(
+            match self.store.complete(&self.token, self.retention).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    dedup_key = %self.token.key(),
+                    "the handler outlasted its lease, so the event was not recorded as processed \
+                     and a redelivery will run the handler again; raise the lease above the \
+                     handler's longest run"
+                ),
+                Err(error) => tracing::warn!(
                     dedup_key = %self.token.key(),
                     error = %error,
                     "could not record the event as processed; a redelivery may run the handler again"
-                );
+                ),
             }
         } else {
             span.record("outcome", "handler_failed");
@@ -268,6 +275,8 @@ impl Settlement {
     /// Releases the claim; for a handler that failed, panicked or was cancelled. The future
     /// is `'static` so an adapter can spawn it from a `Drop`.
     pub async fn release(self) {
+        // `Ok(false)`: the lease ran out and the key is free already, or another delivery
+        // took it over; either way the retry will be processed.
         if let Err(error) = self.store.release(&self.token).await {
             tracing::warn!(
                 dedup_key = %self.token.key(),
@@ -275,5 +284,46 @@ impl Settlement {
                 "could not release the claim; the event is retried once its lease expires"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::dedup::{ManualClock, MemoryStore};
+    use crate::events::tests::warnings;
+    use crate::{testing, Secret};
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn a_handler_that_outlasts_its_lease_is_reported_and_the_redelivery_runs() {
+        let clock = ManualClock::new();
+        let secret = Secret::new("lease-test").unwrap();
+        let pipeline = Pipeline::new(
+            WebhookConfig::new(secret.clone())
+                .dedup_store(MemoryStore::new().clock(clock.clone()))
+                .lease(Duration::from_secs(10)),
+        );
+        let body = br#"{"id":"evt_slow","type":"t","data":{}}"#;
+        let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+        let headers = [(signature.name(), signature.value())];
+
+        let admitted = block_on(pipeline.admit(&headers[..], body.to_vec())).unwrap();
+        let (_, settlement) = admitted.into_parts();
+        clock.advance(Duration::from_secs(11));
+        let ((), logged) = warnings(|| block_on(settlement.unwrap().settle(true)));
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].contains("outlasted its lease"), "{logged:?}");
+
+        let again = block_on(pipeline.admit(&headers[..], body.to_vec()));
+        assert!(again.is_ok(), "the redelivery is processed: {again:?}");
     }
 }

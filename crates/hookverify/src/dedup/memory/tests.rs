@@ -49,12 +49,14 @@ fn claimed(store: &MemoryStore, key: &DedupKey) -> ClaimToken {
     }
 }
 
-fn complete(store: &MemoryStore, token: &ClaimToken, retention: Duration) {
-    ready_now(store.complete(token, retention)).unwrap();
+/// Whether the completion acted (the token still owned its key).
+fn complete(store: &MemoryStore, token: &ClaimToken, retention: Duration) -> bool {
+    ready_now(store.complete(token, retention)).unwrap()
 }
 
-fn release(store: &MemoryStore, token: &ClaimToken) {
-    ready_now(store.release(token)).unwrap();
+/// Whether the release acted (the token still owned its key).
+fn release(store: &MemoryStore, token: &ClaimToken) -> bool {
+    ready_now(store.release(token)).unwrap()
 }
 
 #[test]
@@ -158,20 +160,29 @@ fn expired_lease_is_taken_over_and_the_old_token_is_powerless() {
     clock.advance(LEASE);
     let new = claimed(&store, &k);
 
-    complete(&store, &old, RETENTION);
+    assert!(
+        !complete(&store, &old, RETENTION),
+        "a stale completion says it did nothing"
+    );
     assert_eq!(
         claim(&store, &k, 1, LEASE),
         Claim::InFlight { retry_after: LEASE },
         "the stale completion did not commit"
     );
-    release(&store, &old);
+    assert!(
+        !release(&store, &old),
+        "a stale release says it did nothing"
+    );
     assert_eq!(
         claim(&store, &k, 1, LEASE),
         Claim::InFlight { retry_after: LEASE },
         "the stale release did not delete the new claim"
     );
 
-    complete(&store, &new, RETENTION);
+    assert!(
+        complete(&store, &new, RETENTION),
+        "the owner's completion acts"
+    );
     assert_eq!(
         claim(&store, &k, 1, LEASE),
         Claim::Completed { same_body: true }
