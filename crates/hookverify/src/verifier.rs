@@ -34,6 +34,10 @@ type HmacSha256 = Hmac<Sha256>;
 /// Built once and cheap to clone (an `Arc` inside). Each secret's HMAC key schedule is
 /// computed at construction, so a verification costs one SHA-256 pass over the body per
 /// secret tried, and nothing else of note.
+///
+/// Those prepared states are derived from the secrets and are as sensitive as they are; they
+/// live as long as the verifier and, unlike [`Secret`], are not wiped when it is dropped
+/// (the `hmac` crate offers no way to). `Debug` shows only how many secrets there are.
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,
