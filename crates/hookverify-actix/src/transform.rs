@@ -1,12 +1,11 @@
 //! The middleware factory and its builder.
 
 use std::future::{ready, Ready};
-use std::sync::{Arc, OnceLock};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::Error;
-use hookverify::pipeline::{Pipeline, WebhookConfig};
+use hookverify::pipeline::{LazyPipeline, Pipeline, WebhookConfig};
 use hookverify::Secret;
 
 use crate::WebhookVerifyMiddleware;
@@ -51,14 +50,13 @@ use crate::WebhookVerifyMiddleware;
 #[derive(Clone)]
 #[must_use]
 pub struct WebhookVerify {
-    config: WebhookConfig,
-    pipeline: Arc<OnceLock<Pipeline>>,
+    inner: LazyPipeline,
 }
 
 impl std::fmt::Debug for WebhookVerify {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookVerify")
-            .field("config", &self.config)
+            .field("config", self.inner.config())
             .finish_non_exhaustive()
     }
 }
@@ -74,26 +72,26 @@ impl WebhookVerify {
     /// A middleware with a complete configuration.
     pub fn from_config(config: WebhookConfig) -> Self {
         Self {
-            config,
-            pipeline: Arc::new(OnceLock::new()),
+            inner: LazyPipeline::new(config),
         }
     }
 
     /// The configuration so far.
     pub fn config(&self) -> &WebhookConfig {
-        &self.config
+        self.inner.config()
     }
 
     /// The pipeline every worker runs, built on first use and shared by the clones of this
     /// value.
     #[must_use]
     pub fn pipeline(&self) -> &Pipeline {
-        self.pipeline
-            .get_or_init(|| Pipeline::new(self.config.clone()))
+        self.inner.pipeline()
     }
 
     fn configure(self, change: impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self {
-        Self::from_config(change(self.config))
+        Self {
+            inner: self.inner.configure(change),
+        }
     }
 
     hookverify::forward_webhook_config!(configure);

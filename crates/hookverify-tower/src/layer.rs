@@ -1,9 +1,8 @@
 //! The tower [`Layer`]: configuration, built once and shared by every service it wraps.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
 
-use hookverify::pipeline::{Pipeline, WebhookConfig};
+use hookverify::pipeline::{LazyPipeline, Pipeline, WebhookConfig};
 use hookverify::Secret;
 use tower_layer::Layer;
 
@@ -32,16 +31,13 @@ use crate::WebhookVerifyService;
 #[derive(Clone)]
 #[must_use]
 pub struct WebhookVerify {
-    config: WebhookConfig,
-    /// Built on first use, so that builder steps do not each build (and allocate a store for)
-    /// a pipeline that the next step throws away; shared by every clone.
-    pipeline: Arc<OnceLock<Pipeline>>,
+    inner: LazyPipeline,
 }
 
 impl fmt::Debug for WebhookVerify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookVerify")
-            .field("pipeline", self.pipeline())
+            .field("config", self.inner.config())
             .finish_non_exhaustive()
     }
 }
@@ -56,28 +52,28 @@ impl WebhookVerify {
     /// A layer from a complete configuration.
     pub fn from_config(config: WebhookConfig) -> Self {
         Self {
-            config,
-            pipeline: Arc::new(OnceLock::new()),
+            inner: LazyPipeline::new(config),
         }
     }
 
     /// The configuration this layer was built from.
     pub fn config(&self) -> &WebhookConfig {
-        &self.config
+        self.inner.config()
     }
 
     /// The pipeline shared by every service this layer builds.
     #[must_use]
     pub fn pipeline(&self) -> &Pipeline {
-        self.pipeline
-            .get_or_init(|| Pipeline::new(self.config.clone()))
+        self.inner.pipeline()
     }
 
-    fn map(self, change: impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self {
-        Self::from_config(change(self.config))
+    fn configure(self, change: impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self {
+        Self {
+            inner: self.inner.configure(change),
+        }
     }
 
-    hookverify::forward_webhook_config!(map);
+    hookverify::forward_webhook_config!(configure);
 }
 
 impl From<WebhookConfig> for WebhookVerify {

@@ -34,10 +34,12 @@ mod config;
 mod delivery;
 mod extract;
 mod forward;
+mod lazy;
 mod rejection;
 
 pub use admission::{Admitted, Pipeline, Settlement};
 pub use config::{WebhookConfig, DEFAULT_BODY_LIMIT, DEFAULT_LEASE, DEFAULT_RETENTION};
 pub use delivery::VerifiedDelivery;
 pub use extract::{ExtractError, FromDelivery};
+pub use lazy::LazyPipeline;
 pub use rejection::{Rejection, STORE_RETRY_AFTER};
