@@ -5,8 +5,7 @@ use std::future::{ready, Ready};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::Error;
-use hookverify::pipeline::{LazyPipeline, Pipeline, WebhookConfig};
-use hookverify::Secret;
+use hookverify::pipeline::{LazyPipeline, WebhookConfig};
 
 use crate::WebhookVerifyMiddleware;
 
@@ -14,7 +13,7 @@ use crate::WebhookVerifyMiddleware;
 /// for [`App::wrap`](actix_web::App::wrap), [`Scope::wrap`](actix_web::Scope::wrap) and
 /// [`Resource::wrap`](actix_web::Resource::wrap).
 ///
-/// The builder methods forward to [`WebhookConfig`]. The [`Pipeline`] (with its
+/// The builder methods forward to [`WebhookConfig`]. The [`Pipeline`](hookverify::pipeline::Pipeline) (with its
 /// deduplication store) is built once, the first time a worker asks for the middleware, and
 /// every clone made after the last builder call shares it. So build the `WebhookVerify`
 /// **outside** `HttpServer::new`'s closure and clone it in: then the default memory store is
@@ -62,39 +61,7 @@ impl std::fmt::Debug for WebhookVerify {
 }
 
 impl WebhookVerify {
-    /// Accepts every provider signed with `secret`, deduplicating in memory, with the
-    /// defaults of [`WebhookConfig::new`]: 1 MiB body limit, 5-minute lease, 7-day
-    /// retention, fail closed.
-    pub fn new(secret: Secret) -> Self {
-        Self::from_config(WebhookConfig::new(secret))
-    }
-
-    /// A middleware with a complete configuration.
-    pub fn from_config(config: WebhookConfig) -> Self {
-        Self {
-            inner: LazyPipeline::new(config),
-        }
-    }
-
-    /// The configuration so far.
-    pub fn config(&self) -> &WebhookConfig {
-        self.inner.config()
-    }
-
-    /// The pipeline every worker runs, built on first use and shared by the clones of this
-    /// value.
-    #[must_use]
-    pub fn pipeline(&self) -> &Pipeline {
-        self.inner.pipeline()
-    }
-
-    fn configure(self, change: impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self {
-        Self {
-            inner: self.inner.configure(change),
-        }
-    }
-
-    hookverify::forward_webhook_config!(configure);
+    hookverify::forward_webhook_config!(inner);
 }
 
 impl From<WebhookConfig> for WebhookVerify {

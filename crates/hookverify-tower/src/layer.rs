@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use hookverify::pipeline::{LazyPipeline, Pipeline, WebhookConfig};
-use hookverify::Secret;
+use hookverify::pipeline::{LazyPipeline, WebhookConfig};
 use tower_layer::Layer;
 
 use crate::WebhookVerifyService;
@@ -43,37 +42,7 @@ impl fmt::Debug for WebhookVerify {
 }
 
 impl WebhookVerify {
-    /// Accepts every provider signed with `secret`, with the defaults of [`WebhookConfig::new`]:
-    /// 1 MiB body limit, in-memory deduplication, 5-minute lease, 7-day retention, fail closed.
-    pub fn new(secret: Secret) -> Self {
-        Self::from_config(WebhookConfig::new(secret))
-    }
-
-    /// A layer from a complete configuration.
-    pub fn from_config(config: WebhookConfig) -> Self {
-        Self {
-            inner: LazyPipeline::new(config),
-        }
-    }
-
-    /// The configuration this layer was built from.
-    pub fn config(&self) -> &WebhookConfig {
-        self.inner.config()
-    }
-
-    /// The pipeline shared by every service this layer builds.
-    #[must_use]
-    pub fn pipeline(&self) -> &Pipeline {
-        self.inner.pipeline()
-    }
-
-    fn configure(self, change: impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self {
-        Self {
-            inner: self.inner.configure(change),
-        }
-    }
-
-    hookverify::forward_webhook_config!(configure);
+    hookverify::forward_webhook_config!(inner);
 }
 
 impl From<WebhookConfig> for WebhookVerify {

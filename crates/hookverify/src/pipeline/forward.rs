@@ -1,35 +1,71 @@
 //! The builder methods both adapters' `WebhookVerify` offer, written once.
 
-/// Adds to an adapter's `WebhookVerify` the builder methods of
-/// [`WebhookConfig`](crate::pipeline::WebhookConfig), each forwarding through the type's own
-/// `fn $configure(self, impl FnOnce(WebhookConfig) -> WebhookConfig) -> Self`, so that the
-/// tower and actix-web builders cannot drift apart. For adapter crates; not a public API.
+/// Writes, inside `impl WebhookVerify`, the surface both adapters share: `new`,
+/// `from_config`, `config`, `pipeline`, and every builder method of
+/// [`WebhookConfig`](crate::pipeline::WebhookConfig), all through the type's one field
+/// `$field: LazyPipeline`, so that the tower and actix-web builders cannot drift apart. For
+/// adapter crates; not a public API.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! forward_webhook_config {
-    ($configure:ident) => {
+    ($field:ident) => {
+        /// Accepts every provider signed with `secret`, with the defaults of
+        /// [`WebhookConfig::new`]($crate::pipeline::WebhookConfig::new): 1 MiB body limit,
+        /// in-memory deduplication, 5-minute lease, 7-day retention, fail closed.
+        pub fn new(secret: $crate::Secret) -> Self {
+            Self::from_config($crate::pipeline::WebhookConfig::new(secret))
+        }
+
+        /// Built from a complete configuration.
+        pub fn from_config(config: $crate::pipeline::WebhookConfig) -> Self {
+            Self {
+                $field: $crate::pipeline::LazyPipeline::new(config),
+            }
+        }
+
+        /// The configuration so far.
+        pub fn config(&self) -> &$crate::pipeline::WebhookConfig {
+            self.$field.config()
+        }
+
+        /// The pipeline, built on first use and shared by every clone of this value: every
+        /// route or worker a clone reaches deduplicates in the same store.
+        #[must_use]
+        pub fn pipeline(&self) -> &$crate::pipeline::Pipeline {
+            self.$field.pipeline()
+        }
+
+        fn configure(
+            self,
+            change: impl FnOnce($crate::pipeline::WebhookConfig) -> $crate::pipeline::WebhookConfig,
+        ) -> Self {
+            Self {
+                $field: self.$field.configure(change),
+            }
+        }
+
         /// Adds a secret for rotation: a signature under any configured secret is accepted.
         pub fn secret(self, secret: $crate::Secret) -> Self {
-            self.$configure(|config| config.secret(secret))
+            self.configure(|config| config.secret(secret))
         }
 
         /// Accepts only these providers (default: all four); a request signed by another
         /// one is 401.
         pub fn providers(self, providers: impl IntoIterator<Item = $crate::Provider>) -> Self {
-            self.$configure(|config| config.providers(providers))
+            self.configure(|config| config.providers(providers))
         }
 
         /// The largest body accepted, in bytes (default 1 MiB); larger deliveries are 413,
         /// by `Content-Length` before reading and by counting while a streamed body is read.
         pub fn body_limit(self, bytes: usize) -> Self {
-            self.$configure(|config| config.body_limit(bytes))
+            self.configure(|config| config.body_limit(bytes))
         }
 
         /// Where deduplication state lives (default: a memory store shared by every clone of
         /// this value). Pass a clone of one store to several instances to make them share
         /// it, and one shared store to every replica behind one sender.
         pub fn dedup_store(self, store: impl $crate::dedup::DedupStore) -> Self {
-            self.$configure(|config| config.dedup_store(store))
+            self.configure(|config| config.dedup_store(store))
         }
 
         /// Like [`dedup_store`](Self::dedup_store), for a store already behind an `Arc`.
@@ -37,27 +73,27 @@ macro_rules! forward_webhook_config {
             self,
             store: ::std::sync::Arc<dyn $crate::dedup::DedupStore>,
         ) -> Self {
-            self.$configure(|config| config.dedup_store_arc(store))
+            self.configure(|config| config.dedup_store_arc(store))
         }
 
         /// Turns deduplication on (default) or off.
         pub fn dedup(self, enabled: bool) -> Self {
-            self.$configure(|config| config.dedup(enabled))
+            self.configure(|config| config.dedup(enabled))
         }
 
         /// How long a delivery holds its claim while the handler runs (default 5 minutes).
         pub fn lease(self, lease: ::std::time::Duration) -> Self {
-            self.$configure(|config| config.lease(lease))
+            self.configure(|config| config.lease(lease))
         }
 
         /// How long a processed event is remembered (default 7 days).
         pub fn retention(self, retention: ::std::time::Duration) -> Self {
-            self.$configure(|config| config.retention(retention))
+            self.configure(|config| config.retention(retention))
         }
 
         /// How deduplication keys are chosen (default: each provider's natural key).
         pub fn dedup_keys(self, keys: $crate::dedup::KeyStrategy) -> Self {
-            self.$configure(|config| config.dedup_keys(keys))
+            self.configure(|config| config.dedup_keys(keys))
         }
 
         /// A custom deduplication key; returning `None` falls back to the provider's key.
@@ -65,13 +101,13 @@ macro_rules! forward_webhook_config {
             self,
             key: impl Fn(&$crate::Verified) -> Option<String> + Send + Sync + 'static,
         ) -> Self {
-            self.$configure(|config| config.dedup_key(key))
+            self.configure(|config| config.dedup_key(key))
         }
 
         /// When the store fails: `false` (default) answers 503 with `Retry-After`; `true`
         /// runs the handler without deduplication.
         pub fn fail_open(self, fail_open: bool) -> Self {
-            self.$configure(|config| config.fail_open(fail_open))
+            self.configure(|config| config.fail_open(fail_open))
         }
     };
 }
