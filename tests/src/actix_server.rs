@@ -124,6 +124,7 @@ fn seen(delivery: &VerifiedWebhook, event_type: &str) -> Seen {
         event_type: event_type.to_owned(),
         dedup_key: delivery.dedup_key().as_str().to_owned(),
         body_len: delivery.body().len(),
+        event: None,
     }
 }
 
@@ -132,7 +133,7 @@ async fn any_event(
     delivery: VerifiedWebhook,
     Webhook(event): Webhook<AnyEvent>,
 ) -> HttpResponse {
-    behave(&ctx, seen(&delivery, event.event_type())).await
+    behave(&ctx, seen(&delivery, event.event_type()).with_event(&event)).await
 }
 
 async fn promptlayer_event(

@@ -98,6 +98,7 @@ pub const CASES: &[Case] = &[
     case!(client_disconnects, "a client gone mid-handler never leaves the event stuck: the retry gets 200"),
     case!(promptlayer_extractor, "a provider event type as the extractor"),
     case!(python_json_extras, "NaN, lone surrogates, non-object JSON and 128-deep bodies reach an AnyEvent handler"),
+    case!(promptlayer_signed_values_only, "a captured PromptLayer signature over a body with a respelled number: 401, and the handler reads only signed values"),
 ];
 
 /// The case called `name`.
@@ -384,7 +385,7 @@ async fn vectors(spawn: Spawn) -> Outcome {
                     check.eq(
                         &format!("{what}: body length"),
                         seen.body_len,
-                        vector.body.len(),
+                        signed_len(vector),
                     );
                     check.that(!seen.event_type.is_empty(), || {
                         format!("{what}: no event type")
@@ -410,6 +411,23 @@ async fn vectors(spawn: Spawn) -> Outcome {
         }
     }
     check.finish()
+}
+
+/// The length of what a vector's signature covers, which is what the handler is handed: the
+/// body, or for PromptLayer the canonical form when the signature is over that.
+fn signed_len(vector: &Vector) -> usize {
+    let Some(provider) = Provider::from_name(&vector.provider) else {
+        return vector.body.len();
+    };
+    let raw = testing::sign_bytes(provider, &secret(&vector.secret), vector.body.as_bytes());
+    let raw_signed = vector
+        .headers
+        .iter()
+        .any(|(name, value)| name.eq_ignore_ascii_case(raw.name()) && *value == raw.value());
+    match hookverify::canonical::canonical_json(vector.body.as_bytes()) {
+        Ok(canonical) if provider == Provider::PromptLayer && !raw_signed => canonical.len(),
+        _ => vector.body.len(),
+    }
 }
 
 async fn missing_signature(spawn: Spawn) -> Outcome {
@@ -1118,5 +1136,74 @@ async fn client_disconnects(spawn: Spawn) -> Outcome {
         },
     );
     check.eq("events processed", server.recorder.seen().len(), 1);
+    check.finish()
+}
+
+/// A PromptLayer delivery as its Python sender writes it (`json.dumps`, insertion order).
+fn report_finished(score: &str) -> String {
+    format!(
+        "{{\"event_type\": \"report_finished\", \"details\": {{\"report_id\": 7, \"score\": {score}}}, \
+         \"user_id\": 1, \"workspace_id\": 1, \"timestamp\": \"2025-03-12T09:14:33.924833\"}}"
+    )
+}
+
+async fn promptlayer_signed_values_only(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let mut check = Check::default();
+    let genuine = report_finished("0.0012");
+    let headers = signed(Provider::PromptLayer, &the_secret(), &genuine);
+    // 1.2e65533 x 10^-655360: CPython (and serde_json) read 0.0; an exponent reader that
+    // stops counting at 65,536 reads 0.0012, the signed value.
+    let forged = report_finished(&format!("12{}e-655360", "0".repeat(65_532)));
+    let reply = post(&client, &server, &headers, &forged).await?;
+    check.reply(
+        "forged body under the captured signature",
+        &reply,
+        401,
+        &unauthenticated(),
+    );
+    check.eq(
+        "handler calls after the forgery",
+        server.recorder.calls(),
+        0,
+    );
+
+    // The same value respelled is the same signed document: accepted, and the handler reads
+    // the signed canonical bytes, not the respelling.
+    let respelled = report_finished(&format!("0.{}12e+65536", "0".repeat(65_536 + 2)));
+    let reply = post(&client, &server, &headers, &respelled).await?;
+    check.processed("the signed value respelled", &reply);
+    let reply = post(&client, &server, &headers, &genuine).await?;
+    check.reply(
+        "the genuine delivery after it",
+        &reply,
+        200,
+        &duplicate_body(),
+    );
+    let seen = server.recorder.seen();
+    check.eq("handler runs", seen.len(), 1);
+    if let Some(seen) = seen.first() {
+        let canonical = hookverify::canonical::canonical_json(genuine.as_bytes())
+            .map_err(|error| format!("canonical form of the genuine body: {error}"))?;
+        check.eq(
+            "body length handed to the handler",
+            seen.body_len,
+            canonical.len(),
+        );
+        let score = seen
+            .event
+            .as_ref()
+            .and_then(|event| event.pointer("/details/score"))
+            .and_then(Value::as_f64);
+        check.eq("score the handler read", score, Some(0.0012));
+    }
+
+    // And with the forgery refused first, the genuine delivery is processed, not a duplicate.
+    let server = spawn(ServerSpec::new(config()));
+    let reply = post(&client, &server, &headers, &forged).await?;
+    check.reply("forged body, fresh server", &reply, 401, &unauthenticated());
+    let reply = post(&client, &server, &headers, &genuine).await?;
+    check.processed("the genuine delivery after a refused forgery", &reply);
     check.finish()
 }

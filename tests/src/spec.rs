@@ -95,6 +95,17 @@ pub struct Seen {
     pub dedup_key: String,
     /// Body length in bytes.
     pub body_len: usize,
+    /// The event as the handler read it, serialized back to JSON (`AnyEvent` handlers only).
+    pub event: Option<serde_json::Value>,
+}
+
+impl Seen {
+    /// Keeps the event the handler read.
+    #[must_use]
+    pub fn with_event(mut self, event: &impl serde::Serialize) -> Self {
+        self.event = serde_json::to_value(event).ok();
+        self
+    }
 }
 
 impl Recorder {

@@ -29,6 +29,7 @@ macro_rules! for_each_case {
             client_disconnects,
             promptlayer_extractor,
             python_json_extras,
+            promptlayer_signed_values_only,
         }
     };
 }

@@ -101,6 +101,11 @@ where
         Err(rejection) => return Ok(short_circuit(req, rejection)),
     };
     let (delivery, settlement) = admitted.into_parts();
+    // The handler reads the signed bytes, which may be a canonical form of another length.
+    req.headers_mut().insert(
+        actix_web::http::header::CONTENT_LENGTH,
+        actix_web::http::header::HeaderValue::from(delivery.body().len()),
+    );
     req.set_payload(Payload::from(delivery.body().clone()));
     req.extensions_mut().insert(delivery);
 

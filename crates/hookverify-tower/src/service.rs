@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use hookverify::pipeline::Pipeline;
 use http::header::CONTENT_LENGTH;
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
@@ -115,7 +115,7 @@ where
 async fn run<S, ReqBody, ResBody>(
     pipeline: Pipeline,
     mut inner: S,
-    parts: http::request::Parts,
+    mut parts: http::request::Parts,
     body: ReqBody,
 ) -> Result<Response<ResponseBody<ResBody>>, S::Error>
 where
@@ -134,6 +134,10 @@ where
     let (delivery, settlement) = admitted.into_parts();
     let guard = SettleGuard::new(settlement);
 
+    // The handler reads the signed bytes, which may be a canonical form of another length.
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
     let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
     request.extensions_mut().insert(delivery);
 

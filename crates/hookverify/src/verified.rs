@@ -14,11 +14,13 @@ use crate::Provider;
 pub enum SignedForm {
     /// The body exactly as received.
     RawBody,
-    /// The PromptLayer canonical JSON form of the body.
+    /// The PromptLayer canonical JSON form of the body (CPython's
+    /// `json.dumps(json.loads(body), sort_keys=True)`). The body handed on is then that
+    /// canonical form, not the bytes received.
     Canonical,
 }
 
-/// An authentic delivery: its provider, its body and the body's fingerprint.
+/// An authentic delivery: its provider, its signed bytes and their fingerprint.
 #[derive(Clone)]
 pub struct Verified {
     provider: Provider,
@@ -54,13 +56,16 @@ impl Verified {
         self.provider
     }
 
-    /// The body exactly as received.
+    /// The signed bytes: the body as received when the signature covered it
+    /// ([`SignedForm::RawBody`]); the canonical form the signature covered when that is what
+    /// matched ([`SignedForm::Canonical`]), so that nothing but signed values ever reaches
+    /// a handler.
     #[must_use]
     pub fn body(&self) -> &Bytes {
         &self.body
     }
 
-    /// Gives up the body.
+    /// Gives up the signed bytes (see [`Verified::body`]).
     #[must_use]
     pub fn into_body(self) -> Bytes {
         self.body
@@ -86,7 +91,7 @@ impl Verified {
         self.secret_index
     }
 
-    /// Deserializes the body.
+    /// Deserializes the signed bytes (see [`Verified::body`]).
     ///
     /// # Errors
     /// The `serde_json` error when the body does not fit `T`.

@@ -120,9 +120,13 @@ impl Verifier {
     /// Raw-body providers are checked against the body as received. For PromptLayer both
     /// the canonical JSON form and the raw body are tried, and either matching is enough;
     /// the canonical form goes first because it is what PromptLayer signs (its bodies are
-    /// `json.dumps` in insertion order, so the raw body almost never matches), and the parse
-    /// it needs is kept for the deduplication key. Tags are compared in constant time on the
-    /// decoded bytes, under every configured secret.
+    /// `json.dumps` in insertion order, so the raw body almost never matches). Tags are
+    /// compared in constant time on the decoded bytes, under every configured secret.
+    ///
+    /// [`Verified::body`] is always the signed bytes: the body as received, or, when the
+    /// canonical form matched, the canonical form itself. Bodies must be UTF-8 (as JSON
+    /// requires, a BOM allowed); a UTF-16 or UTF-32 body, which CPython's `json.loads`
+    /// would decode, has no canonical form here and is verified as raw bytes only.
     ///
     /// # Errors
     /// A [`VerifyError`] saying why the delivery is not authentic.
@@ -135,21 +139,45 @@ impl Verifier {
         let (provider, value) = self.signature_header(headers)?;
         let expected = signature::decode(value, provider.format())
             .map_err(|reason| VerifyError::MalformedSignature { provider, reason })?;
-        let (tags, form, document) = if provider.signs_canonical_form() {
-            self.match_promptlayer(provider, &body, &expected)?
-        } else {
-            let tags = self
-                .match_raw(&body, &expected)
-                .ok_or(VerifyError::Mismatch { provider })?;
-            (tags, SignedForm::RawBody, None)
-        };
+        if provider.signs_canonical_form() {
+            return self.match_promptlayer(provider, body, &expected);
+        }
+        let tags = self
+            .match_raw(&body, &expected)
+            .ok_or(VerifyError::Mismatch { provider })?;
         Ok(Verified::new(
-            provider, body, tags.first, form, tags.index, document,
+            provider,
+            body,
+            tags.first,
+            SignedForm::RawBody,
+            tags.index,
+            None,
         ))
     }
 
     /// PromptLayer: the canonical form, then the raw body.
+    ///
+    /// When the canonical form matched, the signed canonical bytes replace the body: what
+    /// the handler reads is then exactly what was signed, so no difference between this
+    /// crate's parser and another (serde_json, the handler's own) can ever show the handler
+    /// a value that the signature did not cover.
     fn match_promptlayer(
+        &self,
+        provider: Provider,
+        body: Bytes,
+        expected: &[u8; TAG_LEN],
+    ) -> Result<Verified, VerifyError> {
+        let (tags, form, document) = self.match_promptlayer_form(provider, &body, expected)?;
+        Ok(match document {
+            Some(document) if form == SignedForm::Canonical => {
+                let signed = Bytes::from(document.canonical_vec(&body));
+                Verified::new(provider, signed, tags.first, form, tags.index, None)
+            }
+            document => Verified::new(provider, body, tags.first, form, tags.index, document),
+        })
+    }
+
+    fn match_promptlayer_form(
         &self,
         provider: Provider,
         body: &[u8],

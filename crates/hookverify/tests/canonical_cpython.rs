@@ -709,6 +709,65 @@ fn fixed_cases() -> Vec<Vec<u8>> {
     cases
 }
 
+/// Numbers whose mantissa or exponent runs to tens of thousands of digits, at and around the
+/// powers of two where a digit accumulator could stop counting or wrap (65,536 is where
+/// `str::parse::<f64>` stops counting exponent digits), checked byte for byte like the rest.
+fn huge_number_cases(rng: &mut Rng) -> Vec<Vec<u8>> {
+    const BOUNDARIES: &[u64] = &[
+        32_767,
+        32_768,
+        65_535,
+        65_536,
+        65_537,
+        131_072,
+        655_360,
+        (1 << 31) - 1,
+        1 << 31,
+        1 << 32,
+        (1 << 32) + 1,
+        (1 << 63) - 1,
+        1 << 63,
+        u64::MAX,
+    ];
+    let mut cases: Vec<String> = Vec::new();
+    for &e in BOUNDARIES {
+        for sign in ["", "+", "-"] {
+            cases.push(format!(
+                "[1e{sign}{e}, 0.5E{sign}{e}, -7.25e{sign}{e}, 0e{sign}{e}]"
+            ));
+            cases.push(format!("[1e{sign}{}{e}, -0.0E{sign}{e}]", "0".repeat(40)));
+            cases.push(format!("1e{sign}{e}0"));
+        }
+        if e > 70_000 {
+            continue;
+        }
+        let e = e as usize;
+        // 1.2 * 10^(k-1) from a mantissa of about e digits against exponent -e, and from a
+        // fraction behind about e zeros against exponent +e.
+        for k in [
+            -340i64, -330, -324, -323, -308, -5, -3, 0, 1, 3, 300, 308, 309, 310, 320,
+        ] {
+            let zeros = (e as i64 - 2 + k).max(0) as usize;
+            cases.push(format!("{{\"score\": 12{}e-{e}}}", "0".repeat(zeros)));
+            let zeros = (e as i64 - k).max(0) as usize;
+            cases.push(format!("[-0.{}12E+{e}]", "0".repeat(zeros)));
+        }
+        // Long random mantissas: the rounding of their first digits must hold.
+        let digits: String = (0..e)
+            .map(|_| char::from(b'0' + rng.below(10) as u8))
+            .collect();
+        for k in [-320i64, -7, 0, 15, 300] {
+            cases.push(format!("[0.{digits}e{k}, {digits}e-{}]", e as i64 - k));
+        }
+    }
+    // The reported forgery: a genuine 0.0012 replaced by a value CPython reads as 0.0.
+    cases.push(format!(
+        "{{\"event_type\": \"report_finished\", \"details\": {{\"report_id\": 7, \"score\": 12{}e-655360}}}}",
+        "0".repeat(65_532)
+    ));
+    cases.into_iter().map(String::into_bytes).collect()
+}
+
 /// Our canonical form of `body` against CPython's, `expected`.
 fn compare(body: &[u8], expected: &[u8]) -> Result<(), String> {
     match canonical_json(body) {
@@ -859,6 +918,9 @@ fn canonical_form_matches_cpython() {
     for _ in 0..10 {
         bodies.push(generator.float_array(500));
     }
+    let huge = huge_number_cases(&mut generator.rng);
+    let huge_count = huge.len();
+    bodies.extend(huge);
     let Some(answers) = run_python(&bodies) else {
         return;
     };
@@ -925,7 +987,7 @@ fn canonical_form_matches_cpython() {
         );
     }
     assert!(
-        agreed_ok >= DOCUMENTS,
+        agreed_ok >= DOCUMENTS + huge_count,
         "only {agreed_ok} valid documents were compared"
     );
 }
@@ -951,4 +1013,136 @@ proptest! {
             prop_assert!(out.is_ascii());
         }
     }
+}
+
+/// A decimal value `0.D x 10^exponent` spelled as JSON in one of many ways; `zeros` is how
+/// long the padding runs (tens of thousands reaches past where exponent readers saturate).
+fn spell(rng: &mut Rng, digits: &str, exponent: i64) -> String {
+    let len = digits.len() as i64;
+    let zeros = if rng.one_in(6) {
+        65_520 + rng.below(40)
+    } else {
+        rng.below(8)
+    };
+    let pad = "0".repeat(zeros);
+    let z = zeros as i64;
+    match rng.below(6) {
+        0 => format!("0.{digits}e{exponent}"),
+        1 => format!("{digits}e{}", exponent - len),
+        2 => format!("{digits}{pad}E{}", exponent - len - z),
+        3 => {
+            let e = exponent + z;
+            let sign = if e >= 0 { "+" } else { "" };
+            format!("0.{pad}{digits}e{sign}{e}")
+        }
+        4 => {
+            let point = 1 + rng.below(digits.len());
+            let (int, frac) = digits.split_at(point);
+            let frac = if frac.is_empty() && pad.is_empty() {
+                "0"
+            } else {
+                frac
+            };
+            format!("{int}.{frac}{pad}e{}", exponent - point as i64)
+        }
+        // A different value that a reader whose exponent stops counting at 65,536 takes
+        // for this one: the exponent that would balance the padding, with one more digit.
+        _ => {
+            let pad = "0".repeat(65_536 + rng.below(40));
+            let balance = pad.len() as i64 + len - exponent;
+            format!("{digits}{pad}e-{balance}{}", rng.below(10))
+        }
+    }
+}
+
+/// Whenever a PromptLayer body verifies through the canonical form, the handler is handed
+/// exactly the signed canonical bytes and reads their values, never the body's own: a body
+/// with one number respelled verifies under the original signature only if CPython reads
+/// it as the same document.
+#[test]
+fn handler_reads_only_signed_values() {
+    use hookverify::pipeline::{Pipeline, WebhookConfig};
+    use hookverify::{testing, Provider, Secret, SignedForm};
+
+    const PAIRS: usize = 400;
+    let seed = seed();
+    eprintln!("signed values: seed {seed} (replay with HOOKVERIFY_CANONICAL_SEED={seed})");
+    let mut rng = Rng(seed);
+    let mut bodies: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..PAIRS {
+        let digits: String = std::iter::once(char::from(b'1' + rng.below(9) as u8))
+            .chain((0..rng.below(18)).map(|_| char::from(b'0' + rng.below(10) as u8)))
+            .collect();
+        let exponent = rng.below(12) as i64 - 6;
+        let other = spell(&mut rng, &digits, exponent);
+        let template = |score: &str| {
+            format!(
+                "{{\"event_type\": \"report_finished\", \"details\": {{\"report_id\": 7, \
+                 \"score\": {score}, \"label\": \"caf\\u00e9\"}}, \"workspace_id\": 1}}"
+            )
+        };
+        let original = template(&spell(&mut rng, &digits, exponent));
+        bodies.push(original.into_bytes());
+        bodies.push(template(&other).into_bytes());
+    }
+    let Some(answers) = run_python(&bodies) else {
+        return;
+    };
+    let canonical_of = |answer: &str| -> Vec<u8> {
+        let mut fields = answer.split(' ');
+        assert_eq!(
+            fields.next(),
+            Some("OK"),
+            "CPython refused a generated body"
+        );
+        unbase64(fields.next().unwrap_or_default())
+    };
+
+    let secret = Secret::new("signed-values-secret").unwrap();
+    let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()).dedup(false));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (mut same_value, mut refused) = (0, 0);
+    for (pair, answers) in bodies.chunks(2).zip(answers.chunks(2)) {
+        let signed = canonical_of(&answers[0]);
+        let respelled_signed = canonical_of(&answers[1]);
+        let signature = testing::sign_bytes(Provider::PromptLayer, &secret, &signed);
+        let headers = [(signature.name(), signature.value())];
+        for (body, same) in [(&pair[0], true), (&pair[1], respelled_signed == signed)] {
+            let admitted = runtime.block_on(pipeline.admit(&headers[..], body.clone()));
+            match admitted {
+                Ok(admitted) => {
+                    assert!(
+                        same,
+                        "a body CPython reads differently verified:\n  signed: {}\n  body:   {}",
+                        show(&signed),
+                        show(body)
+                    );
+                    let delivery = admitted.delivery();
+                    assert_eq!(delivery.signed_form(), SignedForm::Canonical);
+                    assert_eq!(delivery.body().as_ref(), signed.as_slice());
+                    let read: serde_json::Value = delivery.json().unwrap();
+                    let signed_value: serde_json::Value = serde_json::from_slice(&signed).unwrap();
+                    assert_eq!(read, signed_value, "body {}", show(body));
+                    if !std::ptr::eq(body, &pair[0]) {
+                        same_value += 1;
+                    }
+                }
+                Err(rejection) => {
+                    assert!(
+                        !same,
+                        "a body CPython reads as the signed one was refused ({rejection}): {}",
+                        show(body)
+                    );
+                    refused += 1;
+                }
+            }
+        }
+    }
+    eprintln!("signed values: {same_value} respellings of the same value verified, {refused} of other values refused");
+    assert!(
+        same_value > PAIRS / 4 && refused > PAIRS / 8,
+        "too few of each kind"
+    );
 }

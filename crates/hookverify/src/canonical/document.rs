@@ -198,13 +198,13 @@ impl Document {
             return Value::Null;
         };
         let text = || std::str::from_utf8(body.get(node.span()).unwrap_or_default()).unwrap_or("");
-        let float = |text: &str| match text.parse::<f64>() {
-            Ok(number) if number.is_finite() => {
+        let float = |text: &str| match float::parse(text.as_bytes()) {
+            Some(number) if number.is_finite() => {
                 serde_json::Number::from_f64(number).map_or(Value::Null, Value::Number)
             }
-            Ok(number) if number.is_sign_negative() => Value::from("-Infinity"),
-            Ok(_) => Value::from("Infinity"),
-            Err(_) => Value::Null,
+            Some(number) if number.is_sign_negative() => Value::from("-Infinity"),
+            Some(_) => Value::from("Infinity"),
+            None => Value::Null,
         };
         match node.kind {
             Kind::Null => Value::Null,

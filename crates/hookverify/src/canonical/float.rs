@@ -84,12 +84,104 @@ impl<'t> ShortDecimal<'t> {
     }
 }
 
+/// Mantissa digits kept when a token is rewritten for [`parse`]: more than the 767
+/// significant digits of the longest decimal that lies exactly halfway between two doubles,
+/// so the digits dropped (not all zero, trailing zeros being stripped first) only ever stand
+/// for "a little more", which a final `1` keeps.
+const KEPT_DIGITS: usize = 800;
+
+/// Explicit exponents below this (in magnitude) are read correctly by `str::parse`, whose
+/// exponent accumulator stops counting at 65536: `e-655360` would be read as `e-65536`.
+const PARSE_SAFE_EXPONENT: i64 = 10_000;
+
+/// `float(token)` as CPython computes it, for a float token the parser accepted: correctly
+/// rounded whatever the length of the mantissa or the exponent, values too large becoming
+/// infinite and values too small a signed zero. `None` for a token that is not a decimal
+/// number (never the case for tokens the parser accepted).
+pub(super) fn parse(token: &[u8]) -> Option<f64> {
+    let (negative, unsigned) = match token.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, token),
+    };
+    let e_at = unsigned
+        .iter()
+        .position(|&b| b == b'e' || b == b'E')
+        .unwrap_or(unsigned.len());
+    let (mantissa, exponent_part) = unsigned.split_at(e_at);
+    let exponent = match exponent_part.split_first() {
+        Some((_, exponent)) => parse_exponent(exponent)?,
+        None => 0,
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(dot) => {
+            let (int, dot_frac) = mantissa.split_at(dot);
+            (int, dot_frac.get(1..).unwrap_or_default())
+        }
+        None => (mantissa, &[][..]),
+    };
+    if int.is_empty() || !int.iter().chain(frac).all(u8::is_ascii_digit) {
+        return None;
+    }
+    if exponent.abs() < PARSE_SAFE_EXPONENT {
+        // The common case: `str::parse` is exact here, and allocates nothing.
+        return std::str::from_utf8(token).ok()?.parse().ok();
+    }
+    let digits = || int.iter().chain(frac).copied();
+    let total = int.len() + frac.len();
+    let leading = digits().take_while(|&d| d == b'0').count();
+    if leading == total {
+        return Some(if negative { -0.0 } else { 0.0 });
+    }
+    let trailing = digits().rev().take_while(|&d| d == b'0').count();
+    let significant = total - leading - trailing;
+    // The value is 0.DDDD x 10^point, D the significant digits.
+    let point = i64::try_from(int.len())
+        .ok()?
+        .saturating_sub(i64::try_from(leading).ok()?)
+        .saturating_add(exponent);
+    // 0.1e310 is past f64::MAX; 0.99..e-324 is below half the smallest subnormal.
+    if point >= 310 || point <= -324 {
+        let magnitude = if point > 0 { f64::INFINITY } else { 0.0 };
+        return Some(if negative { -magnitude } else { magnitude });
+    }
+    let mut text = String::with_capacity(KEPT_DIGITS + 16);
+    if negative {
+        text.push('-');
+    }
+    text.push_str("0.");
+    text.extend(
+        digits()
+            .skip(leading)
+            .take(significant.min(KEPT_DIGITS))
+            .map(char::from),
+    );
+    if significant > KEPT_DIGITS {
+        text.push('1');
+    }
+    write!(text, "e{point}").ok()?;
+    text.parse().ok()
+}
+
+/// An exponent's value (sign and digits after the `e`), saturating far beyond any exponent
+/// that leaves a finite non-zero double.
+fn parse_exponent(exponent: &[u8]) -> Option<i64> {
+    let (negative, digits) = match exponent.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, exponent),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let magnitude = digits.iter().fold(0i64, |acc, &d| {
+        acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+    });
+    Some(if negative { -magnitude } else { magnitude })
+}
+
 /// Parses the token (correctly rounded) and writes Python's repr of the double.
 fn via_f64(out: &mut Out<'_>, token: &[u8]) {
-    let value = std::str::from_utf8(token)
-        .ok()
-        .and_then(|text| text.parse::<f64>().ok());
-    let Some(value) = value else {
+    let Some(value) = parse(token) else {
         // Unreachable for tokens the parser accepted; never panic on it.
         out.bytes(token);
         return;
@@ -367,6 +459,53 @@ mod tests {
             }
         }
         assert!(fast_taken > 1000, "fast path taken only {fast_taken} times");
+    }
+
+    #[test]
+    fn exponents_past_what_str_parse_counts_are_read_in_full() {
+        let huge_mantissa = format!("12{}", "0".repeat(65_532));
+        // 1.2e65533 * 10^-655360 is far below the smallest subnormal; read as e-65536 it
+        // would be 0.0012.
+        let token = format!("{huge_mantissa}e-655360");
+        assert_eq!(parse(token.as_bytes()), Some(0.0));
+        assert_eq!(both(&token).1, "0.0");
+        assert_eq!(both(&format!("-{token}")).1, "-0.0");
+        // Within range the long mantissa still counts: 1.2e65533 * 10^-65536.
+        assert_eq!(both(&format!("{huge_mantissa}e-65536")).1, "0.0012");
+        assert_eq!(both(&format!("{huge_mantissa}.5e-65536")).1, "0.0012");
+        // A positive exponent balanced by leading zeros of the fraction.
+        let tiny = format!("0.{}12e70000", "0".repeat(69_999));
+        assert_eq!(both(&tiny).1, "1.2");
+        for (token, repr) in [
+            ("1e65536", "Infinity"),
+            ("1e-65536", "0.0"),
+            ("1e655360", "Infinity"),
+            ("-1e9223372036854775807", "-Infinity"),
+            ("1e-9223372036854775808", "0.0"),
+            ("1e99999999999999999999999999", "Infinity"),
+            ("0e99999999999999999999999999", "0.0"),
+            ("-0.000e-99999999999", "-0.0"),
+            ("1e+0000000000000000000000000000000000000001", "10.0"),
+        ] {
+            assert_eq!(both(token).1, repr, "token {token}");
+        }
+    }
+
+    #[test]
+    fn long_mantissas_keep_their_rounding() {
+        // Exactly halfway between 1 and the next double, then a hair above it: the digits
+        // that decide the rounding sit far past what is kept verbatim.
+        let half = "1.00000000000000011102230246251565404236316680908203125";
+        assert_eq!(both(&format!("{half}e10000")).1, "Infinity");
+        let above = format!("{half}{}1e0", "0".repeat(2_000));
+        assert_eq!(parse(half.as_bytes()), Some(1.0));
+        assert_eq!(parse(above.as_bytes()), Some(1.0000000000000002));
+        // The same digits behind 20,000 zeros, brought back by a large exponent.
+        let digits = format!("{}{}1", half.replace('.', ""), "0".repeat(2_000));
+        let far = format!("0.{}{digits}e20001", "0".repeat(20_000));
+        assert_eq!(parse(far.as_bytes()), Some(1.0000000000000002));
+        let exact = format!("0.{}{}e20001", "0".repeat(20_000), half.replace('.', ""));
+        assert_eq!(parse(exact.as_bytes()), Some(1.0));
     }
 
     #[test]

@@ -34,7 +34,10 @@ impl VerifiedDelivery {
         &self.dedup_key
     }
 
-    /// The body exactly as received.
+    /// The signed bytes, which the handler also reads as the request body: the body as
+    /// received when the signature covered it, or, for a PromptLayer delivery whose
+    /// signature covered the canonical form ([`SignedForm::Canonical`]), that canonical form.
+    /// Either way the handler sees only values the sender signed.
     #[must_use]
     pub fn body(&self) -> &Bytes {
         &self.body
