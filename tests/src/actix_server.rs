@@ -2,8 +2,9 @@
 //! `hookverify-actix`.
 //!
 //! actix-web's runtime is not `Send`, so each server runs its own actix `System` on its own
-//! thread, with two workers sharing one middleware (hence one deduplication store), and the
-//! same [`spawn`] works from any context (sync test, async test, another runtime).
+//! thread, and the same [`spawn`] works from any context (sync test, async test, another
+//! runtime). The middleware is wired the way actix-web users write it: built inside
+//! `HttpServer::new`'s per-worker closure, with four workers.
 
 use std::net::SocketAddr;
 use std::sync::{mpsc, Arc};
@@ -16,8 +17,9 @@ use hookverify_actix::{VerifiedWebhook, Webhook, WebhookVerify};
 
 use crate::spec::{Behaviour, Extractor, Recorder, RunningServer, Seen, ServerSpec, StrictEvent};
 
-/// Starts an actix-web server for `spec` on `127.0.0.1:0` with two workers; it stops when
-/// the returned [`RunningServer`] is dropped.
+/// Starts an actix-web server for `spec` on `127.0.0.1:0` with four workers, each building
+/// its own middleware from the spec's config; it stops when the returned [`RunningServer`]
+/// is dropped.
 ///
 /// # Panics
 /// When the loopback listener or the server's system cannot be set up (a broken test
@@ -36,8 +38,6 @@ pub fn spawn(spec: ServerSpec) -> RunningServer {
         recorder: Arc::clone(&recorder),
         behaviour,
     };
-    // Built once, outside the per-worker factory: both workers share its pipeline and store.
-    let verify = config.map(WebhookVerify::from_config);
 
     let (handle_tx, handle_rx) = mpsc::channel();
     std::thread::Builder::new()
@@ -49,12 +49,14 @@ pub fn spawn(spec: ServerSpec) -> RunningServer {
                     let app = App::new().app_data(web::Data::new(ctx.clone()));
                     let resource = web::resource("/webhook").route(route(extractor));
                     // Two arms: the wrapped resource's service has another body type.
-                    match &verify {
-                        Some(verify) => app.service(resource.wrap(verify.clone())),
+                    match &config {
+                        Some(config) => {
+                            app.service(resource.wrap(WebhookVerify::from_config(config.clone())))
+                        }
                         None => app.service(resource),
                     }
                 })
-                .workers(2)
+                .workers(4)
                 .disable_signals()
                 .shutdown_timeout(1)
                 .listen(listener)

@@ -94,7 +94,7 @@ fn router(spec: ServerSpec, recorder: Arc<Recorder>) -> Router {
     };
     let router = Router::new().route("/webhook", route).with_state(ctx);
     match config {
-        Some(config) => router.layer(WebhookVerify::from_config(config)),
+        Some(config) => router.route_layer(WebhookVerify::from_config(config)),
         None => router,
     }
 }

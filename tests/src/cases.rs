@@ -83,21 +83,27 @@ pub const CASES: &[Case] = &[
     case!(malformed_json, "an authentic body that is not JSON: 400, for every extractor"),
     case!(too_deep, "an authentic body nested 10,000 deep: 400"),
     case!(depth_limit_boundary, "128 levels are accepted, 129 are 400"),
-    case!(in_flight, "a copy while the first delivery runs: 409 with Retry-After"),
+    case!(in_flight, "a copy while the first delivery runs: 503 with a short Retry-After"),
     case!(store_unavailable, "a store that errors: 503 with Retry-After, the handler does not run"),
     case!(duplicate, "a processed event again (even with another body): 200 {\"status\":\"duplicate\"}, handler once"),
     case!(strict_422, "a user type the body does not fit: 422"),
     case!(missing_layer, "an extractor on a route without the layer: 500 naming it"),
-    case!(concurrent_copies, "32 concurrent copies: the handler runs once, the rest are duplicates or 409"),
+    case!(concurrent_copies, "32 concurrent copies: the handler runs once, the rest are duplicates or 503"),
     case!(handler_fails_once, "a handler 500 releases the claim: the retry is processed"),
     case!(handler_panics_once, "a handler panic releases the claim: the retry is processed"),
     case!(fail_open, "fail-open with a failing store: the handler runs, every time"),
     case!(secret_rotation, "old and new secrets are both accepted, a third is not"),
     case!(provider_restricted, "a route for one provider refuses another's signature: 401"),
     case!(verified_extractor, "verify-only access: the body restored byte for byte, provider and key"),
-    case!(client_disconnects, "a client gone mid-handler never leaves the event stuck: the retry gets 200"),
+    case!(client_disconnects, "a client gone mid-handler: the handler finishes, the retry is a duplicate"),
     case!(promptlayer_extractor, "a provider event type as the extractor"),
     case!(python_json_extras, "NaN, lone surrogates, non-object JSON and 128-deep bodies reach an AnyEvent handler"),
+    case!(sender_timeout, "a sender that times out before a 3 s handler: the handler runs once to its end; 503 while it runs, then duplicate"),
+    case!(handler_outlives_lease, "a handler longer than its lease keeps its claim by renewal: no second run"),
+    case!(crashed_claim_expires, "a claim whose holder stopped renewing runs out, and the retry is processed then, not before"),
+    case!(natural_wiring_shares_one_store, "instances built separately with one configuration (per actix worker, per server) run an event once"),
+    case!(keys_do_not_collide, "Prism events whose id parts differ only where a ':' falls are two events"),
+    case!(namespaces_keep_layers_apart, "layers over one store: their own namespaces never collide; one namespace is one event"),
     case!(promptlayer_signed_values_only, "a captured PromptLayer signature over a body with a respelled number: 401, and the handler reads only signed values"),
 ];
 
@@ -166,6 +172,10 @@ impl DedupStore for FailingStore {
         Box::pin(async { Err(Self::error()) })
     }
 
+    fn extend<'a>(&'a self, _token: &'a ClaimToken, _lease: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(async { Err(Self::error()) })
+    }
+
     fn complete<'a>(
         &'a self,
         _token: &'a ClaimToken,
@@ -228,6 +238,21 @@ impl Check {
         let seconds = value.and_then(|value| value.parse::<u64>().ok());
         self.that(seconds.is_some_and(|seconds| seconds >= 1), || {
             format!("{what}: Retry-After {value:?}, want whole seconds >= 1")
+        });
+    }
+
+    /// A `Retry-After` of whole seconds, at least 1 and no longer than the renewal interval
+    /// of the default lease: the soonest a running event's claim could be free.
+    fn short_retry_after(&mut self, what: &str, reply: &Reply) {
+        self.retry_after(what, reply);
+        let limit = hookverify::pipeline::DEFAULT_LEASE.as_secs().div_ceil(3);
+        let seconds = reply
+            .header("retry-after")
+            .and_then(|value| value.parse::<u64>().ok());
+        self.that(seconds.is_some_and(|seconds| seconds <= limit), || {
+            format!(
+                "{what}: Retry-After {seconds:?}, want at most {limit} s (the renewal interval)"
+            )
         });
     }
 
@@ -705,10 +730,10 @@ async fn in_flight(spawn: Spawn) -> Outcome {
     check.reply(
         "copy while the first runs",
         &copy,
-        409,
+        503,
         &json!({"error": "in_flight"}),
     );
-    check.retry_after("copy while the first runs", &copy);
+    check.short_retry_after("copy while the first runs", &copy);
     let first = first
         .await
         .map_err(|error| format!("first request task: {error}"))??;
@@ -878,12 +903,12 @@ async fn concurrent_copies(spawn: Spawn) -> Outcome {
                 reply.json(),
                 duplicate_body(),
             );
-        } else if status == 409 {
+        } else if status == 503 {
             check.retry_after(&format!("copy {index}"), &reply);
         } else {
             check.that(false, || {
                 format!(
-                    "copy {index}: got {status} {:?}, want 200 or 409",
+                    "copy {index}: got {status} {:?}, want 200 or 503",
                     reply.text()
                 )
             });
@@ -1063,7 +1088,12 @@ async fn verified_extractor(spawn: Spawn) -> Outcome {
     check.eq("handler calls", seen.len(), 1);
     if let Some(seen) = seen.first() {
         check.eq("provider", seen.provider.as_str(), "generic");
-        check.eq("dedup key", seen.dedup_key.as_str(), "generic:evt_verified");
+        check.that(seen.dedup_key.ends_with(":generic:id:evt_verified"), || {
+            format!(
+                "dedup key {:?}, want <namespace>:generic:id:evt_verified",
+                seen.dedup_key
+            )
+        });
         check.eq("body length", seen.body_len, body.len());
     }
     check.finish()
@@ -1114,19 +1144,18 @@ async fn client_disconnects(spawn: Spawn) -> Outcome {
         server.recorder.calls() >= 1
     });
     gone.await?;
-    // The server either drops the handler (the claim is released: the retry is processed) or
-    // lets it finish (the retry is a duplicate); a 409 is only allowed while it still runs.
+    // The handler runs to its end regardless: 503 while it runs, then a duplicate.
     let deadline = Instant::now() + Duration::from_secs(10);
     let last = loop {
         let reply = post(&client, &server, &headers, &body).await?;
-        if reply.status != StatusCode::CONFLICT || Instant::now() > deadline {
+        if reply.status != StatusCode::SERVICE_UNAVAILABLE || Instant::now() > deadline {
             break reply;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    check.eq("handler calls", server.recorder.calls(), 1);
     check.that(
-        last.status == StatusCode::OK
-            && (last.json() == processed() || last.json() == duplicate_body()),
+        last.status == StatusCode::OK && last.json() == duplicate_body(),
         || {
             format!(
                 "retry after the client left: got {} {:?}, want 200",
@@ -1205,5 +1234,268 @@ async fn promptlayer_signed_values_only(spawn: Spawn) -> Outcome {
     check.reply("forged body, fresh server", &reply, 401, &unauthenticated());
     let reply = post(&client, &server, &headers, &genuine).await?;
     check.processed("the genuine delivery after a refused forgery", &reply);
+    check.finish()
+}
+
+/// Waits until the handler has completed `count` deliveries.
+async fn until_processed(server: &RunningServer, count: usize) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while server.recorder.seen().len() < count {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the handler completed {} deliveries, never {count}",
+                server.recorder.seen().len()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(())
+}
+
+async fn sender_timeout(spawn: Spawn) -> Outcome {
+    let server =
+        spawn(ServerSpec::new(config()).behaviour(Behaviour::Sleep(Duration::from_secs(3))));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_sender_timeout");
+    let headers = generic_signed(&body);
+    let first = tokio::time::timeout(
+        Duration::from_secs(1),
+        post(&client, &server, &headers, &body),
+    )
+    .await;
+    check.that(first.is_err(), || {
+        format!("the sender's 1 s timeout should fire before a 3 s handler: {first:?}")
+    });
+    let retry = post(&client, &server, &headers, &body).await?;
+    check.reply(
+        "retry while the handler runs",
+        &retry,
+        503,
+        &json!({"error": "in_flight"}),
+    );
+    check.short_retry_after("retry while the handler runs", &retry);
+    until_processed(&server, 1).await?;
+    let after = post(&client, &server, &headers, &body).await?;
+    check.reply(
+        "retry after the handler completed",
+        &after,
+        200,
+        &duplicate_body(),
+    );
+    check.eq("handler starts", server.recorder.calls(), 1);
+    check.eq("handler completions", server.recorder.seen().len(), 1);
+    check.finish()
+}
+
+async fn handler_outlives_lease(spawn: Spawn) -> Outcome {
+    let lease = Duration::from_millis(600);
+    let server = spawn(
+        ServerSpec::new(config().lease(lease))
+            .behaviour(Behaviour::Sleep(Duration::from_millis(2500))),
+    );
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_long_handler");
+    let headers = generic_signed(&body);
+    let first = {
+        let (client, url, headers, body) =
+            (client.clone(), server.url(), headers.clone(), body.clone());
+        tokio::spawn(async move { client.post(&url, &headers, body).await })
+    };
+    until_calls(&server, 1).await?;
+    // Three leases later the claim still holds.
+    tokio::time::sleep(lease * 3).await;
+    let copy = post(&client, &server, &headers, &body).await?;
+    check.reply(
+        "copy after three leases",
+        &copy,
+        503,
+        &json!({"error": "in_flight"}),
+    );
+    let first = first
+        .await
+        .map_err(|error| format!("first request task: {error}"))??;
+    check.processed("first delivery", &first);
+    let after = post(&client, &server, &headers, &body).await?;
+    check.reply(
+        "copy after the handler completed",
+        &after,
+        200,
+        &duplicate_body(),
+    );
+    check.eq("handler calls", server.recorder.calls(), 1);
+    check.finish()
+}
+
+async fn crashed_claim_expires(spawn: Spawn) -> Outcome {
+    let store = hookverify::dedup::MemoryStore::new();
+    let server = spawn(ServerSpec::new(
+        config().namespace("crash").dedup_store(store.clone()),
+    ));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_crashed_holder");
+    let headers = generic_signed(&body);
+    // A replica claimed the event and died: nothing renews its claim.
+    let lease = Duration::from_millis(1500);
+    let key = DedupKey::new("crash:generic:id:evt_crashed_holder");
+    let claimed_at = Instant::now();
+    let claim = store
+        .claim(&key, [0; 32], lease)
+        .await
+        .map_err(|error| format!("claim: {error}"))?;
+    check.that(matches!(claim, Claim::Claimed(_)), || {
+        format!("claim: {claim:?}")
+    });
+    let early = post(&client, &server, &headers, &body).await?;
+    check.reply(
+        "retry while the dead claim lives",
+        &early,
+        503,
+        &json!({"error": "in_flight"}),
+    );
+    check.retry_after("retry while the dead claim lives", &early);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let processed_at = loop {
+        let reply = post(&client, &server, &headers, &body).await?;
+        if reply.status == StatusCode::OK {
+            check.processed("retry once the dead claim ran out", &reply);
+            break Instant::now();
+        }
+        if Instant::now() > deadline {
+            return Err(format!("still {} after 10 s", reply.status));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    check.that(processed_at - claimed_at >= lease, || {
+        format!(
+            "processed {:?} after the claim, before its lease ran out",
+            processed_at - claimed_at
+        )
+    });
+    check.eq("handler calls", server.recorder.calls(), 1);
+    check.finish()
+}
+
+async fn natural_wiring_shares_one_store(spawn: Spawn) -> Outcome {
+    // Two servers from one spec, each building its own layer or middleware (actix: one per
+    // worker): one process, one configuration, one store.
+    let spec = ServerSpec::new(config());
+    let servers = [spawn(spec.clone()), spawn(spec)];
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_natural_wiring");
+    let headers = generic_signed(&body);
+    for round in 0..20 {
+        let reply = post(&client, &servers[round % 2], &headers, &body).await?;
+        check.that(reply.status == StatusCode::OK, || {
+            format!(
+                "sequential copy {round}: got {} {:?}",
+                reply.status,
+                reply.text()
+            )
+        });
+    }
+    let copies =
+        join_all((0..20).map(|copy| post(&client, &servers[copy % 2], &headers, &body))).await;
+    for (copy, reply) in copies.into_iter().enumerate() {
+        let reply = reply?;
+        check.reply(
+            &format!("concurrent copy {copy}"),
+            &reply,
+            200,
+            &duplicate_body(),
+        );
+    }
+    let calls: usize = servers.iter().map(|server| server.recorder.calls()).sum();
+    check.eq("handler calls over both servers", calls, 1);
+    check.finish()
+}
+
+async fn keys_do_not_collide(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let mut check = Check::default();
+    for (request_id, event) in [("r1:request", "completed"), ("r1", "request:completed")] {
+        let body = json!({"request_id": request_id, "event": event, "model": "gpt-4o"}).to_string();
+        let reply = post(
+            &client,
+            &server,
+            &signed(Provider::Prism, &the_secret(), &body),
+            &body,
+        )
+        .await?;
+        check.processed(
+            &format!("request_id {request_id:?}, event {event:?}"),
+            &reply,
+        );
+    }
+    check.eq("handler calls", server.recorder.calls(), 2);
+    check.finish()
+}
+
+async fn namespaces_keep_layers_apart(spawn: Spawn) -> Outcome {
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_same_id_two_senders");
+    // Two independently configured layers (each its own secret) over one store.
+    let store = hookverify::dedup::MemoryStore::new();
+    let (one, two) = (
+        secret("namespace-sender-one"),
+        secret("namespace-sender-two"),
+    );
+    let servers = [
+        spawn(ServerSpec::as_configured(
+            WebhookConfig::new(one.clone()).dedup_store(store.clone()),
+        )),
+        spawn(ServerSpec::as_configured(
+            WebhookConfig::new(two.clone()).dedup_store(store.clone()),
+        )),
+    ];
+    for (server, secret) in servers.iter().zip([&one, &two]) {
+        let reply = post(
+            &client,
+            server,
+            &signed(Provider::Generic, secret, &body),
+            &body,
+        )
+        .await?;
+        check.processed("the same id from two senders", &reply);
+    }
+    // One namespace named on both: one event, whichever layer it reaches.
+    let servers = [
+        spawn(ServerSpec::new(
+            WebhookConfig::new(one.clone())
+                .namespace("billing")
+                .dedup_store(store.clone()),
+        )),
+        spawn(ServerSpec::new(
+            WebhookConfig::new(two.clone())
+                .namespace("billing")
+                .dedup_store(store),
+        )),
+    ];
+    let first = post(
+        &client,
+        &servers[0],
+        &signed(Provider::Generic, &one, &body),
+        &body,
+    )
+    .await?;
+    check.processed("first in the shared namespace", &first);
+    let second = post(
+        &client,
+        &servers[1],
+        &signed(Provider::Generic, &two, &body),
+        &body,
+    )
+    .await?;
+    check.reply(
+        "second in the shared namespace",
+        &second,
+        200,
+        &duplicate_body(),
+    );
     check.finish()
 }

@@ -22,7 +22,23 @@ pub struct ServerSpec {
 
 impl ServerSpec {
     /// A route with the layer built from `config`, reading `AnyEvent`, always succeeding.
+    ///
+    /// Servers in one test process share the default store of their secret, as instances
+    /// in one service do; unless `config` names a namespace, each spec gets one of its own
+    /// so that cases never see each other's events. Servers spawned from clones of one spec
+    /// share it, as two instances of one configuration do.
     pub fn new(config: WebhookConfig) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let config = match config.configured_namespace() {
+            Some(_) => config,
+            None => config.namespace(format!("case-{}", NEXT.fetch_add(1, Ordering::Relaxed))),
+        };
+        Self::as_configured(config)
+    }
+
+    /// Like [`new`](Self::new), with the namespace left as `config` has it (derived from
+    /// the secret when not set): for cases about namespaces and the shared default store.
+    pub fn as_configured(config: WebhookConfig) -> Self {
         Self {
             config: Some(config),
             extractor: Extractor::AnyEvent,

@@ -29,6 +29,12 @@ macro_rules! for_each_case {
             client_disconnects,
             promptlayer_extractor,
             python_json_extras,
+            sender_timeout,
+            handler_outlives_lease,
+            crashed_claim_expires,
+            natural_wiring_shares_one_store,
+            keys_do_not_collide,
+            namespaces_keep_layers_apart,
             promptlayer_signed_values_only,
         }
     };

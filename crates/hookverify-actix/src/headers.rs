@@ -38,14 +38,3 @@ impl HeaderSource for ActixHeaders<'_> {
         )
     }
 }
-
-/// The request's `Content-Length`, when present and well formed.
-pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(actix_web::http::header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}

@@ -66,12 +66,10 @@
 //! handler does use them, give the route `app_data(web::PayloadConfig::new(limit))` with the
 //! middleware's limit.
 
-mod body;
 mod extract;
 mod headers;
 mod middleware;
 mod response;
-mod settle;
 mod transform;
 
 pub use extract::{VerifiedWebhook, Webhook, WebhookRejection};

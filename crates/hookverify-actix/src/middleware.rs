@@ -1,22 +1,19 @@
 //! The per-worker service: runs the core pipeline around the wrapped service.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderValue, CONTENT_LENGTH};
 use actix_web::{Error, HttpMessage};
-use futures_util::FutureExt;
 use hookverify::pipeline::{Pipeline, Rejection};
 use tracing::Instrument;
 
-use crate::body::{read_within, ReadError};
-use crate::headers::{content_length, ActixHeaders};
+use crate::headers::ActixHeaders;
 use crate::response::rejection_response;
-use crate::settle::ClaimGuard;
 
 /// The service [`WebhookVerify`](crate::WebhookVerify) wraps around each worker's copy of the
 /// inner service.
@@ -24,8 +21,10 @@ use crate::settle::ClaimGuard;
 /// For every request it checks the signature header and `Content-Length`, reads the payload
 /// within the body limit, verifies and claims the event, then runs the inner service with
 /// the body restored and the [`VerifiedDelivery`](hookverify::pipeline::VerifiedDelivery) in
-/// the request extensions. The claim is completed on a 2xx answer and released on anything
-/// else: another status, an `Err`, a panic (which is then resumed) or a cancelled request.
+/// the request extensions. The wrapped service runs as a task of its own on the worker's
+/// local runtime, so it finishes even when the client hangs up, its claim renewed while it
+/// runs; the claim is completed on a 2xx answer and released on anything else: another
+/// status, an `Err` or a panic (which is then resumed).
 /// Short-circuit answers are the right side of the [`EitherBody`].
 pub struct WebhookVerifyMiddleware<S> {
     inner: Rc<Inner<S>>,
@@ -59,6 +58,7 @@ pub type ResponseFuture<B> =
 impl<S, B> Service<ServiceRequest> for WebhookVerifyMiddleware<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S::Future: 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
@@ -75,66 +75,47 @@ where
     }
 }
 
+/// Framework glue around the core lifecycle: the request's headers and payload in, the
+/// wrapped service's response or the rejection out.
 async fn run<S, B>(
     inner: Rc<Inner<S>>,
     mut req: ServiceRequest,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S::Future: 'static,
+    B: 'static,
 {
-    let pipeline = &inner.pipeline;
-    let length = content_length(req.headers());
-    if let Err(rejection) = pipeline.precheck(&ActixHeaders(req.headers()), length) {
-        return Ok(short_circuit(req, rejection));
-    }
-
-    let body = match read_within(req.take_payload(), pipeline.body_limit(), length).await {
-        Ok(body) => body,
-        Err(ReadError::TooLarge) => return Ok(short_circuit(req, pipeline.too_large())),
-        Err(ReadError::Read(error)) => {
-            return Ok(short_circuit(req, Pipeline::body_read_failed(error)));
-        }
-    };
-
-    let admitted = match pipeline.admit(&ActixHeaders(req.headers()), body).await {
+    let payload = req.take_payload();
+    let admitted = match inner
+        .pipeline
+        .receive(&ActixHeaders(req.headers()), payload)
+        .await
+    {
         Ok(admitted) => admitted,
         Err(rejection) => return Ok(short_circuit(req, rejection)),
     };
-    let (delivery, settlement) = admitted.into_parts();
+    let (delivery, runner) = admitted.into_parts();
     // The handler reads the signed bytes, which may be a canonical form of another length.
-    req.headers_mut().insert(
-        actix_web::http::header::CONTENT_LENGTH,
-        actix_web::http::header::HeaderValue::from(delivery.body().len()),
-    );
+    req.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
     req.set_payload(Payload::from(delivery.body().clone()));
     req.extensions_mut().insert(delivery);
-
-    let Some(settlement) = settlement else {
-        // Deduplication is off (or failed open): nothing to settle.
-        return inner
-            .service
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
-    };
-    let guard = ClaimGuard::new(settlement);
-    // The call itself is inside the caught future: a handler may panic before its first
-    // `.await`.
-    let outcome = AssertUnwindSafe(async { inner.service.call(req).await })
-        .catch_unwind()
+    let service = Rc::clone(&inner);
+    let answered = runner
+        .run_local(
+            move || service.service.call(req),
+            |outcome| matches!(outcome, Ok(response) if response.status().is_success()),
+            actix_web::rt::spawn,
+        )
         .await;
-    match outcome {
-        Ok(Ok(response)) => {
-            guard.settle(response.status().is_success()).await;
-            Ok(response.map_into_left_body())
-        }
-        Ok(Err(error)) => {
-            guard.release().await;
-            Err(error)
-        }
-        Err(panic) => {
-            guard.release().await;
-            std::panic::resume_unwind(panic)
+    match answered {
+        Ok(outcome) => outcome.map(ServiceResponse::map_into_left_body),
+        // The request went to the handler's task; the rejection travels as an error that
+        // renders as its response.
+        Err(rejection) => {
+            let response = rejection_response(rejection.clone());
+            Err(actix_web::error::InternalError::from_response(rejection, response).into())
         }
     }
 }

@@ -33,7 +33,7 @@ mod tests {
         let response = rejection_response(Rejection::InFlight {
             retry_after: Duration::from_millis(2500),
         });
-        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "3");
         assert_eq!(
             response.headers().get(header::CONTENT_TYPE).unwrap(),

@@ -21,6 +21,14 @@ fn secret() -> Secret {
     Secret::new("whsec_actix_tests").unwrap()
 }
 
+/// The middleware over the default store, in a namespace of its own: tests in one process
+/// share the default store of their secret, and must not see each other's events.
+fn verify() -> WebhookVerify {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    WebhookVerify::new(secret()).namespace(format!("actix-unit-{n}"))
+}
+
 fn body(id: &str) -> String {
     format!(
         r#"{{"id":"{id}","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{{}}}}"#
@@ -64,7 +72,7 @@ impl Calls {
 async fn handler_err_releases_the_claim() {
     let calls = Calls::default();
     let counted = calls.clone();
-    let app = test::init_service(App::new().wrap(WebhookVerify::new(secret())).route(
+    let app = test::init_service(App::new().wrap(verify()).route(
         "/hook",
         web::post().to(move |_: VerifiedWebhook| {
             let call = counted.next();
@@ -96,7 +104,7 @@ async fn handler_err_releases_the_claim() {
 async fn non_2xx_answer_releases_the_claim() {
     let calls = Calls::default();
     let counted = calls.clone();
-    let app = test::init_service(App::new().wrap(WebhookVerify::new(secret())).route(
+    let app = test::init_service(App::new().wrap(verify()).route(
         "/hook",
         web::post().to(move |_: VerifiedWebhook| {
             let call = counted.next();
@@ -127,7 +135,7 @@ async fn non_2xx_answer_releases_the_claim() {
 async fn panic_releases_the_claim_and_resumes() {
     let calls = Calls::default();
     let counted = calls.clone();
-    let app = test::init_service(App::new().wrap(WebhookVerify::new(secret())).route(
+    let app = test::init_service(App::new().wrap(verify()).route(
         "/hook",
         web::post().to(move |_: VerifiedWebhook| {
             let call = counted.next();
@@ -159,10 +167,48 @@ async fn panic_releases_the_claim_and_resumes() {
 }
 
 #[actix_rt::test]
-async fn cancelled_request_releases_the_claim() {
+async fn a_handler_finishes_when_the_request_is_cancelled() {
     let calls = Calls::default();
     let counted = calls.clone();
-    let app = test::init_service(App::new().wrap(WebhookVerify::new(secret())).route(
+    let app = test::init_service(App::new().wrap(verify()).route(
+        "/hook",
+        web::post().to(move |_: VerifiedWebhook| {
+            let call = counted.next();
+            async move {
+                if call == 1 {
+                    actix_rt::time::sleep(Duration::from_millis(300)).await;
+                }
+                HttpResponse::Ok().finish()
+            }
+        }),
+    ))
+    .await;
+
+    let event = body("evt_sender_timeout");
+    let cancelled = actix_rt::time::timeout(
+        Duration::from_millis(50),
+        test::call_service(&app, signed("/hook", &event).to_request()),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the sender hangs up mid-handler");
+    assert_eq!(
+        status_of(&app, signed("/hook", &event)).await,
+        503,
+        "the retry while the handler still runs is told to come back"
+    );
+    actix_rt::time::sleep(Duration::from_millis(400)).await;
+    let retry = test::call_service(&app, signed("/hook", &event).to_request()).await;
+    assert_eq!(retry.status(), 200);
+    assert_eq!(test::read_body(retry).await, r#"{"status":"duplicate"}"#);
+    assert_eq!(calls.get(), 1, "the handler ran once, to its end");
+}
+
+#[actix_rt::test]
+async fn cancel_on_disconnect_releases_the_claim() {
+    let calls = Calls::default();
+    let counted = calls.clone();
+    let verify = verify().cancel_on_disconnect(true);
+    let app = test::init_service(App::new().wrap(verify).route(
         "/hook",
         web::post().to(move |_: VerifiedWebhook| {
             let call = counted.next();
@@ -191,14 +237,14 @@ async fn cancelled_request_releases_the_claim() {
     assert_eq!(
         status_of(&app, signed("/hook", &event)).await,
         200,
-        "not 409: the claim is free"
+        "not 503: the claim is free"
     );
     assert_eq!(calls.get(), 2);
 }
 
 #[actix_rt::test]
-async fn in_flight_copy_is_409_with_retry_after() {
-    let app = test::init_service(App::new().wrap(WebhookVerify::new(secret())).route(
+async fn in_flight_copy_is_503_with_retry_after() {
+    let app = test::init_service(App::new().wrap(verify()).route(
         "/hook",
         web::post().to(|_: VerifiedWebhook| async {
             actix_rt::time::sleep(Duration::from_millis(200)).await;
@@ -217,7 +263,7 @@ async fn in_flight_copy_is_409_with_retry_after() {
     )
     .await;
     assert_eq!(first.status(), 200);
-    assert_eq!(second.status(), 409);
+    assert_eq!(second.status(), 503);
     assert!(second.headers().contains_key(header::RETRY_AFTER));
     assert_eq!(
         second.headers().get(header::CONTENT_TYPE).unwrap(),
@@ -231,7 +277,7 @@ async fn scope_wrap_protects_only_the_scope() {
         App::new()
             .service(
                 web::scope("/webhooks")
-                    .wrap(WebhookVerify::new(secret()))
+                    .wrap(verify())
                     .route("/in", web::post().to(|_: VerifiedWebhook| async { "ok" })),
             )
             .route("/open", web::post().to(|| async { "open" })),
@@ -255,7 +301,7 @@ async fn resource_wrap_with_its_own_providers() {
     let app = test::init_service(
         App::new().service(
             web::resource("/prism")
-                .wrap(WebhookVerify::new(secret()).providers([Provider::Prism]))
+                .wrap(verify().providers([Provider::Prism]))
                 .route(web::post().to(|_: VerifiedWebhook| async { "ok" })),
         ),
     )
@@ -277,7 +323,7 @@ async fn resource_wrap_with_its_own_providers() {
 
 #[actix_rt::test]
 async fn clones_share_one_store_across_workers() {
-    let verify = WebhookVerify::new(secret());
+    let verify = verify();
     let worker = || {
         App::new().wrap(verify.clone()).route(
             "/hook",
@@ -295,7 +341,7 @@ async fn clones_share_one_store_across_workers() {
 
 #[actix_rt::test]
 async fn body_is_restored_for_the_handler() {
-    let app = test::init_service(App::new().wrap(WebhookVerify::new(secret())).route(
+    let app = test::init_service(App::new().wrap(verify()).route(
         "/hook",
         web::post().to(|raw: Bytes, delivery: VerifiedWebhook| async move {
             assert_eq!(&raw, delivery.body());
@@ -348,7 +394,7 @@ async fn a_body_that_does_not_fit_the_type_is_422_and_releases() {
         #[allow(dead_code)]
         amount: u64,
     }
-    let app = test::init_service(App::new().wrap(WebhookVerify::new(secret())).route(
+    let app = test::init_service(App::new().wrap(verify()).route(
         "/hook",
         web::post().to(|_: Webhook<NeedsAmount>| async { "ok" }),
     ))
@@ -367,7 +413,7 @@ async fn a_body_that_does_not_fit_the_type_is_422_and_releases() {
 async fn content_length_over_the_limit_is_refused_before_reading() {
     let app = test::init_service(
         App::new()
-            .wrap(WebhookVerify::new(secret()).body_limit(64))
+            .wrap(verify().body_limit(64))
             .route("/hook", web::post().to(|_: VerifiedWebhook| async { "ok" })),
     )
     .await;
@@ -391,7 +437,7 @@ async fn content_length_over_the_limit_is_refused_before_reading() {
 async fn streamed_body_is_cut_at_the_limit() {
     let app = test::init_service(
         App::new()
-            .wrap(WebhookVerify::new(secret()).body_limit(64))
+            .wrap(verify().body_limit(64))
             .route("/hook", web::post().to(|_: VerifiedWebhook| async { "ok" })),
     )
     .await;
@@ -416,7 +462,7 @@ async fn rejection_is_in_the_response_extensions() {
     let app = test::init_service(
         App::new()
             .route("/hook", web::post().to(|_: VerifiedWebhook| async { "ok" }))
-            .wrap(WebhookVerify::new(secret()))
+            .wrap(verify())
             .wrap_fn(|req, srv| {
                 let call = srv.call(req);
                 async move {

@@ -73,6 +73,7 @@ impl From<WebhookConfig> for WebhookVerify {
 impl<S, B> Transform<S, ServiceRequest> for WebhookVerify
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S::Future: 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;

@@ -247,7 +247,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_shape_mismatch_is_422() {
-        let layer = WebhookVerify::new(Secret::new("k").unwrap());
+        let layer = WebhookVerify::new(Secret::new("k").unwrap()).namespace("extract-422");
         let app = Router::new().route("/", post(strict)).route_layer(layer);
         let (status, body) = answer(app, signed(r#"{"event":"test"}"#)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -256,7 +256,7 @@ mod tests {
 
     #[tokio::test]
     async fn verify_only_access() {
-        let layer = WebhookVerify::new(Secret::new("k").unwrap());
+        let layer = WebhookVerify::new(Secret::new("k").unwrap()).namespace("extract-verified");
         let app = Router::new().route("/", post(verified)).layer(layer);
         assert_eq!(
             answer(app, signed(r#"{"event":"test"}"#)).await,

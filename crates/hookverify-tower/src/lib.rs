@@ -44,7 +44,6 @@
 //! otherwise the handler's own answer, which settles the claim: 2xx completes it, anything
 //! else (an error, a panic, a dropped connection) releases it so the sender's retry runs.
 
-mod body;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;

@@ -118,7 +118,7 @@ mod tests {
         let response = rejection_response::<Empty<Bytes>>(Rejection::InFlight {
             retry_after: Duration::from_millis(2500),
         });
-        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[RETRY_AFTER], "3");
         assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
         assert!(matches!(

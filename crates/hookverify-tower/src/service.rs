@@ -1,20 +1,17 @@
 //! The tower [`Service`] that runs the webhook pipeline around an inner service.
 
-use std::panic::AssertUnwindSafe;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::FutureExt;
-use hookverify::pipeline::Pipeline;
+use hookverify::pipeline::{BoxError, Pipeline};
 use http::header::CONTENT_LENGTH;
 use http::{HeaderValue, Request, Response};
 use http_body::Body;
-use http_body_util::Full;
+use http_body_util::{BodyDataStream, Full};
 use tower_service::Service;
 use tracing::Instrument;
 
-use crate::body::{read_limited, BoxError};
-use crate::future::{ResponseFuture, SettleGuard};
+use crate::future::ResponseFuture;
 use crate::response::{rejection_response, ResponseBody};
 
 /// The service built by [`WebhookVerify`](crate::WebhookVerify): verifies, deduplicates and
@@ -25,11 +22,13 @@ use crate::response::{rejection_response, ResponseBody};
 /// 1. [`Pipeline::precheck`] on the headers and `Content-Length`: 401 without a signature
 ///    header of an allowed provider, 413 for a declared length over the limit;
 /// 2. the body is read with a hard cap at the limit (a streamed body is cut off there: 413);
-/// 3. [`Pipeline::admit`]: 401, 400, 409, 503, or 200 `{"status":"duplicate"}` short-circuit;
+/// 3. [`Pipeline::admit`]: 401, 400, 503, or 200 `{"status":"duplicate"}` short-circuit;
 /// 4. the inner service receives the request with the body restored as a [`Full<Bytes>`] and
 ///    the [`VerifiedDelivery`](hookverify::pipeline::VerifiedDelivery) in its extensions;
-/// 5. a 2xx answer completes the claim; any other answer, an `Err`, a panic (re-raised after
-///    the release) or a dropped response future releases it, so the sender's retry is processed.
+/// 5. the inner service runs on a task of its own ([`Runner::run`](hookverify::pipeline::Runner::run)),
+///    so it finishes even when the client hangs up, with its claim renewed while it runs; a
+///    2xx answer completes the claim; any other answer, an `Err` or a panic (re-raised after
+///    the release) releases it, so the sender's retry is processed.
 ///
 /// Short-circuit responses carry the [`Rejection`](hookverify::pipeline::Rejection) in their
 /// extensions.
@@ -85,80 +84,55 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let span = Pipeline::span();
-        let checked = {
-            let _entered = span.enter();
-            let (parts, body) = request.into_parts();
-            let declared = parts
-                .headers
-                .get(CONTENT_LENGTH)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.parse::<u64>().ok())
-                .or_else(|| body.size_hint().exact());
-            self.pipeline
-                .precheck(&parts.headers, declared)
-                .map(|_| (parts, body))
-        };
-        let (parts, body) = match checked {
-            Ok(checked) => checked,
-            Err(rejection) => return ResponseFuture::ready(rejection_response(rejection)),
-        };
-
         // The service that was driven to readiness goes into the future; a fresh clone stays.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let pipeline = self.pipeline.clone();
-        ResponseFuture::running(run(pipeline, inner, parts, body).instrument(span))
+        ResponseFuture::running(run(pipeline, inner, request).instrument(Pipeline::span()))
     }
 }
 
+/// Framework glue around the core lifecycle: the request's headers and body stream in, the
+/// inner service's response or the rejection out.
 async fn run<S, ReqBody, ResBody>(
     pipeline: Pipeline,
-    mut inner: S,
-    mut parts: http::request::Parts,
-    body: ReqBody,
+    inner: S,
+    request: Request<ReqBody>,
 ) -> Result<Response<ResponseBody<ResBody>>, S::Error>
 where
-    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>>,
+    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
     ReqBody: Body,
     ReqBody::Error: Into<BoxError>,
+    ResBody: Send + 'static,
 {
-    let admitted = match read_limited(body, &pipeline).await {
-        Ok(bytes) => pipeline.admit(&parts.headers, bytes).await,
-        Err(rejection) => Err(rejection),
-    };
-    let admitted = match admitted {
+    let (mut parts, body) = request.into_parts();
+    let admitted = match pipeline
+        .receive(&parts.headers, BodyDataStream::new(body))
+        .await
+    {
         Ok(admitted) => admitted,
         Err(rejection) => return Ok(rejection_response(rejection)),
     };
-    let (delivery, settlement) = admitted.into_parts();
-    let guard = SettleGuard::new(settlement);
-
+    let (delivery, runner) = admitted.into_parts();
     // The handler reads the signed bytes, which may be a canonical form of another length.
     parts
         .headers
         .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
     let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
     request.extensions_mut().insert(delivery);
-
-    let called = std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(request)));
-    let outcome = match called {
-        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
-        Err(panic) => Err(panic),
-    };
-    match outcome {
-        Ok(Ok(response)) => {
-            guard.settle(response.status().is_success()).await;
-            Ok(response.map(ResponseBody::inner))
-        }
-        Ok(Err(error)) => {
-            guard.release().await;
-            Err(error)
-        }
-        Err(panic) => {
-            guard.release().await;
-            std::panic::resume_unwind(panic)
-        }
+    let mut inner = inner;
+    let answered = runner
+        .run(
+            move || inner.call(request),
+            |outcome| matches!(outcome, Ok(response) if response.status().is_success()),
+        )
+        .await;
+    match answered {
+        Ok(Ok(response)) => Ok(response.map(ResponseBody::inner)),
+        Ok(Err(error)) => Err(error),
+        Err(rejection) => Ok(rejection_response(rejection)),
     }
 }
 
@@ -193,8 +167,14 @@ mod tests {
             .unwrap()
     }
 
+    /// The layer over the default store, in a namespace of its own: tests in one process
+    /// share the default store of their secret, and must not see each other's events.
     fn layer() -> WebhookVerify {
-        WebhookVerify::from_config(WebhookConfig::new(secret()))
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        WebhookVerify::from_config(
+            WebhookConfig::new(secret()).namespace(format!("tower-unit-{n}")),
+        )
     }
 
     type Answer = Result<Response<Empty<Bytes>>, &'static str>;
@@ -292,45 +272,96 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
-    #[tokio::test]
-    async fn dropped_future_releases_the_claim() {
-        let entered = Arc::new(tokio::sync::Notify::new());
-        let calls = Arc::new(AtomicUsize::new(0));
-        let inner = {
+    /// An inner service whose first call waits for `finish` (forever, without it).
+    fn first_call_waits(
+        entered: Arc<tokio::sync::Notify>,
+        finish: Option<Arc<tokio::sync::Notify>>,
+        calls: Arc<AtomicUsize>,
+    ) -> impl Service<
+        Request<Full<Bytes>>,
+        Response = Response<Empty<Bytes>>,
+        Error = Infallible,
+        Future = impl Send,
+    > + Clone {
+        tower::service_fn(move |_request: Request<Full<Bytes>>| {
+            let call = calls.fetch_add(1, Ordering::SeqCst) + 1;
             let entered = entered.clone();
-            let calls = calls.clone();
-            tower::service_fn(move |_request: Request<Full<Bytes>>| {
-                let call = calls.fetch_add(1, Ordering::SeqCst) + 1;
-                let entered = entered.clone();
-                async move {
-                    if call == 1 {
-                        entered.notify_one();
-                        std::future::pending::<()>().await;
+            let finish = finish.clone();
+            async move {
+                if call == 1 {
+                    entered.notify_one();
+                    match finish {
+                        Some(finish) => finish.notified().await,
+                        None => std::future::pending::<()>().await,
                     }
-                    Ok::<_, Infallible>(Response::new(Empty::<Bytes>::new()))
                 }
-            })
-        };
-        let service = tower::Layer::layer(&layer(), inner);
-        let first = tokio::spawn(service.clone().oneshot(request()));
-        entered.notified().await;
-        // While the first delivery runs, a copy is in flight elsewhere.
-        let copy = service.clone().oneshot(request()).await.unwrap();
-        assert_eq!(copy.status(), StatusCode::CONFLICT);
-        assert!(copy.headers().contains_key(http::header::RETRY_AFTER));
+                Ok::<_, Infallible>(Response::new(Empty::<Bytes>::new()))
+            }
+        })
+    }
 
-        first.abort(); // the client went away: the response future is dropped
-        assert!(first.await.unwrap_err().is_cancelled());
-        let mut retry = None;
-        for _ in 0..100 {
+    /// Sends copies until one is answered `status` (the first delivery settles on its own
+    /// task), and returns it.
+    async fn until_status<S>(
+        service: &S,
+        status: StatusCode,
+    ) -> Response<ResponseBody<Empty<Bytes>>>
+    where
+        S: Service<
+                Request<Full<Bytes>>,
+                Response = Response<ResponseBody<Empty<Bytes>>>,
+                Error = Infallible,
+            > + Clone,
+    {
+        for _ in 0..200 {
             let response = service.clone().oneshot(request()).await.unwrap();
-            if response.status() == StatusCode::OK {
-                retry = Some(response);
-                break;
+            if response.status() == status {
+                return response;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        assert!(retry.is_some(), "the claim was never released");
+        panic!("never answered {status}");
+    }
+
+    #[tokio::test]
+    async fn a_handler_finishes_when_the_client_hangs_up() {
+        let (entered, finish) = (
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        let calls = Arc::new(AtomicUsize::new(0));
+        let inner = first_call_waits(entered.clone(), Some(finish.clone()), calls.clone());
+        let service = tower::Layer::layer(&layer(), inner);
+        let first = tokio::spawn(service.clone().oneshot(request()));
+        entered.notified().await;
+        // While the first delivery runs, a copy is told to come back: 503, which every
+        // sender retries.
+        let copy = service.clone().oneshot(request()).await.unwrap();
+        assert_eq!(copy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(copy.headers().contains_key(http::header::RETRY_AFTER));
+
+        first.abort(); // the sender timed out: the response future is dropped
+        assert!(first.await.unwrap_err().is_cancelled());
+        finish.notify_one(); // the handler goes on regardless, and completes
+        let retry = until_status(&service, StatusCode::OK).await;
+        let body = retry.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], br#"{"status":"duplicate"}"#);
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the handler ran once");
+    }
+
+    #[tokio::test]
+    async fn cancel_on_disconnect_drops_the_handler_and_releases_the_claim() {
+        let entered = Arc::new(tokio::sync::Notify::new());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let inner = first_call_waits(entered.clone(), None, calls.clone());
+        let service = tower::Layer::layer(&layer().cancel_on_disconnect(true), inner);
+        let first = tokio::spawn(service.clone().oneshot(request()));
+        entered.notified().await;
+        first.abort();
+        assert!(first.await.unwrap_err().is_cancelled());
+        let retry = until_status(&service, StatusCode::OK).await;
+        let body = retry.into_body().collect().await.unwrap().to_bytes();
+        assert!(body.is_empty(), "the retry ran the handler: {body:?}");
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 

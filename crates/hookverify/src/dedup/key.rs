@@ -13,20 +13,27 @@
 //! assert_eq!(DedupKey::new("generic:evt_1").as_str(), "generic:evt_1");
 //! ```
 //!
-//! Every key starts with the provider's [name](crate::Provider::name), so senders never
-//! collide:
+//! A key is `<namespace>:<provider>:<kind>:<part>[:<part>]`: the layer's
+//! [namespace](crate::pipeline::WebhookConfig::namespace), the provider's
+//! [name](crate::Provider::name), what the key is made of, and its parts, each with `%`
+//! written `%25` and `:` written `%3A`. So keys of different layers and senders never
+//! collide, and neither do two events whose parts differ only in where a `:` falls
+//! (`r1:request` + `completed` against `r1` + `request:completed`).
 //!
-//! | provider | key | without the field(s) |
+//! | provider | key (after `<namespace>:`) | without the field(s) |
 //! |---|---|---|
-//! | PromptReports | `promptreports:<id>` | `promptreports:sha256:<hex of SHA-256 of the raw body>` |
-//! | Generic | `generic:<id>` | `generic:sha256:<hex of SHA-256 of the raw body>` |
-//! | Prism | `prism:<request_id>:<event>` (one gateway request sends several events) | `prism:sha256:<hex of SHA-256 of the raw body>` |
+//! | PromptReports | `promptreports:id:<id>` | `promptreports:sha256:<hex of SHA-256 of the body>` |
+//! | Generic | `generic:id:<id>` | `generic:sha256:<hex of SHA-256 of the body>` |
+//! | Prism | `prism:id:<request_id>:<event>` (one gateway request sends several events) | `prism:sha256:<hex>` |
 //! | PromptLayer | `promptlayer:sha256:<hex of SHA-256 of the canonical form>` (it sends no id) | the same |
 //! | PromptLayer, opted in, `agent_run_finished` | `promptlayer:agent_execution:<details.agent_execution_id>` | the canonical hash |
+//! | any, with a custom key function | `<provider>:custom:<your key>` | the provider's key |
 //!
-//! An id may be a JSON string (unescaped) or a number (its text as written); anything else,
-//! or an empty string, counts as missing. PromptLayer hashes the canonical form, not the raw
-//! body, so the same event has the same key whichever form it was signed in.
+//! An id may be a JSON string (its text, unescaped) or a number (its text as written in the
+//! signed bytes; for PromptLayer that is the canonical form, where `1.50` is `1.5`); a string
+//! and a number with the same text, `"7"` and `7`, are the same key. Anything else, or an
+//! empty string, counts as missing. PromptLayer hashes the canonical form, not the raw body,
+//! so the same event has the same key whichever form it was signed in.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -38,7 +45,7 @@ use sha2::{Digest, Sha256};
 use crate::canonical::{Document, Scalar};
 use crate::{Provider, Verified};
 
-/// A namespaced deduplication key, such as `generic:evt_1`.
+/// A namespaced deduplication key, such as `billing:generic:id:evt_1`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct DedupKey(Arc<str>);
 
@@ -75,7 +82,7 @@ pub type CustomKeyFn = dyn Fn(&Verified) -> Option<String> + Send + Sync;
 /// [module docs](self)), optionally PromptLayer's agent execution id, or a function of
 /// yours.
 ///
-/// A custom key is still namespaced, as `<provider>:<your key>`: keys of different senders
+/// A custom key is still namespaced, as `<namespace>:<provider>:custom:<your key>`: keys of different senders
 /// cannot collide, and the function need not know which sender it is looking at. It
 /// overrides every default key, the agent execution id included; `None` or an empty string
 /// falls back to the provider's key (an empty key would make every later event a
@@ -122,47 +129,70 @@ impl KeyStrategy {
         self
     }
 
-    /// The key of a verified delivery; `document` is its body parsed.
-    pub(crate) fn key_for(&self, verified: &Verified, document: &Document) -> DedupKey {
+    /// The key of a verified delivery in `namespace`; `document` is its body parsed.
+    pub(crate) fn key_for(
+        &self,
+        namespace: &str,
+        verified: &Verified,
+        document: &Document,
+    ) -> DedupKey {
         let provider = verified.provider();
-        let namespace = provider.name();
+        let mut key = String::with_capacity(namespace.len() + 64);
+        push_part(&mut key, namespace);
+        key.push(':');
+        key.push_str(provider.name());
         if let Some(custom) = &self.custom {
-            if let Some(key) = custom(verified).filter(|key| !key.is_empty()) {
-                return DedupKey::new(format!("{namespace}:{key}"));
+            if let Some(custom) = custom(verified).filter(|key| !key.is_empty()) {
+                key.push_str(":custom:");
+                push_part(&mut key, &custom);
+                return DedupKey::new(key);
             }
         }
         let body = verified.body().as_ref();
-        let natural = match provider {
-            Provider::PromptLayer => self.agent_key(document, body),
+        let natural: Option<(&str, Vec<Cow<'_, str>>)> = match provider {
+            Provider::PromptLayer => self
+                .agent_key(document, body)
+                .map(|id| ("agent_execution", vec![id])),
             Provider::Prism => text_at(document, body, &["request_id"]).and_then(|request| {
                 let event = text_at(document, body, &["event"])?;
-                Some(format!("{request}:{event}"))
+                Some(("id", vec![request, event]))
             }),
             Provider::PromptReports | Provider::Generic => {
-                text_at(document, body, &["id"]).map(Cow::into_owned)
+                text_at(document, body, &["id"]).map(|id| ("id", vec![id]))
             }
         };
-        let key = match natural {
-            Some(key) => format!("{namespace}:{key}"),
-            None if provider.signs_canonical_form() => {
-                let mut hasher = Sha256::new();
-                document.write_canonical(body, &mut |chunk: &[u8]| hasher.update(chunk));
-                format!("{namespace}:sha256:{}", hex(&hasher.finalize()))
+        match natural {
+            Some((kind, parts)) => {
+                key.push(':');
+                key.push_str(kind);
+                for part in parts {
+                    key.push(':');
+                    push_part(&mut key, &part);
+                }
             }
-            None => format!("{namespace}:sha256:{}", hex(&Sha256::digest(body))),
-        };
+            None => {
+                let digest = if provider.signs_canonical_form() {
+                    let mut hasher = Sha256::new();
+                    document.write_canonical(body, &mut |chunk: &[u8]| hasher.update(chunk));
+                    hasher.finalize()
+                } else {
+                    Sha256::digest(body)
+                };
+                key.push_str(":sha256:");
+                key.push_str(&hex(&digest));
+            }
+        }
         DedupKey::new(key)
     }
 
-    fn agent_key(&self, document: &Document, body: &[u8]) -> Option<String> {
+    fn agent_key<'a>(&self, document: &Document, body: &'a [u8]) -> Option<Cow<'a, str>> {
         if !self.agent_execution_id {
             return None;
         }
         if text_at(document, body, &["event_type"]).as_deref() != Some("agent_run_finished") {
             return None;
         }
-        let id = text_at(document, body, &["details", "agent_execution_id"])?;
-        Some(format!("agent_execution:{id}"))
+        text_at(document, body, &["details", "agent_execution_id"])
     }
 }
 
@@ -174,6 +204,17 @@ fn text_at<'a>(document: &Document, body: &'a [u8], path: &[&str]) -> Option<Cow
         Scalar::Bool(_) | Scalar::Null => return None,
     };
     (!text.is_empty()).then_some(text)
+}
+
+/// Appends one key part with `%` and `:` escaped, so parts cannot run into each other.
+fn push_part(key: &mut String, part: &str) {
+    for c in part.chars() {
+        match c {
+            '%' => key.push_str("%25"),
+            ':' => key.push_str("%3A"),
+            c => key.push(c),
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -349,6 +349,22 @@ impl MemoryStore {
         true
     }
 
+    fn extend_now(&self, token: &ClaimToken, lease: Duration) -> bool {
+        let inner = &*self.inner;
+        let hash = inner.hash(token.key());
+        let mut shard = inner.shard(hash);
+        let now = inner.now();
+        match shard.map.get_mut(&hash) {
+            // The entry keeps its place in the lease queue: eviction finds an extended lease
+            // live at the head and falls back to its scan for expired entries.
+            Some(entry) if owns(entry, token, now) => {
+                entry.deadline = now.saturating_add(nanos(lease));
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn release_now(&self, token: &ClaimToken) -> bool {
         let inner = &*self.inner;
         let hash = inner.hash(token.key());
@@ -389,6 +405,10 @@ impl DedupStore for MemoryStore {
         lease: Duration,
     ) -> StoreFuture<'a, Claim> {
         Box::pin(ready(self.claim_now(key, fingerprint, lease)))
+    }
+
+    fn extend<'a>(&'a self, token: &'a ClaimToken, lease: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(ready(Ok(self.extend_now(token, lease))))
     }
 
     fn complete<'a>(&'a self, token: &'a ClaimToken, retention: Duration) -> StoreFuture<'a, bool> {

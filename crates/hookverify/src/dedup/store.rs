@@ -59,10 +59,12 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///   completed or released, whichever comes first. Ownership ends when the lease runs out
 ///   even if no other delivery has claimed the key since, because an expired lease may
 ///   already be forgotten (a Redis key set with `PX` is gone).
-/// - [`complete`](Self::complete) and [`release`](Self::release) act only while the token
-///   owns its key and answer `Ok(true)`; otherwise they do nothing and answer `Ok(false)`,
+/// - [`extend`](Self::extend), [`complete`](Self::complete) and [`release`](Self::release)
+///   act only while the token owns its key and answer `Ok(true)`; otherwise they do nothing and answer `Ok(false)`,
 ///   so a delivery whose lease ran out can never commit or delete over the delivery that
 ///   took the key over, and the pipeline can say that the event was not recorded.
+///   `extend` moves the lease's end to `lease` from the call (the pipeline renews a running
+///   handler's claim this way, so a claim outlives a long handler but not a dead process);
 ///   `complete` makes the key completed for `retention`, counted from the call (a zero
 ///   retention leaves it absent); `release` makes it absent, so the sender's retry is
 ///   processed.
@@ -71,7 +73,8 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///
 /// A Redis store maps this onto `SET key <token id> NX PX <lease>` for the claim (a script
 /// reads the existing value and `PTTL` to tell in flight from completed when `NX` fails),
-/// and compare-and-set scripts for `complete` (`SET ... PX <retention>` if the value is still
+/// and compare-and-set scripts for `extend` (`PEXPIRE` if the value is still this token's),
+/// `complete` (`SET ... PX <retention>` if the value is still
 /// this token's) and `release` (`DEL` if the value is still this token's). Storing at least
 /// 128 bits of the fingerprint is enough to tell a different body apart.
 pub trait DedupStore: Send + Sync + 'static {
@@ -83,6 +86,11 @@ pub trait DedupStore: Send + Sync + 'static {
         fingerprint: [u8; 32],
         lease: Duration,
     ) -> StoreFuture<'a, Claim>;
+    /// Renews the claim's lease: the key stays in flight for `lease` from now. Acts only
+    /// while the token owns its key; `Ok(false)`: it no longer did (its lease ran out, or it
+    /// was completed or released), and nothing was changed. The pipeline calls this every
+    /// third of the lease while the handler runs.
+    fn extend<'a>(&'a self, token: &'a ClaimToken, lease: Duration) -> StoreFuture<'a, bool>;
     /// Marks the claimed event processed, remembered for `retention`. `Ok(false)`: the token
     /// no longer owned its key (its lease ran out), and nothing was changed.
     fn complete<'a>(&'a self, token: &'a ClaimToken, retention: Duration) -> StoreFuture<'a, bool>;

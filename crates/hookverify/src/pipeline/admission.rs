@@ -8,6 +8,11 @@ use bytes::Bytes;
 use tracing::field::Empty;
 use tracing::Span;
 
+use bytes::Buf;
+use futures_util::Stream;
+
+use super::body::{read_body, BoxError};
+use super::run::{renewal_interval, Runner};
 use super::{Rejection, VerifiedDelivery, WebhookConfig};
 use crate::canonical::Document;
 use crate::dedup::{Claim, ClaimToken, DedupStore, KeyStrategy};
@@ -26,7 +31,9 @@ struct Inner {
     lease: Duration,
     retention: Duration,
     keys: KeyStrategy,
+    namespace: String,
     fail_open: bool,
+    detach: bool,
 }
 
 impl fmt::Debug for Pipeline {
@@ -46,6 +53,7 @@ impl Pipeline {
     #[must_use]
     pub fn new(config: WebhookConfig) -> Self {
         let store = config.dedup.then(|| config.store_or_default());
+        let namespace = config.namespace_or_default();
         Self {
             inner: Arc::new(Inner {
                 verifier: config.verifier.build(),
@@ -54,7 +62,9 @@ impl Pipeline {
                 lease: config.lease,
                 retention: config.retention,
                 keys: config.keys,
+                namespace,
                 fail_open: config.fail_open,
+                detach: !config.cancel_on_disconnect,
             }),
         }
     }
@@ -75,6 +85,28 @@ impl Pipeline {
     #[must_use]
     pub fn body_limit(&self) -> usize {
         self.inner.body_limit
+    }
+
+    /// The whole admission of one request: the checks on its headers, the body read from
+    /// `body` (any stream of chunks) within the limit, then [`admit`](Self::admit).
+    /// `Content-Length`, when the headers carry one, is checked before anything is read.
+    ///
+    /// # Errors
+    /// The [`Rejection`] to answer with instead of running the handler.
+    pub async fn receive<H, S, D, E>(&self, headers: &H, body: S) -> Result<Admitted, Rejection>
+    where
+        H: HeaderSource + ?Sized,
+        S: Stream<Item = Result<D, E>>,
+        D: Buf,
+        E: Into<BoxError>,
+    {
+        let declared = headers
+            .header("content-length")
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        self.precheck(headers, declared)?;
+        let bytes = read_body(body, self, declared).await?;
+        self.admit_recorded(headers, bytes, false).await
     }
 
     /// The checks made before the body is read: a signature header of an allowed provider
@@ -124,13 +156,26 @@ impl Pipeline {
         headers: &H,
         body: impl Into<Bytes>,
     ) -> Result<Admitted, Rejection> {
+        self.admit_recorded(headers, body, true).await
+    }
+
+    /// [`admit`](Self::admit); `record_provider` is false when [`precheck`](Self::precheck)
+    /// already put the provider on the span (a field recorded twice prints twice).
+    async fn admit_recorded<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        body: impl Into<Bytes>,
+        record_provider: bool,
+    ) -> Result<Admitted, Rejection> {
         let inner = &*self.inner;
         let verified = inner
             .verifier
             .verify(headers, body)
             .map_err(|error| reject(Rejection::Unauthenticated(error)))?;
         let span = Span::current();
-        span.record("provider", verified.provider().name());
+        if record_provider {
+            span.record("provider", verified.provider().name());
+        }
 
         let parsed;
         let document = match verified.document() {
@@ -141,7 +186,7 @@ impl Pipeline {
                 &parsed
             }
         };
-        let dedup_key = inner.keys.key_for(&verified, document);
+        let dedup_key = inner.keys.key_for(&inner.namespace, &verified, document);
         span.record("dedup_key", dedup_key.as_str());
 
         let delivery = VerifiedDelivery {
@@ -152,11 +197,12 @@ impl Pipeline {
             body: verified.into_body(),
         };
 
+        let admitted = |delivery, settlement| Admitted {
+            delivery,
+            runner: Runner::new(settlement, inner.lease, inner.detach),
+        };
         let Some(store) = &inner.store else {
-            return Ok(Admitted {
-                delivery,
-                settlement: None,
-            });
+            return Ok(admitted(delivery, None));
         };
         match store
             .claim(&delivery.dedup_key, delivery.fingerprint, inner.lease)
@@ -168,12 +214,15 @@ impl Pipeline {
                     token,
                     retention: inner.retention,
                 };
-                Ok(Admitted {
-                    delivery,
-                    settlement: Some(settlement),
-                })
+                Ok(admitted(delivery, Some(settlement)))
             }
-            Ok(Claim::InFlight { retry_after }) => Err(reject(Rejection::InFlight { retry_after })),
+            Ok(Claim::InFlight { retry_after }) => {
+                // A live holder renews its claim for as long as its handler runs, so the
+                // key cannot come free before the handler ends or the holder's next renewal
+                // is missed, whichever is sooner.
+                let retry_after = retry_after.min(renewal_interval(inner.lease));
+                Err(reject(Rejection::InFlight { retry_after }))
+            }
             Ok(Claim::Completed { same_body }) => {
                 if !same_body {
                     tracing::warn!(
@@ -185,10 +234,7 @@ impl Pipeline {
             }
             Err(error) if inner.fail_open => {
                 tracing::warn!(error = %error, "deduplication store failed; running the handler without deduplication (fail-open)");
-                Ok(Admitted {
-                    delivery,
-                    settlement: None,
-                })
+                Ok(admitted(delivery, None))
             }
             Err(error) => Err(reject(Rejection::StoreUnavailable(Arc::new(error)))),
         }
@@ -196,7 +242,7 @@ impl Pipeline {
 }
 
 /// Records a rejection on the current span and logs its specific reason at debug level.
-fn reject(rejection: Rejection) -> Rejection {
+pub(crate) fn reject(rejection: Rejection) -> Rejection {
     let span = Span::current();
     span.record("outcome", rejection.code());
     match &rejection {
@@ -210,10 +256,10 @@ fn reject(rejection: Rejection) -> Rejection {
 
 /// A delivery the handler may now process.
 #[derive(Debug)]
-#[must_use = "settle the claim after the handler ran, or the event stays claimed until its lease expires"]
+#[must_use = "run the handler with its Runner, or the event stays claimed until its lease expires"]
 pub struct Admitted {
     delivery: VerifiedDelivery,
-    settlement: Option<Settlement>,
+    runner: Runner,
 }
 
 impl Admitted {
@@ -222,16 +268,16 @@ impl Admitted {
         &self.delivery
     }
 
-    /// The delivery and the claim to settle once the handler has answered (`None` when
-    /// deduplication is off or failed open).
-    pub fn into_parts(self) -> (VerifiedDelivery, Option<Settlement>) {
-        (self.delivery, self.settlement)
+    /// The delivery, and the [`Runner`] that runs the handler under the claim and settles
+    /// it by the outcome.
+    pub fn into_parts(self) -> (VerifiedDelivery, Runner) {
+        (self.delivery, self.runner)
     }
 }
 
 /// A claim on an event's deduplication key, to be settled by the handler's outcome.
 #[must_use = "settle the claim, or the event stays claimed until its lease expires"]
-pub struct Settlement {
+pub(crate) struct Settlement {
     store: Arc<dyn DedupStore>,
     token: ClaimToken,
     retention: Duration,
@@ -246,9 +292,33 @@ impl fmt::Debug for Settlement {
 }
 
 impl Settlement {
+    /// Renews the claim's lease while the handler runs; false once the claim is lost (it
+    /// ran out before a renewal reached the store), when renewing further is pointless.
+    pub(crate) async fn extend(&self, lease: Duration) -> bool {
+        match self.store.extend(&self.token, lease).await {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(
+                    dedup_key = %self.token.key(),
+                    "the claim's lease ran out while the handler was running; a redelivery may run \
+                     it again (renewals did not reach the store in time)"
+                );
+                false
+            }
+            Err(error) => {
+                tracing::warn!(
+                    dedup_key = %self.token.key(),
+                    error = %error,
+                    "could not renew the claim's lease; retrying at the next renewal"
+                );
+                true
+            }
+        }
+    }
+
     /// Completes the claim when the handler succeeded (a 2xx answer), so later copies are
     /// duplicates; releases it otherwise, so the sender's retry is processed.
-    pub async fn settle(self, handler_succeeded: bool) {
+    pub(crate) async fn settle(self, handler_succeeded: bool) {
         let span = Span::current();
         if handler_succeeded {
             span.record("outcome", "processed");
@@ -273,8 +343,8 @@ impl Settlement {
     }
 
     /// Releases the claim; for a handler that failed, panicked or was cancelled. The future
-    /// is `'static` so an adapter can spawn it from a `Drop`.
-    pub async fn release(self) {
+    /// is `'static` so it can be spawned from a `Drop`.
+    pub(crate) async fn release(self) {
         // `Ok(false)`: the lease ran out and the key is free already, or another delivery
         // took it over; either way the retry will be processed.
         if let Err(error) = self.store.release(&self.token).await {
@@ -317,9 +387,9 @@ mod tests {
         let headers = [(signature.name(), signature.value())];
 
         let admitted = block_on(pipeline.admit(&headers[..], body.to_vec())).unwrap();
-        let (_, settlement) = admitted.into_parts();
+        let (_, runner) = admitted.into_parts();
         clock.advance(Duration::from_secs(11));
-        let ((), logged) = warnings(|| block_on(settlement.unwrap().settle(true)));
+        let ((), logged) = warnings(|| block_on(runner.settle(true)));
         assert_eq!(logged.len(), 1, "{logged:?}");
         assert!(logged[0].contains("outlasted its lease"), "{logged:?}");
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -13,9 +13,10 @@ use crate::{Provider, Secret, Verified, VerifierBuilder};
 
 /// Default body limit: 1 MiB, above every supported sender's largest event.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-/// Default lease: 5 minutes, above every sender's delivery timeout, so a slow handler keeps
-/// its claim while the sender still waits for it.
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
+/// Default lease: 30 seconds. A running handler's claim is renewed every third of the lease
+/// for as long as it runs, so the lease only bounds how long the claim of a process that
+/// died blocks the sender's retry.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// Default retention of a processed event: 7 days, beyond every sender's retry schedule.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
@@ -44,7 +45,9 @@ pub struct WebhookConfig {
     pub(crate) lease: Duration,
     pub(crate) retention: Duration,
     pub(crate) keys: KeyStrategy,
+    pub(crate) namespace: Option<String>,
     pub(crate) fail_open: bool,
+    pub(crate) cancel_on_disconnect: bool,
 }
 
 impl fmt::Debug for WebhookConfig {
@@ -57,14 +60,17 @@ impl fmt::Debug for WebhookConfig {
             .field("lease", &self.lease)
             .field("retention", &self.retention)
             .field("keys", &self.keys)
+            .field("namespace", &self.namespace)
             .field("fail_open", &self.fail_open)
+            .field("cancel_on_disconnect", &self.cancel_on_disconnect)
             .finish()
     }
 }
 
 impl WebhookConfig {
-    /// Accepts every provider signed with `secret`, deduplicates in memory, with the defaults
-    /// of DESIGN.md: 1 MiB body limit, 5-minute lease, 7-day retention, fail closed.
+    /// Accepts every provider signed with `secret`, deduplicates in memory, with the
+    /// defaults: 1 MiB body limit, 30-second lease renewed while the handler runs, 7-day
+    /// retention, fail closed, handlers run to their end even if the sender hangs up.
     pub fn new(secret: Secret) -> Self {
         Self {
             verifier: crate::Verifier::builder(secret),
@@ -74,7 +80,9 @@ impl WebhookConfig {
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
             keys: KeyStrategy::default(),
+            namespace: None,
             fail_open: false,
+            cancel_on_disconnect: false,
         }
     }
 
@@ -102,8 +110,17 @@ impl WebhookConfig {
         self.body_limit
     }
 
-    /// Where deduplication state lives (default: a [`MemoryStore`] for this process). Give
-    /// every replica behind one sender the same shared store.
+    /// The namespace set with [`namespace`](Self::namespace); `None` when it is derived.
+    #[must_use]
+    pub fn configured_namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// Where deduplication state lives. The default is one [`MemoryStore`] per process for
+    /// each secret: every `WebhookVerify` built with the same first secret shares it, so
+    /// the natural wirings (actix-web's middleware built inside `HttpServer::new`'s
+    /// per-worker closure, one layer on several axum routers) deduplicate as one. Give every
+    /// replica behind one sender the same shared store (Redis).
     pub fn dedup_store(mut self, store: impl DedupStore) -> Self {
         self.store = Some(Arc::new(store));
         self
@@ -122,7 +139,9 @@ impl WebhookConfig {
         self
     }
 
-    /// How long a delivery holds its claim while the handler runs (default 5 minutes).
+    /// How long a claim lasts without renewal (default 30 seconds). While the handler runs
+    /// the claim is renewed every third of this, so a handler may run longer than the
+    /// lease; the lease bounds how long a process that died blocks the retry of its event.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
@@ -149,6 +168,27 @@ impl WebhookConfig {
         self
     }
 
+    /// The deduplication namespace of this layer: the first part of every key it stores,
+    /// so layers sharing one store never collide. The default is derived from the first
+    /// secret (a keyed hash of it, never the secret): layers configured independently, with
+    /// their own secrets, get their own namespaces, and every instance with the same secret
+    /// shares one. Set it explicitly to keep keys stable across a secret rotation in a
+    /// store that outlives the process (Redis), or to separate two layers with one secret.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// `false` (default): once a delivery is claimed, its handler runs on a task of its own
+    /// and finishes even when the sender hangs up (a timeout shorter than the handler), and
+    /// its outcome settles the claim. `true`: the handler runs inside the request and is
+    /// dropped with it, releasing the claim; for handlers that are cancel-safe and prefer
+    /// not to finish work nobody waits for.
+    pub fn cancel_on_disconnect(mut self, cancel: bool) -> Self {
+        self.cancel_on_disconnect = cancel;
+        self
+    }
+
     /// When the store fails: `false` (default) answers 503 so the sender retries later;
     /// `true` runs the handler without deduplication, trading possible duplicates for
     /// availability.
@@ -158,70 +198,89 @@ impl WebhookConfig {
     }
 
     pub(crate) fn store_or_default(&self) -> Arc<dyn DedupStore> {
-        match &self.store {
-            Some(store) => Arc::clone(store),
-            None => {
-                if let Some(secret) = self.verifier.first_secret() {
-                    warn_on_second_default_store(secret);
-                }
-                Arc::new(MemoryStore::new())
-            }
+        match (&self.store, self.verifier.first_secret()) {
+            (Some(store), _) => Arc::clone(store),
+            (None, Some(secret)) => default_store(&secret_id(secret, b"default memory store")),
+            (None, None) => Arc::new(MemoryStore::new()),
         }
+    }
+
+    /// The namespace set, or the one derived from the first secret.
+    pub(crate) fn namespace_or_default(&self) -> String {
+        if let Some(namespace) = &self.namespace {
+            return namespace.clone();
+        }
+        let Some(secret) = self.verifier.first_secret() else {
+            return String::new();
+        };
+        let id = secret_id(secret, b"namespace");
+        id.iter()
+            .take(6)
+            .fold(String::with_capacity(12), |mut text, byte| {
+                text.push(char::from(HEX[usize::from(byte >> 4)]));
+                text.push(char::from(HEX[usize::from(byte & 0xf)]));
+                text
+            })
     }
 }
 
-/// Each pipeline built without a store gets a memory store of its own. Two of them for the
-/// same secret in one process usually mean one sender's events are deduplicated in two
-/// places: a `WebhookVerify` built inside actix-web's `HttpServer::new` closure (one per
-/// worker), or separate layers on routes that the same sender reaches. Copies landing in
-/// different places would then both run the handler, so say so once, loudly.
-fn warn_on_second_default_store(secret: &Secret) {
-    // Secret id -> how many default stores were made for it (saturating).
-    static SEEN: OnceLock<Mutex<HashMap<[u8; 32], u8>>> = OnceLock::new();
-    // An HMAC of a fixed label identifies the secret without keeping a copy of it.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Identifies a secret without keeping a copy of it: an HMAC of a fixed label.
+fn secret_id(secret: &Secret, label: &[u8]) -> [u8; 32] {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose()) else {
-        return;
+        return [0; 32];
     };
-    mac.update(b"hookverify default memory store");
-    let id: [u8; 32] = mac.finalize().into_bytes().into();
-    let mut seen = SEEN
+    mac.update(b"hookverify ");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+/// The process's default memory store for one secret: made on first use and shared by
+/// every pipeline built with that secret for as long as one of them lives.
+fn default_store(id: &[u8; 32]) -> Arc<dyn DedupStore> {
+    static STORES: OnceLock<Mutex<HashMap<[u8; 32], Weak<MemoryStore>>>> = OnceLock::new();
+    let mut stores = STORES
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    let made = seen.entry(id).or_insert(0);
-    *made = made.saturating_add(1);
-    if *made == 2 {
-        tracing::warn!(
-            "a second in-memory dedup store was created for the same webhook secret: copies of an \
-             event that reach different WebhookVerify instances are not deduplicated against each \
-             other. Build WebhookVerify once and clone it (in actix-web, outside the \
-             HttpServer::new closure), or give every instance the same store with .dedup_store(..)"
-        );
+    if let Some(store) = stores.get(id).and_then(Weak::upgrade) {
+        return store;
     }
+    stores.retain(|_, store| store.strong_count() > 0);
+    let store = Arc::new(MemoryStore::new());
+    stores.insert(*id, Arc::downgrade(&store));
+    store
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::tests::warnings;
 
     #[test]
-    fn a_second_default_store_for_one_secret_is_warned_about() {
-        let config = WebhookConfig::new(Secret::new("second-store-warning-test").unwrap());
-        let ((), first) = warnings(|| drop(config.store_or_default()));
-        assert!(first.is_empty(), "{first:?}");
-        let ((), second) = warnings(|| drop(config.store_or_default()));
-        assert_eq!(second.len(), 1, "{second:?}");
-        assert!(
-            second[0].contains("second in-memory dedup store"),
-            "{second:?}"
-        );
+    fn one_default_store_per_secret_is_shared_by_every_pipeline() {
+        let config = WebhookConfig::new(Secret::new("shared-default-store-test").unwrap());
+        let first = config.store_or_default();
+        let second = config.clone().body_limit(10).store_or_default();
+        assert!(Arc::ptr_eq(&first, &second));
+        let other = WebhookConfig::new(Secret::new("another-secret").unwrap()).store_or_default();
+        assert!(!Arc::ptr_eq(&first, &other));
+        let explicit = config.dedup_store(MemoryStore::new()).store_or_default();
+        assert!(!Arc::ptr_eq(&first, &explicit));
+    }
 
-        let shared = config.dedup_store(MemoryStore::new());
-        let ((), explicit) = warnings(|| drop(shared.store_or_default()));
-        assert!(
-            explicit.is_empty(),
-            "an explicit store is shared on purpose: {explicit:?}"
+    #[test]
+    fn namespaces_are_derived_per_secret_unless_set() {
+        let one = WebhookConfig::new(Secret::new("namespace-one").unwrap());
+        let two = WebhookConfig::new(Secret::new("namespace-two").unwrap());
+        assert_eq!(
+            one.namespace_or_default(),
+            one.clone()
+                .secret(Secret::new("x").unwrap())
+                .namespace_or_default()
         );
+        assert_ne!(one.namespace_or_default(), two.namespace_or_default());
+        assert_eq!(one.namespace_or_default().len(), 12);
+        assert_eq!(two.namespace("billing").namespace_or_default(), "billing");
     }
 }

@@ -11,7 +11,9 @@ macro_rules! forward_webhook_config {
     ($field:ident) => {
         /// Accepts every provider signed with `secret`, with the defaults of
         /// [`WebhookConfig::new`]($crate::pipeline::WebhookConfig::new): 1 MiB body limit,
-        /// in-memory deduplication, 5-minute lease, 7-day retention, fail closed.
+        /// in-memory deduplication shared per secret, 30-second lease renewed while the
+        /// handler runs, 7-day retention, fail closed, handlers finish when the sender
+        /// hangs up.
         pub fn new(secret: $crate::Secret) -> Self {
             Self::from_config($crate::pipeline::WebhookConfig::new(secret))
         }
@@ -61,9 +63,9 @@ macro_rules! forward_webhook_config {
             self.configure(|config| config.body_limit(bytes))
         }
 
-        /// Where deduplication state lives (default: a memory store shared by every clone of
-        /// this value). Pass a clone of one store to several instances to make them share
-        /// it, and one shared store to every replica behind one sender.
+        /// Where deduplication state lives (default: one memory store per process for each
+        /// secret, shared by every instance built with it). Give every replica behind one
+        /// sender one shared store.
         pub fn dedup_store(self, store: impl $crate::dedup::DedupStore) -> Self {
             self.configure(|config| config.dedup_store(store))
         }
@@ -81,7 +83,8 @@ macro_rules! forward_webhook_config {
             self.configure(|config| config.dedup(enabled))
         }
 
-        /// How long a delivery holds its claim while the handler runs (default 5 minutes).
+        /// How long a claim lasts without renewal (default 30 seconds); a running handler's
+        /// claim is renewed every third of it.
         pub fn lease(self, lease: ::std::time::Duration) -> Self {
             self.configure(|config| config.lease(lease))
         }
@@ -102,6 +105,20 @@ macro_rules! forward_webhook_config {
             key: impl Fn(&$crate::Verified) -> Option<String> + Send + Sync + 'static,
         ) -> Self {
             self.configure(|config| config.dedup_key(key))
+        }
+
+        /// The deduplication namespace, the first part of every key (default: derived from
+        /// the first secret). See
+        /// [`WebhookConfig::namespace`]($crate::pipeline::WebhookConfig::namespace).
+        pub fn namespace(self, namespace: impl Into<String>) -> Self {
+            self.configure(|config| config.namespace(namespace))
+        }
+
+        /// `false` (default): a claimed delivery's handler finishes even when the sender
+        /// hangs up; `true`: it is dropped with the request. See
+        /// [`WebhookConfig::cancel_on_disconnect`]($crate::pipeline::WebhookConfig::cancel_on_disconnect).
+        pub fn cancel_on_disconnect(self, cancel: bool) -> Self {
+            self.configure(|config| config.cancel_on_disconnect(cancel))
         }
 
         /// When the store fails: `false` (default) answers 503 with `Retry-After`; `true`

@@ -19,8 +19,9 @@ pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// | `PayloadTooLarge` | 413 | `{"error":"payload_too_large"}` |
 /// | `BodyRead` | 400 | `{"error":"body_read_failed"}` |
 /// | `MalformedPayload` | 400 | `{"error":"malformed_payload"}` |
-/// | `InFlight` | 409 + `Retry-After` | `{"error":"in_flight"}` |
+/// | `InFlight` | 503 + `Retry-After` | `{"error":"in_flight"}` |
 /// | `StoreUnavailable` | 503 + `Retry-After` | `{"error":"store_unavailable"}` |
+/// | `HandlerAborted` | 503 + `Retry-After` | `{"error":"handler_aborted"}` |
 /// | `Duplicate` | 200 | `{"status":"duplicate"}` |
 ///
 /// Adapters also put the rejection in the response extensions for outer layers.
@@ -38,13 +39,18 @@ pub enum Rejection {
     BodyRead(Arc<dyn std::error::Error + Send + Sync>),
     /// Authentic, but not JSON or nested too deep: a retry cannot help.
     MalformedPayload(CanonicalError),
-    /// Another delivery of this event is being processed.
+    /// Another delivery of this event is being processed. Answered 503, which every sender
+    /// retries (some never retry a 4xx), with a `Retry-After` no longer than the claim's
+    /// renewal interval: the soonest the event could be free again.
     InFlight {
-        /// Time left on its lease.
+        /// When the claim could next be free.
         retry_after: Duration,
     },
     /// The deduplication store failed and the pipeline fails closed.
     StoreUnavailable(Arc<StoreError>),
+    /// The handler's task was dropped before it answered (the runtime is shutting down); its
+    /// claim was released, so the sender's retry is processed.
+    HandlerAborted,
     /// Already processed: acknowledged without running the handler.
     Duplicate {
         /// Whether the body matches the one processed.
@@ -60,8 +66,7 @@ impl Rejection {
             Self::Unauthenticated(_) => 401,
             Self::PayloadTooLarge { .. } => 413,
             Self::BodyRead(_) | Self::MalformedPayload(_) => 400,
-            Self::InFlight { .. } => 409,
-            Self::StoreUnavailable(_) => 503,
+            Self::InFlight { .. } | Self::StoreUnavailable(_) | Self::HandlerAborted => 503,
             Self::Duplicate { .. } => 200,
         }
     }
@@ -76,6 +81,7 @@ impl Rejection {
             Self::MalformedPayload(_) => "malformed_payload",
             Self::InFlight { .. } => "in_flight",
             Self::StoreUnavailable(_) => "store_unavailable",
+            Self::HandlerAborted => "handler_aborted",
             Self::Duplicate { .. } => "duplicate",
         }
     }
@@ -91,16 +97,18 @@ impl Rejection {
             Self::MalformedPayload(_) => r#"{"error":"malformed_payload"}"#,
             Self::InFlight { .. } => r#"{"error":"in_flight"}"#,
             Self::StoreUnavailable(_) => r#"{"error":"store_unavailable"}"#,
+            Self::HandlerAborted => r#"{"error":"handler_aborted"}"#,
             Self::Duplicate { .. } => r#"{"status":"duplicate"}"#,
         }
     }
 
-    /// The `Retry-After` header value in whole seconds (at least 1), for 409 and 503.
+    /// The `Retry-After` header value in whole seconds (at least 1), for every 503.
     #[must_use]
     pub fn retry_after_secs(&self) -> Option<u64> {
         let wait = match self {
             Self::InFlight { retry_after } => *retry_after,
             Self::StoreUnavailable(_) => STORE_RETRY_AFTER,
+            Self::HandlerAborted => Duration::from_secs(1),
             _ => return None,
         };
         let secs = wait
@@ -119,6 +127,7 @@ impl fmt::Display for Rejection {
             Self::MalformedPayload(error) => write!(f, "authentic body is unusable: {error}"),
             Self::InFlight { .. } => f.write_str("another delivery of this event is in flight"),
             Self::StoreUnavailable(_) => f.write_str("deduplication store unavailable"),
+            Self::HandlerAborted => f.write_str("the handler's task ended before it answered"),
             Self::Duplicate { .. } => f.write_str("event already processed"),
         }
     }
@@ -149,6 +158,7 @@ mod tests {
             Rejection::InFlight {
                 retry_after: Duration::from_millis(1500),
             },
+            Rejection::HandlerAborted,
             Rejection::Duplicate { same_body: true },
         ];
         for rejection in cases {

@@ -22,7 +22,9 @@ fn verified(provider: Provider, body: &str) -> Verified {
 fn key_with(strategy: &KeyStrategy, provider: Provider, body: &str) -> String {
     let verified = verified(provider, body);
     let document = Document::parse(verified.body()).unwrap();
-    strategy.key_for(&verified, &document).as_str().to_owned()
+    let key = strategy.key_for("ns", &verified, &document);
+    let key = key.as_str().strip_prefix("ns:").expect("namespaced");
+    key.to_owned()
 }
 
 fn key(provider: Provider, body: &str) -> String {
@@ -41,30 +43,33 @@ fn canonical_hash(body: &str) -> String {
 fn promptreports_and_generic_use_the_id() {
     let body =
         r#"{"id":"evt_1","type":"prompt.created","timestamp":"2025-01-01T00:00:00Z","data":{}}"#;
-    assert_eq!(key(Provider::PromptReports, body), "promptreports:evt_1");
+    assert_eq!(key(Provider::PromptReports, body), "promptreports:id:evt_1");
     let body = r#"{"id": "evt_9", "type": "user.created", "data": {"id": "inner"}}"#;
-    assert_eq!(key(Provider::Generic, body), "generic:evt_9");
+    assert_eq!(key(Provider::Generic, body), "generic:id:evt_9");
 }
 
 #[test]
 fn ids_may_be_numbers_or_escaped_strings() {
-    assert_eq!(key(Provider::Generic, r#"{"id": 12345}"#), "generic:12345");
-    assert_eq!(key(Provider::Generic, r#"{"id": 1.50}"#), "generic:1.50");
+    assert_eq!(
+        key(Provider::Generic, r#"{"id": 12345}"#),
+        "generic:id:12345"
+    );
+    assert_eq!(key(Provider::Generic, r#"{"id": 1.50}"#), "generic:id:1.50");
     assert_eq!(
         key(
             Provider::Generic,
             r#"{"id": 123456789012345678901234567890}"#
         ),
-        "generic:123456789012345678901234567890"
+        "generic:id:123456789012345678901234567890"
     );
     assert_eq!(
         key(Provider::Generic, r#"{"id": "evt\u005f\u00e9"}"#),
-        "generic:evt_\u{e9}"
+        "generic:id:evt_\u{e9}"
     );
     // Duplicate members: the last one wins, as in `json.loads`.
     assert_eq!(
         key(Provider::Generic, r#"{"id": "a", "id": "b"}"#),
-        "generic:b"
+        "generic:id:b"
     );
 }
 
@@ -74,9 +79,12 @@ fn prism_uses_request_id_and_event() {
     let errored = r#"{"request_id": "req_1", "model": "gpt", "event": "error.occurred"}"#;
     assert_eq!(
         key(Provider::Prism, completed),
-        "prism:req_1:request.completed"
+        "prism:id:req_1:request.completed"
     );
-    assert_eq!(key(Provider::Prism, errored), "prism:req_1:error.occurred");
+    assert_eq!(
+        key(Provider::Prism, errored),
+        "prism:id:req_1:error.occurred"
+    );
 }
 
 #[test]
@@ -164,7 +172,7 @@ fn agent_execution_id_is_opt_in() {
     // The option concerns PromptLayer only.
     assert_eq!(
         key_with(&agents, Provider::Generic, r#"{"id": "e"}"#),
-        "generic:e"
+        "generic:id:e"
     );
 }
 
@@ -181,21 +189,21 @@ fn custom_keys_override_and_stay_namespaced() {
             Provider::Generic,
             r#"{"id": "e", "delivery": "d1"}"#
         ),
-        "generic:d1"
+        "generic:custom:d1"
     );
     assert_eq!(
         key_with(&strategy, Provider::Prism, r#"{"delivery": "d1"}"#),
-        "prism:d1"
+        "prism:custom:d1"
     );
     let agent = r#"{"event_type": "agent_run_finished", "details": {"agent_execution_id": 7}, "delivery": "d2"}"#;
     assert_eq!(
         key_with(&strategy, Provider::PromptLayer, agent),
-        "promptlayer:d2"
+        "promptlayer:custom:d2"
     );
     // `None` and empty keys fall back to the provider's key.
     assert_eq!(
         key_with(&strategy, Provider::Generic, r#"{"id": "e"}"#),
-        "generic:e"
+        "generic:id:e"
     );
     assert_eq!(
         key_with(
@@ -203,7 +211,7 @@ fn custom_keys_override_and_stay_namespaced() {
             Provider::Generic,
             r#"{"id": "e", "delivery": ""}"#
         ),
-        "generic:e"
+        "generic:id:e"
     );
     let agent = r#"{"event_type": "agent_run_finished", "details": {"agent_execution_id": 7}}"#;
     assert_eq!(
@@ -214,7 +222,7 @@ fn custom_keys_override_and_stay_namespaced() {
     let replaced = strategy.with_custom(|_| Some("fixed".to_owned()));
     assert_eq!(
         key_with(&replaced, Provider::Generic, r#"{"id": "e"}"#),
-        "generic:fixed"
+        "generic:custom:fixed"
     );
 }
 
@@ -224,5 +232,42 @@ fn strategy_debug_hides_the_function() {
     assert_eq!(
         format!("{strategy:?}"),
         "KeyStrategy { custom: true, agent_execution_id: false }"
+    );
+}
+
+#[test]
+fn parts_are_escaped_so_keys_cannot_collide() {
+    let one = r#"{"request_id": "r1:request", "event": "completed"}"#;
+    let two = r#"{"request_id": "r1", "event": "request:completed"}"#;
+    assert_eq!(key(Provider::Prism, one), "prism:id:r1%3Arequest:completed");
+    assert_eq!(key(Provider::Prism, two), "prism:id:r1:request%3Acompleted");
+    // An id that spells a fallback key is not that fallback.
+    let spelled = format!(r#"{{"id": "sha256:{}"}}"#, raw_hash("{}"));
+    assert_eq!(
+        key(Provider::Generic, &spelled),
+        format!("generic:id:sha256%3A{}", raw_hash("{}"))
+    );
+    assert_eq!(
+        key(Provider::Generic, r#"{"id": "100%"}"#),
+        "generic:id:100%25"
+    );
+}
+
+#[test]
+fn the_namespace_comes_first_escaped() {
+    let verified = verified(Provider::Generic, r#"{"id": "e"}"#);
+    let document = Document::parse(verified.body()).unwrap();
+    let keys = KeyStrategy::default();
+    assert_eq!(
+        keys.key_for("billing", &verified, &document).as_str(),
+        "billing:generic:id:e"
+    );
+    assert_eq!(
+        keys.key_for("a:b", &verified, &document).as_str(),
+        "a%3Ab:generic:id:e"
+    );
+    assert_ne!(
+        keys.key_for("one", &verified, &document),
+        keys.key_for("two", &verified, &document)
     );
 }

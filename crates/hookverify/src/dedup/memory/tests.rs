@@ -513,3 +513,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn extend_renews_only_a_lease_the_token_still_owns() {
+    let (store, clock) = store();
+    let k = key("generic:extend");
+    let lease = Duration::from_secs(30);
+    let Claim::Claimed(token) = claim(&store, &k, 1, lease) else {
+        panic!("a new key is claimed")
+    };
+    // Renewed every 10 s, the claim outlives three leases.
+    for _ in 0..9 {
+        clock.advance(Duration::from_secs(10));
+        assert!(ready_now(store.extend(&token, lease)).unwrap());
+        assert!(matches!(
+            claim(&store, &k, 1, lease),
+            Claim::InFlight { .. }
+        ));
+    }
+    // A holder that stops renewing loses the key when the lease runs out.
+    clock.advance(Duration::from_secs(31));
+    assert!(!ready_now(store.extend(&token, lease)).unwrap());
+    let Claim::Claimed(next) = claim(&store, &k, 1, lease) else {
+        panic!("an expired claim frees the key")
+    };
+    // The late holder can neither renew, complete nor release the new claim.
+    assert!(!ready_now(store.extend(&token, lease)).unwrap());
+    assert!(!complete(&store, &token, RETENTION));
+    assert!(ready_now(store.extend(&next, lease)).unwrap());
+    assert!(complete(&store, &next, RETENTION));
+    assert!(
+        !ready_now(store.extend(&next, lease)).unwrap(),
+        "a completed key is not renewed"
+    );
+}

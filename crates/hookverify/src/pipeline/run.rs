@@ -1,0 +1,235 @@
+//! Running an admitted delivery's handler under its claim, and settling the claim by the
+//! handler's outcome on every exit.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::thread;
+use std::time::Duration;
+
+use futures_util::future::{select, Either, LocalBoxFuture};
+use futures_util::FutureExt;
+use tokio::task::JoinHandle;
+use tracing::{Instrument, Span};
+
+use super::admission::Settlement;
+use super::Rejection;
+
+/// Runs the handler of one admitted delivery and settles its claim by the outcome: a
+/// success (for HTTP, a 2xx answer) completes it, anything else (another answer, a panic,
+/// the runtime dropping the task) releases it so the sender's retry is processed.
+///
+/// By default the handler runs as a task of its own on the runtime, so it runs to its end
+/// even when the sender hangs up: a sender that times out before a slow handler finishes
+/// gets its retry answered 503 (in flight) and then `duplicate`, and the handler runs once.
+/// While it runs, the claim's lease is renewed every third of the lease, so a handler longer
+/// than the lease keeps its claim, and a process that dies stops renewing and its claim
+/// runs out soon. With
+/// [`WebhookConfig::cancel_on_disconnect`](super::WebhookConfig::cancel_on_disconnect) the
+/// handler runs inside the request instead, and is dropped with it (the claim is then
+/// released).
+///
+/// Adapters get one from [`Admitted::into_parts`](super::Admitted::into_parts) and call
+/// [`run`](Self::run) (a `Send` handler, on the current tokio runtime) or
+/// [`run_local`](Self::run_local) (a `!Send` handler, such as actix-web's, on the thread's
+/// local task set).
+#[must_use = "run the handler with it, or settle it, or the event stays claimed until its lease expires"]
+pub struct Runner {
+    settlement: Option<Settlement>,
+    lease: Duration,
+    detach: bool,
+}
+
+/// What a handler produced, or the panic it raised.
+pub type HandlerResult<T> = thread::Result<T>;
+
+impl fmt::Debug for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("claimed", &self.settlement.is_some())
+            .field("lease", &self.lease)
+            .field("detach", &self.detach)
+            .finish()
+    }
+}
+
+impl Runner {
+    pub(crate) fn new(settlement: Option<Settlement>, lease: Duration, detach: bool) -> Self {
+        Self {
+            settlement,
+            lease,
+            detach,
+        }
+    }
+
+    /// Whether a claim is held (deduplication on and the store answered).
+    #[must_use]
+    pub fn is_claimed(&self) -> bool {
+        self.settlement.is_some()
+    }
+
+    /// Calls `handler` and awaits its future on a task of its own on the current tokio
+    /// runtime (inline when there is none, or with `cancel_on_disconnect`), renewing the
+    /// lease meanwhile, then settles the claim: completed when `succeeded` says so of the
+    /// output, released otherwise. A panic in the handler releases the claim and is resumed
+    /// here.
+    ///
+    /// # Errors
+    /// [`Rejection::HandlerAborted`] when the runtime dropped the handler's task before it
+    /// finished (it is shutting down); the claim was released.
+    pub async fn run<F, Fut>(
+        self,
+        handler: F,
+        succeeded: fn(&Fut::Output) -> bool,
+    ) -> Result<Fut::Output, Rejection>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let detach = self.detach;
+        let supervised = self
+            .supervise(handler, succeeded)
+            .instrument(Span::current());
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if detach => joined(runtime.spawn(supervised)).await,
+            _ => resumed(supervised.await),
+        }
+    }
+
+    /// [`run`](Self::run) for a handler whose future is not `Send`: detached through
+    /// `spawn_local`, the thread's local spawner (for actix-web, `actix_web::rt::spawn`).
+    ///
+    /// # Errors
+    /// [`Rejection::HandlerAborted`] when the handler's task was dropped before it
+    /// finished; the claim was released.
+    pub async fn run_local<F, Fut>(
+        self,
+        handler: F,
+        succeeded: fn(&Fut::Output) -> bool,
+        spawn_local: impl FnOnce(
+            LocalBoxFuture<'static, HandlerResult<Fut::Output>>,
+        ) -> JoinHandle<HandlerResult<Fut::Output>>,
+    ) -> Result<Fut::Output, Rejection>
+    where
+        F: FnOnce() -> Fut + 'static,
+        Fut: Future + 'static,
+        Fut::Output: 'static,
+    {
+        let detach = self.detach;
+        let supervised = self
+            .supervise(handler, succeeded)
+            .instrument(Span::current());
+        if detach {
+            joined(spawn_local(Box::pin(supervised))).await
+        } else {
+            resumed(supervised.await)
+        }
+    }
+
+    /// Settles the claim without running anything here: for callers that run the handler
+    /// themselves. Prefer [`run`](Self::run), which also renews the lease and survives the
+    /// caller being dropped.
+    pub async fn settle(self, succeeded: bool) {
+        if let Some(settlement) = self.settlement {
+            settlement.settle(succeeded).await;
+        }
+    }
+
+    async fn supervise<F, Fut>(
+        self,
+        handler: F,
+        succeeded: fn(&Fut::Output) -> bool,
+    ) -> HandlerResult<Fut::Output>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future,
+    {
+        let mut guard = ReleaseOnDrop(self.settlement);
+        // The call itself may panic before the handler's first `.await`.
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(handler)) {
+            Ok(future) => {
+                let caught = AssertUnwindSafe(future).catch_unwind();
+                match &guard.0 {
+                    Some(settlement) => renewing(caught, settlement, self.lease).await,
+                    None => caught.await,
+                }
+            }
+            Err(panic) => Err(panic),
+        };
+        if let Some(settlement) = guard.0.take() {
+            let success = matches!(&outcome, Ok(output) if succeeded(output));
+            settlement.settle(success).await;
+        }
+        outcome
+    }
+}
+
+/// Awaits `handler` while renewing the claim every third of `lease`, so the claim outlives
+/// any handler while this process lives.
+async fn renewing<F: Future>(handler: F, settlement: &Settlement, lease: Duration) -> F::Output {
+    if tokio::runtime::Handle::try_current().is_err() {
+        // No timer to renew with: the lease alone bounds the claim.
+        return handler.await;
+    }
+    let every = renewal_interval(lease);
+    let renew = async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if !settlement.extend(lease).await {
+                // The claim is lost; renewing cannot win it back.
+                return;
+            }
+        }
+    };
+    match select(pin!(handler), pin!(renew)).await {
+        Either::Left((output, _)) => output,
+        Either::Right(((), handler)) => handler.await,
+    }
+}
+
+/// How often a running handler's claim is renewed: a third of the lease, so two renewals
+/// can fail before the lease runs out.
+pub(crate) fn renewal_interval(lease: Duration) -> Duration {
+    (lease / 3).max(Duration::from_millis(10))
+}
+
+/// The handler's output from its task, its panic resumed.
+async fn joined<T>(task: JoinHandle<HandlerResult<T>>) -> Result<T, Rejection> {
+    match task.await {
+        Ok(outcome) => resumed(outcome),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(super::admission::reject(Rejection::HandlerAborted)),
+    }
+}
+
+fn resumed<T>(outcome: HandlerResult<T>) -> Result<T, Rejection> {
+    match outcome {
+        Ok(output) => Ok(output),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Holds the claim while the handler runs. If the future running the handler is dropped
+/// before it settled (the runtime shut down, or the request was cancelled with
+/// `cancel_on_disconnect`), the claim is released on the runtime, so the sender's retry is
+/// processed instead of waiting for the lease to run out.
+struct ReleaseOnDrop(Option<Settlement>);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        let Some(settlement) = self.0.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                tracing::debug!("webhook handler dropped before it answered; releasing its claim");
+                drop(runtime.spawn(settlement.release()));
+            }
+            Err(_) => tracing::warn!(
+                "webhook handler dropped outside a tokio runtime; its claim stays until the lease expires"
+            ),
+        }
+    }
+}
