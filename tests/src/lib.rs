@@ -11,3 +11,9 @@ pub mod client;
 pub mod spec;
 
 pub use spec::{Behaviour, Extractor, Recorder, RunningServer, ServerSpec};
+
+/// The README's Rust snippets, compiled (and the framework-free one run) as doctests of this
+/// crate, which depends on both adapters.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeSnippets;

@@ -6,10 +6,10 @@
 //! [`Pipeline`](hookverify::pipeline::Pipeline) as `hookverify-tower`, so both answer
 //! alike: 401 for a missing or wrong signature, 413 past the body limit, 400 for an authentic
 //! body that is not usable JSON, 200 `{"status":"duplicate"}` for an event already processed,
-//! 409 with `Retry-After` while another copy is in flight, 503 with `Retry-After` when the
-//! deduplication store is down; otherwise the handler's own answer, and a 2xx marks the
-//! event processed while anything else (an error, a panic, a dropped request) lets the
-//! sender's retry through.
+//! 503 with `Retry-After` while another copy is in flight or when the deduplication store
+//! is down; otherwise the handler's own answer, and a 2xx marks the event processed while
+//! anything else (an error, a panic) lets the sender's retry through. The handler finishes
+//! even when the client hangs up, its claim renewed while it runs.
 //!
 //! ```
 //! use actix_web::{test, web, App, HttpResponse};
@@ -54,8 +54,9 @@
 //! # });
 //! ```
 //!
-//! With several workers, build the middleware once outside `HttpServer::new`'s closure and
-//! clone it in, so that all workers share one deduplication store (see [`WebhookVerify`]).
+//! Build the middleware inside `HttpServer::new`'s closure, as actix-web apps do: every
+//! worker's middleware built with the same secret shares one deduplication store (see
+//! [`WebhookVerify`]).
 //!
 //! The middleware reads the body itself, within [`WebhookVerify::body_limit`] (1 MiB by
 //! default), and puts it back for the handler. Prefer [`Webhook<T>`](Webhook) or

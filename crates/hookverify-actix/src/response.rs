@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use hookverify::pipeline::Rejection;
 
-/// The response for `rejection`: its status, JSON body, `Retry-After` for 409 and 503, and
+/// The response for `rejection`: its status, JSON body, `Retry-After` for every 503, and
 /// the rejection itself in the response extensions for outer middleware.
 pub(crate) fn rejection_response(rejection: Rejection) -> HttpResponse {
     let status =

@@ -13,12 +13,12 @@ use crate::WebhookVerifyMiddleware;
 /// for [`App::wrap`](actix_web::App::wrap), [`Scope::wrap`](actix_web::Scope::wrap) and
 /// [`Resource::wrap`](actix_web::Resource::wrap).
 ///
-/// The builder methods forward to [`WebhookConfig`]. The [`Pipeline`](hookverify::pipeline::Pipeline) (with its
-/// deduplication store) is built once, the first time a worker asks for the middleware, and
-/// every clone made after the last builder call shares it. So build the `WebhookVerify`
-/// **outside** `HttpServer::new`'s closure and clone it in: then the default memory store is
-/// shared by all workers, and copies of one event landing on different workers are one
-/// event. (A `WebhookVerify::new` inside the closure gives each worker its own store.)
+/// The builder methods forward to [`WebhookConfig`]. Build it where actix-web apps build
+/// middleware, inside `HttpServer::new`'s per-worker closure: every instance made with the
+/// same first secret (and no store of its own) shares the process's default memory store,
+/// so copies of one event landing on different workers are one event. Building it once
+/// outside and cloning it in works the same. Several replicas need a shared store
+/// ([`dedup_store`](Self::dedup_store)).
 ///
 /// ```no_run
 /// use actix_web::{web, App, HttpResponse, HttpServer};
@@ -31,13 +31,14 @@ use crate::WebhookVerifyMiddleware;
 /// }
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let verify = WebhookVerify::new(Secret::new("whsec_current")?)
-///     .secret(Secret::new("whsec_previous")?) // rotation: either may match
-///     .providers([Provider::PromptReports])
-///     .body_limit(256 * 1024);
+/// let (current, previous) = (Secret::new("whsec_current")?, Secret::new("whsec_previous")?);
 /// # let _ = actix_web::rt::System::new().block_on(async move {
 /// HttpServer::new(move || {
-///     App::new().service(web::resource("/webhooks").wrap(verify.clone()).post(handle))
+///     let verify = WebhookVerify::new(current.clone())
+///         .secret(previous.clone()) // rotation: either may match
+///         .providers([Provider::PromptReports])
+///         .body_limit(256 * 1024);
+///     App::new().service(web::resource("/webhooks").wrap(verify).post(handle))
 /// })
 /// .bind(("127.0.0.1", 3000))?
 /// .run()

@@ -39,10 +39,11 @@
 //! ```
 //!
 //! The status contract is the core's (see [`Rejection`]):
-//! 401 unauthenticated, 413 too large, 400 authentic but malformed, 409 in flight elsewhere
-//! (with `Retry-After`), 503 store down (with `Retry-After`), 200 `{"status":"duplicate"}`,
-//! otherwise the handler's own answer, which settles the claim: 2xx completes it, anything
-//! else (an error, a panic, a dropped connection) releases it so the sender's retry runs.
+//! 401 unauthenticated, 413 too large, 400 authentic but malformed, 503 in flight elsewhere
+//! or store down (with `Retry-After`), 200 `{"status":"duplicate"}`, otherwise the handler's
+//! own answer, which settles the claim: 2xx completes it, anything else (an error, a panic)
+//! releases it so the sender's retry runs. The handler finishes even when the client hangs
+//! up, its claim renewed while it runs (see [`hookverify::pipeline::Runner`]).
 
 #[cfg(feature = "axum")]
 mod extract;

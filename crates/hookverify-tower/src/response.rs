@@ -88,7 +88,7 @@ where
 }
 
 /// The response for a short-circuit answer: its status, the JSON body with
-/// `content-type: application/json`, `Retry-After` for 409 and 503, and the [`Rejection`]
+/// `content-type: application/json`, `Retry-After` for every 503, and the [`Rejection`]
 /// itself in the response extensions for outer layers.
 pub(crate) fn rejection_response<B>(rejection: Rejection) -> Response<ResponseBody<B>> {
     let mut response = Response::new(ResponseBody::full(Bytes::from_static(

@@ -1,4 +1,4 @@
-//! An axum webhook receiver: the contract of DESIGN.md's "Example receivers".
+//! An axum webhook receiver: the contract of the project DESIGN.md's "Example receivers".
 //!
 //! ```text
 //! HOOKVERIFY_SECRET=whsec_... HOOKVERIFY_ADDR=127.0.0.1:3000 cargo run -p axum-receiver

@@ -12,28 +12,6 @@
 //! assert!(format!("{keys:?}").contains("agent_execution_id: true"));
 //! assert_eq!(DedupKey::new("generic:evt_1").as_str(), "generic:evt_1");
 //! ```
-//!
-//! A key is `<namespace>:<provider>:<kind>:<part>[:<part>]`: the layer's
-//! [namespace](crate::pipeline::WebhookConfig::namespace), the provider's
-//! [name](crate::Provider::name), what the key is made of, and its parts, each with `%`
-//! written `%25` and `:` written `%3A`. So keys of different layers and senders never
-//! collide, and neither do two events whose parts differ only in where a `:` falls
-//! (`r1:request` + `completed` against `r1` + `request:completed`).
-//!
-//! | provider | key (after `<namespace>:`) | without the field(s) |
-//! |---|---|---|
-//! | PromptReports | `promptreports:id:<id>` | `promptreports:sha256:<hex of SHA-256 of the body>` |
-//! | Generic | `generic:id:<id>` | `generic:sha256:<hex of SHA-256 of the body>` |
-//! | Prism | `prism:id:<request_id>:<event>` (one gateway request sends several events) | `prism:sha256:<hex>` |
-//! | PromptLayer | `promptlayer:sha256:<hex of SHA-256 of the canonical form>` (it sends no id) | the same |
-//! | PromptLayer, opted in, `agent_run_finished` | `promptlayer:agent_execution:<details.agent_execution_id>` | the canonical hash |
-//! | any, with a custom key function | `<provider>:custom:<your key>` | the provider's key |
-//!
-//! An id may be a JSON string (its text, unescaped) or a number (its text as written in the
-//! signed bytes; for PromptLayer that is the canonical form, where `1.50` is `1.5`); a string
-//! and a number with the same text, `"7"` and `7`, are the same key. Anything else, or an
-//! empty string, counts as missing. PromptLayer hashes the canonical form, not the raw body,
-//! so the same event has the same key whichever form it was signed in.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -78,9 +56,30 @@ impl fmt::Display for DedupKey {
 /// A user-supplied key function; `None` falls back to the provider's default key.
 pub type CustomKeyFn = dyn Fn(&Verified) -> Option<String> + Send + Sync;
 
-/// How deduplication keys are chosen: each provider's natural key by default (see the
-/// [module docs](self)), optionally PromptLayer's agent execution id, or a function of
-/// yours.
+/// How deduplication keys are chosen: each provider's natural key by default, optionally
+/// PromptLayer's agent execution id, or a function of yours.
+///
+/// A key is `<namespace>:<provider>:<kind>:<part>[:<part>]`: the layer's
+/// [namespace](crate::pipeline::WebhookConfig::namespace), the provider's
+/// [name](crate::Provider::name), what the key is made of, and its parts, each with `%`
+/// written `%25` and `:` written `%3A`. So keys of different layers and senders never
+/// collide, and neither do two events whose parts differ only in where a `:` falls
+/// (`r1:request` + `completed` against `r1` + `request:completed`).
+///
+/// | provider | key (after `<namespace>:`) | without the field(s) |
+/// |---|---|---|
+/// | PromptReports | `promptreports:id:<id>` | `promptreports:sha256:<hex of SHA-256 of the body>` |
+/// | Generic | `generic:id:<id>` | `generic:sha256:<hex of SHA-256 of the body>` |
+/// | Prism | `prism:id:<request_id>:<event>` (one gateway request sends several events) | `prism:sha256:<hex>` |
+/// | PromptLayer | `promptlayer:sha256:<hex of SHA-256 of the canonical form>` (it sends no id) | the same |
+/// | PromptLayer, opted in, `agent_run_finished` | `promptlayer:agent_execution:<details.agent_execution_id>` | the canonical hash |
+/// | any, with a custom key function | `<provider>:custom:<your key>` | the provider's key |
+///
+/// An id may be a JSON string (its text, unescaped) or a number (its text as written in the
+/// signed bytes; for PromptLayer that is the canonical form, where `1.50` is `1.5`); a string
+/// and a number with the same text, `"7"` and `7`, are the same key. Anything else, or an
+/// empty string, counts as missing. PromptLayer hashes the canonical form, not the raw body,
+/// so the same event has the same key whichever form it was signed in.
 ///
 /// A custom key is still namespaced, as `<namespace>:<provider>:custom:<your key>`: keys of different senders
 /// cannot collide, and the function need not know which sender it is looking at. It

@@ -31,22 +31,6 @@
 //! bytes); with the table's load factor and growth by doubling, the benchmark measures about
 //! 133 bytes per completed entry (resident memory over 1,000,000 entries).
 //!
-//! # When full
-//!
-//! The bound is kept per shard (the capacity is split evenly; stores of under 16,384 entries
-//! have one shard, so their bound is exact; in a large store a shard may fill a percent or
-//! two before the whole store does). Claiming a new key in a full shard makes room
-//! in this order:
-//! 1. an expired entry at the head of the completion queue or the lease queue (with one
-//!    retention and one lease for the whole store, as the pipeline configures it, the heads
-//!    are the oldest, so these are exactly the expired entries);
-//! 2. the oldest completed entry, still live: a redelivery of that event after this point
-//!    would run the handler again, the price of a bound;
-//! 3. after a full scan for expired entries (only when no completed entry is left), nothing:
-//!    the shard holds only live claims, and evicting one would let a second delivery of an
-//!    event run while the first is still being processed. The claim fails with
-//!    [`StoreError::CapacityExhausted`], which the pipeline answers with 503: the sender
-//!    retries later, and no event is lost.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
@@ -73,8 +57,24 @@ const COMPLETED: u64 = 1 << 63;
 /// Deduplication state for one process: a bounded number of entries that expire with their
 /// lease or retention.
 ///
-/// Cheap to clone; clones share the same state, so adapters clone it into every worker. See
-/// the [module docs](self) for the memory layout and what happens when it is full.
+/// Cheap to clone; clones share the same state, so adapters clone it into every worker.
+///
+/// # When full
+///
+/// The bound is kept per shard (the capacity is split evenly; stores of under 16,384 entries
+/// have one shard, so their bound is exact; in a large store a shard may fill a percent or
+/// two before the whole store does). Claiming a new key in a full shard makes room
+/// in this order:
+/// 1. an expired entry at the head of the completion queue or the lease queue (with one
+///    retention and one lease for the whole store, as the pipeline configures it, the heads
+///    are the oldest, so these are exactly the expired entries);
+/// 2. the oldest completed entry, still live: a redelivery of that event after this point
+///    would run the handler again, the price of a bound;
+/// 3. after a full scan for expired entries (only when no completed entry is left), nothing:
+///    the shard holds only live claims, and evicting one would let a second delivery of an
+///    event run while the first is still being processed. The claim fails with
+///    [`StoreError::CapacityExhausted`], which the pipeline answers with 503: the sender
+///    retries later, and no event is lost.
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,
