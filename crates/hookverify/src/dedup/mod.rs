@@ -18,6 +18,8 @@
 //! ```
 
 mod clock;
+#[cfg(any(test, feature = "store-tests"))]
+pub mod contract;
 mod key;
 mod memory;
 mod store;

@@ -1,0 +1,35 @@
+//! A Redis [`DedupStore`](hookverify::dedup::DedupStore) for hookverify: several replicas of a
+//! service behind one sender run each event once.
+//!
+//! ```no_run
+//! use hookverify::Secret;
+//! use hookverify_redis::RedisStore;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
+//! let config = hookverify::pipeline::WebhookConfig::new(Secret::new("whsec_example")?)
+//!     .namespace("billing") // stable across secret rotations, shared by every replica
+//!     .dedup_store(store);
+//! # let _ = config;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Each event is one Redis key, `<prefix>{<dedup key>}` (the braces are a hash tag, so the
+//! store runs on Redis Cluster), whose value holds its state, the claim's token and the
+//! body's fingerprint. A claim is one `SET NX PX` (in a script that, when the key exists,
+//! also reads its value and `PTTL` in the same round trip); extend, complete and release are
+//! scripts that act only while the stored token is still the caller's. Every call is bounded
+//! by a timeout (1 s by default): an unreachable or hung Redis is a prompt 503, never a hung
+//! request. When a call's outcome is unknown (the connection dropped after the command was
+//! sent), the key is read back and the token compared.
+
+mod builder;
+mod scripts;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod value;
+
+pub use builder::RedisStoreBuilder;
+pub use store::RedisStore;

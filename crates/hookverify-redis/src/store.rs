@@ -1,0 +1,268 @@
+//! The store: claim, extend, complete and release on Redis.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookverify::dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreFuture};
+use redis::aio::ConnectionManager;
+use redis::{RedisError, Value};
+
+use crate::scripts::Scripts;
+use crate::value::{self, Stored};
+use crate::RedisStoreBuilder;
+
+/// Deduplication state in Redis, shared by every replica that connects to it.
+///
+/// Cheap to clone: clones share one multiplexed, self-reconnecting connection. See the
+/// [crate docs](crate) for the keys, the scripts and the timeouts.
+#[derive(Clone)]
+pub struct RedisStore {
+    pub(crate) connection: ConnectionManager,
+    pub(crate) prefix: Arc<str>,
+    pub(crate) timeout: Duration,
+    pub(crate) scripts: Arc<Scripts>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a call failed: Redis answered with an error, or the outcome is unknown.
+enum CallError {
+    /// The command may or may not have run (timeout, dropped connection).
+    Unknown(StoreError),
+    /// The command did not run, or Redis refused it.
+    Failed(StoreError),
+}
+
+impl CallError {
+    fn into_store_error(self) -> StoreError {
+        match self {
+            Self::Unknown(error) | Self::Failed(error) => error,
+        }
+    }
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://[:password@]host:port/db`) with the defaults: key prefix
+    /// `hookverify:`, 1 s timeout.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the URL is invalid or Redis cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::builder(url).connect().await
+    }
+
+    /// Starts a configuration for `url`.
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(url.into())
+    }
+
+    /// The Redis key of an event: the prefix, then the dedup key in braces (a hash tag).
+    #[must_use]
+    pub fn redis_key(&self, key: &DedupKey) -> String {
+        let mut redis_key = String::with_capacity(self.prefix.len() + key.as_str().len() + 2);
+        redis_key.push_str(&self.prefix);
+        redis_key.push('{');
+        redis_key.push_str(key.as_str());
+        redis_key.push('}');
+        redis_key
+    }
+
+    /// Runs one Redis call within the timeout.
+    async fn call<T>(
+        &self,
+        call: impl Future<Output = Result<T, RedisError>>,
+    ) -> Result<T, CallError> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) if error.is_timeout() || error.is_connection_dropped() => {
+                Err(CallError::Unknown(StoreError::unavailable(error)))
+            }
+            Ok(Err(error)) => Err(CallError::Failed(StoreError::unavailable(error))),
+            Err(elapsed) => Err(CallError::Unknown(StoreError::unavailable(elapsed))),
+        }
+    }
+
+    /// Reads an event's stored value back, to settle a call whose outcome is unknown.
+    async fn read_back(&self, redis_key: &str) -> Result<Option<String>, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut get = redis::cmd("GET");
+        get.arg(redis_key);
+        self.call(get.query_async(&mut connection))
+            .await
+            .map_err(CallError::into_store_error)
+    }
+
+    async fn claim_key(
+        &self,
+        key: &DedupKey,
+        fingerprint: [u8; 32],
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        let redis_key = self.redis_key(key);
+        let fingerprint = value::short(fingerprint);
+        let token = ClaimToken::unique(key.clone());
+        let mine = value::in_flight(&token, &fingerprint);
+        let mut connection = self.connection.clone();
+        let mut invocation = self.scripts.claim.key(&redis_key);
+        invocation.arg(&mine).arg(millis(lease));
+        let reply: Result<Value, _> = self.call(invocation.invoke_async(&mut connection)).await;
+        match reply {
+            Ok(reply) => interpret_claim(&reply, token, &fingerprint),
+            Err(CallError::Failed(error)) => Err(error),
+            Err(CallError::Unknown(error)) => {
+                // The SET may have run: whoever's value is stored decides.
+                match self.read_back(&redis_key).await? {
+                    Some(stored) if stored == mine => Ok(Claim::Claimed(token)),
+                    Some(stored) => Ok(answer_for(&stored, lease, &fingerprint)),
+                    None => Err(error),
+                }
+            }
+        }
+    }
+
+    /// Runs one of the token-checked scripts (extend, complete, release), whose first
+    /// argument is the claim's in-flight prefix. `settled` tells, from the value read back
+    /// after a call of unknown outcome, what the call did; `None` when the value is still
+    /// the claim's in-flight one, so the script did not run and runs once more.
+    async fn fenced(
+        &self,
+        token: &ClaimToken,
+        script: &redis::Script,
+        args: &[String],
+        settled: impl Fn(Option<&str>) -> Option<bool>,
+    ) -> Result<bool, StoreError> {
+        let redis_key = self.redis_key(token.key());
+        let mut last = None;
+        for _ in 0..2 {
+            let mut connection = self.connection.clone();
+            let mut invocation = script.key(&redis_key);
+            for arg in args {
+                invocation.arg(arg);
+            }
+            let reply: Result<i64, _> = self.call(invocation.invoke_async(&mut connection)).await;
+            match reply {
+                Ok(acted) => return Ok(acted == 1),
+                Err(CallError::Failed(error)) => return Err(error),
+                Err(CallError::Unknown(error)) => {
+                    let stored = self.read_back(&redis_key).await?;
+                    if let Some(answer) = settled(stored.as_deref()) {
+                        return Ok(answer);
+                    }
+                    last = Some(error);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| StoreError::unavailable("redis call outcome unknown")))
+    }
+}
+
+impl DedupStore for RedisStore {
+    fn claim<'a>(
+        &'a self,
+        key: &'a DedupKey,
+        fingerprint: [u8; 32],
+        lease: Duration,
+    ) -> StoreFuture<'a, Claim> {
+        Box::pin(self.claim_key(key, fingerprint, lease))
+    }
+
+    fn extend<'a>(&'a self, token: &'a ClaimToken, lease: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mine = value::in_flight_prefix(token);
+            let args = [mine.clone(), millis(lease).to_string()];
+            self.fenced(token, &self.scripts.extend, &args, |stored| {
+                let still_mine = stored.is_some_and(|stored| stored.starts_with(&mine));
+                (!still_mine).then_some(false)
+            })
+            .await
+        })
+    }
+
+    fn complete<'a>(&'a self, token: &'a ClaimToken, retention: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mine = value::in_flight_prefix(token);
+            let done = value::completed_prefix(token);
+            let args = [mine.clone(), millis_or_zero(retention).to_string()];
+            self.fenced(
+                token,
+                &self.scripts.complete,
+                &args,
+                |stored| match stored {
+                    Some(stored) if stored.starts_with(&mine) => None,
+                    Some(stored) => Some(stored.starts_with(&done)),
+                    // Gone: completed with a zero retention, or the lease ran out first.
+                    None => Some(retention.is_zero()),
+                },
+            )
+            .await
+        })
+    }
+
+    fn release<'a>(&'a self, token: &'a ClaimToken) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mine = value::in_flight_prefix(token);
+            let args = [mine.clone()];
+            self.fenced(token, &self.scripts.release, &args, |stored| match stored {
+                Some(stored) if stored.starts_with(&mine) => None,
+                // Gone: released by the call, or its lease ran out; the key is free either way.
+                None => Some(true),
+                Some(_) => Some(false),
+            })
+            .await
+        })
+    }
+}
+
+/// The claim script's reply: `{1}` claimed, or `{0, value, pttl}`.
+fn interpret_claim(
+    reply: &Value,
+    token: ClaimToken,
+    fingerprint: &[u8; 16],
+) -> Result<Claim, StoreError> {
+    let malformed = || StoreError::unavailable(format!("unexpected reply to a claim: {reply:?}"));
+    let Value::Array(items) = reply else {
+        return Err(malformed());
+    };
+    match items.as_slice() {
+        [Value::Int(1)] => Ok(Claim::Claimed(token)),
+        [Value::Int(0), stored, Value::Int(pttl)] => {
+            let stored = match stored {
+                Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+                _ => return Err(malformed()),
+            };
+            let left = Duration::from_millis(u64::try_from(*pttl).unwrap_or(0));
+            Ok(answer_for(&stored, left, fingerprint))
+        }
+        _ => Err(malformed()),
+    }
+}
+
+/// The answer for a key that holds `stored`, with `left` on its lease.
+fn answer_for(stored: &str, left: Duration, fingerprint: &[u8; 16]) -> Claim {
+    match value::parse(stored) {
+        Some(Stored::Completed { fingerprint: kept }) => Claim::Completed {
+            same_body: kept == value::hex(fingerprint),
+        },
+        // An in-flight value, or one this store did not write: never run the handler twice.
+        _ => Claim::InFlight { retry_after: left },
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+fn millis_or_zero(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

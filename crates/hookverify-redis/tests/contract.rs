@@ -1,0 +1,139 @@
+//! The store contract (`hookverify::dedup::contract`) on a real `redis-server`, and what
+//! only a networked store can get wrong: races over several connections, a dead server, a
+//! server that comes back.
+
+#![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use hookverify::dedup::{contract, Claim, DedupKey, DedupStore};
+use hookverify_redis::testing::RedisServer;
+use hookverify_redis::RedisStore;
+
+#[tokio::test]
+async fn redis_store_keeps_the_contract() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    contract::check(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_of_64_concurrent_claims_over_8_connections_wins() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let mut stores = Vec::new();
+    for _ in 0..8 {
+        stores.push(RedisStore::connect(&server.url()).await.unwrap());
+    }
+    for round in 0..20 {
+        let key = DedupKey::new(format!("race:{round}"));
+        let claims = join_all((0..64).map(|i| {
+            let store = stores[i % stores.len()].clone();
+            let key = key.clone();
+            tokio::spawn(async move { store.claim(&key, [1; 32], Duration::from_secs(30)).await })
+        }))
+        .await;
+        let claimed = claims
+            .iter()
+            .filter(|claim| matches!(claim, Ok(Ok(Claim::Claimed(_)))))
+            .count();
+        assert_eq!(claimed, 1, "round {round}: {claims:?}");
+    }
+}
+
+#[tokio::test]
+async fn keys_carry_the_prefix_and_a_hash_tag() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::builder(server.url())
+        .key_prefix("billing:")
+        .connect()
+        .await
+        .unwrap();
+    let key = DedupKey::new("ns:generic:id:evt_1");
+    assert_eq!(store.redis_key(&key), "billing:{ns:generic:id:evt_1}");
+    let claim = store
+        .claim(&key, [1; 32], Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(matches!(claim, Claim::Claimed(_)));
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let stored: Option<String> = redis::cmd("GET")
+        .arg("billing:{ns:generic:id:evt_1}")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let stored = stored.expect("the claim is stored under the prefixed, hash-tagged key");
+    assert!(stored.starts_with("f:"), "{stored}");
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg("billing:{ns:generic:id:evt_1}")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        ttl > 29_000 && ttl <= 30_000,
+        "the lease is the key's TTL: {ttl}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_fails_fast_and_recovery_needs_no_restart() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::builder(server.url())
+        .timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap();
+    server.stop();
+    let started = Instant::now();
+    let down = store
+        .claim(&DedupKey::new("down"), [1; 32], Duration::from_secs(30))
+        .await;
+    assert!(down.is_err(), "{down:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "a dead Redis answers within the timeout, took {:?}",
+        started.elapsed()
+    );
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        match store
+            .claim(&DedupKey::new("back"), [1; 32], Duration::from_secs(30))
+            .await
+        {
+            Ok(Claim::Claimed(_)) => break,
+            other => {
+                assert!(Instant::now() < deadline, "never recovered: {other:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_hung_redis_is_bounded_by_the_timeout() {
+    // A listener that accepts and never answers: a hung server.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let url = format!("redis://{}/", listener.local_addr().unwrap());
+    let started = Instant::now();
+    let connect = RedisStore::builder(url)
+        .timeout(Duration::from_millis(300))
+        .connect()
+        .await;
+    assert!(connect.is_err());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(listener);
+}
