@@ -9,16 +9,22 @@
 //! - `POST /webhooks`: any of them;
 //! - `GET /events`: the last 1000 processed events, oldest first, as JSON.
 //!
+//! `HOOKVERIFY_REDIS_URL` (e.g. `redis://127.0.0.1:6379/`) deduplicates in Redis, so that
+//! several replicas behind one sender run each event once; unset, in this process's memory.
+//!
 //! Every route shares one deduplication store, so one event is processed once whichever route
 //! and worker its copies reach. `RUST_LOG` sets the log filter (default `info`).
 
 mod log;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use hookverify::dedup::MemoryStore;
+use std::sync::Arc;
+
+use hookverify::dedup::{DedupStore, MemoryStore};
 use hookverify::events::AnyEvent;
 use hookverify::{Provider, Secret};
 use hookverify_actix::{VerifiedWebhook, Webhook, WebhookVerify};
+use hookverify_redis::RedisStore;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
@@ -42,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Built once, outside the per-worker factory, and cloned into every worker: one store
     // for all routes and workers, one event log.
-    let routes = routes(&secret, &MemoryStore::new());
+    let routes = routes(&secret, &store().await?);
     let events = web::Data::new(EventLog::default());
     let server =
         HttpServer::new(move || App::new().configure(|cfg| configure(cfg, &routes, &events)))
@@ -53,11 +59,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The webhook routes, each with its middleware; all share `store`.
-fn routes(secret: &Secret, store: &MemoryStore) -> Vec<(&'static str, WebhookVerify)> {
+fn routes(secret: &Secret, store: &Arc<dyn DedupStore>) -> Vec<(&'static str, WebhookVerify)> {
     let verify = |providers: &[Provider]| {
         WebhookVerify::new(secret.clone())
             .providers(providers.iter().copied())
-            .dedup_store(store.clone())
+            .dedup_store_arc(Arc::clone(store))
     };
     vec![
         ("/webhooks/promptlayer", verify(&[Provider::PromptLayer])),
@@ -85,6 +91,24 @@ fn configure(
                 .wrap(verify.clone())
                 .route(web::post().to(handle)),
         );
+    }
+}
+
+/// The deduplication store: Redis at `HOOKVERIFY_REDIS_URL` when it is set (every replica
+/// pointed at one Redis runs each event once), otherwise this process's memory.
+async fn store() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> {
+    match std::env::var("HOOKVERIFY_REDIS_URL") {
+        Ok(url) => {
+            let store = RedisStore::connect(&url)
+                .await
+                .map_err(|error| format!("HOOKVERIFY_REDIS_URL: cannot reach Redis: {error}"))?;
+            tracing::info!("deduplicating in Redis (HOOKVERIFY_REDIS_URL)");
+            Ok(Arc::new(store))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("HOOKVERIFY_REDIS_URL is set but is not valid UTF-8".into())
+        }
+        Err(std::env::VarError::NotPresent) => Ok(Arc::new(MemoryStore::new())),
     }
 }
 
@@ -147,7 +171,8 @@ mod tests {
     #[actix_web::test]
     async fn routes_share_one_store_and_log_events() {
         let secret = Secret::new(DEMO_SECRET).unwrap();
-        let routes = routes(&secret, &MemoryStore::new());
+        let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+        let routes = routes(&secret, &store);
         let events = web::Data::new(EventLog::default());
         // Two apps stand for two workers.
         let workers = [

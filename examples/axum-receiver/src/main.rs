@@ -9,6 +9,9 @@
 //! - `POST /webhooks`: any of them;
 //! - `GET /events`: the last 1000 processed events, oldest first, as JSON.
 //!
+//! `HOOKVERIFY_REDIS_URL` (e.g. `redis://127.0.0.1:6379/`) deduplicates in Redis, so that
+//! several replicas behind one sender run each event once; unset, in this process's memory.
+//!
 //! Every route shares one deduplication store, so one event is processed once whichever route
 //! its copies reach. `RUST_LOG` sets the log filter (default `info`). Ctrl-C stops it
 //! gracefully.
@@ -18,9 +21,12 @@ mod state;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hookverify::dedup::MemoryStore;
+use std::sync::Arc;
+
+use hookverify::dedup::{DedupStore, MemoryStore};
 use hookverify::events::AnyEvent;
 use hookverify::{Provider, Secret};
+use hookverify_redis::RedisStore;
 use hookverify_tower::{VerifiedWebhook, Webhook, WebhookVerify};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -43,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let secret = secret()?;
     let addr = std::env::var("HOOKVERIFY_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
-    let app = app(&secret, &MemoryStore::new(), EventLog::default());
+    let app = app(&secret, &store().await?, EventLog::default());
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "axum-receiver listening");
@@ -61,11 +67,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The whole application: one router per provider route, each behind its own layer, every
 /// layer sharing `store`; `GET /events` outside them.
-fn app(secret: &Secret, store: &MemoryStore, events: EventLog) -> Router {
+fn app(secret: &Secret, store: &Arc<dyn DedupStore>, events: EventLog) -> Router {
     let webhook = |path: &str, providers: &[Provider]| {
         let verify = WebhookVerify::new(secret.clone())
             .providers(providers.iter().copied())
-            .dedup_store(store.clone());
+            .dedup_store_arc(Arc::clone(store));
         Router::new().route(path, post(handle)).route_layer(verify)
     };
     Router::new()
@@ -79,6 +85,24 @@ fn app(secret: &Secret, store: &MemoryStore, events: EventLog) -> Router {
         .merge(webhook("/webhooks", &Provider::ALL))
         .route("/events", get(list_events))
         .with_state(events)
+}
+
+/// The deduplication store: Redis at `HOOKVERIFY_REDIS_URL` when it is set (every replica
+/// pointed at one Redis runs each event once), otherwise this process's memory.
+async fn store() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> {
+    match std::env::var("HOOKVERIFY_REDIS_URL") {
+        Ok(url) => {
+            let store = RedisStore::connect(&url)
+                .await
+                .map_err(|error| format!("HOOKVERIFY_REDIS_URL: cannot reach Redis: {error}"))?;
+            tracing::info!("deduplicating in Redis (HOOKVERIFY_REDIS_URL)");
+            Ok(Arc::new(store))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("HOOKVERIFY_REDIS_URL is set but is not valid UTF-8".into())
+        }
+        Err(std::env::VarError::NotPresent) => Ok(Arc::new(MemoryStore::new())),
+    }
 }
 
 /// The secret from `HOOKVERIFY_SECRET`, or the demo secret with a warning.
@@ -150,7 +174,8 @@ mod tests {
     #[tokio::test]
     async fn routes_share_one_store_and_log_events() {
         let secret = Secret::new(DEMO_SECRET).unwrap();
-        let app = app(&secret, &MemoryStore::new(), EventLog::default());
+        let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+        let app = app(&secret, &store, EventLog::default());
         let body =
             r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
         let signature = testing::sign(Provider::Generic, &secret, body.as_bytes()).unwrap();
