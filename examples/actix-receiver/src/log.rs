@@ -6,30 +6,30 @@ use std::sync::{Mutex, PoisonError};
 use serde::Serialize;
 
 /// How many events `GET /events` remembers.
-pub(crate) const CAPACITY: usize = 1000;
+pub const CAPACITY: usize = 1000;
 
 /// One processed event, as `GET /events` lists it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub(crate) struct Processed {
+pub struct Processed {
     /// `promptlayer`, `prism`, `promptreports` or `generic`.
-    pub(crate) provider: &'static str,
+    pub provider: &'static str,
     /// The event type the sender gave (or `unknown`).
-    pub(crate) event_type: String,
+    pub event_type: String,
     /// The deduplication key the event was processed under.
-    pub(crate) dedup_key: String,
+    pub dedup_key: String,
     /// When the handler processed it, RFC 3339 in UTC.
-    pub(crate) received_at: String,
+    pub received_at: String,
 }
 
 /// The last [`CAPACITY`] processed events, oldest first.
 #[derive(Debug, Default)]
-pub(crate) struct EventLog {
+pub struct EventLog {
     events: Mutex<VecDeque<Processed>>,
 }
 
 impl EventLog {
     /// Appends an event, forgetting the oldest beyond [`CAPACITY`].
-    pub(crate) fn push(&self, event: Processed) {
+    pub fn push(&self, event: Processed) {
         // A panic elsewhere while holding the lock leaves the list intact: keep serving it.
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         if events.len() == CAPACITY {
@@ -39,7 +39,7 @@ impl EventLog {
     }
 
     /// The events, oldest first.
-    pub(crate) fn snapshot(&self) -> Vec<Processed> {
+    pub fn snapshot(&self) -> Vec<Processed> {
         let events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         events.iter().cloned().collect()
     }

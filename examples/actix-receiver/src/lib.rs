@@ -1,0 +1,191 @@
+//! An actix-web webhook receiver: the contract of the project DESIGN.md's "Example receivers".
+//! The binary (`src/main.rs`) serves [`routes`] through [`configure`]; the benchmark measures it.
+//!
+//! ```text
+//! HOOKVERIFY_SECRET=whsec_... HOOKVERIFY_ADDR=127.0.0.1:3000 cargo run -p actix-receiver
+//! ```
+//!
+//! - `POST /webhooks/promptlayer`, `/webhooks/prism`, `/webhooks/promptreports`,
+//!   `/webhooks/generic`: each accepts only its own provider's signature;
+//! - `POST /webhooks`: any of them;
+//! - `GET /events`: the last 1000 processed events, oldest first, as JSON.
+//!
+//! `HOOKVERIFY_REDIS_URL` (e.g. `redis://127.0.0.1:6379/`) deduplicates in Redis, so that
+//! several replicas behind one sender run each event once; unset, in this process's memory.
+//!
+//! Every route shares one deduplication store, so one event is processed once whichever route
+//! and worker its copies reach. `RUST_LOG` sets the log filter (default `info`).
+
+pub mod log;
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+
+use hookverify::dedup::{DedupStore, MemoryStore};
+use hookverify::events::AnyEvent;
+use hookverify::{Provider, Secret};
+use hookverify_actix::{VerifiedWebhook, Webhook, WebhookVerify};
+use hookverify_redis::RedisStore;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub use crate::log::{EventLog, Processed};
+
+/// Used when `HOOKVERIFY_SECRET` is unset; never in production.
+pub const DEMO_SECRET: &str = "hookverify-demo-secret";
+/// Where it listens when `HOOKVERIFY_ADDR` is unset.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+/// The webhook routes, each with its middleware; all share `store`.
+pub fn routes(secret: &Secret, store: &Arc<dyn DedupStore>) -> Vec<(&'static str, WebhookVerify)> {
+    let verify = |providers: &[Provider]| {
+        WebhookVerify::new(secret.clone())
+            .providers(providers.iter().copied())
+            .dedup_store_arc(Arc::clone(store))
+    };
+    vec![
+        ("/webhooks/promptlayer", verify(&[Provider::PromptLayer])),
+        ("/webhooks/prism", verify(&[Provider::Prism])),
+        (
+            "/webhooks/promptreports",
+            verify(&[Provider::PromptReports]),
+        ),
+        ("/webhooks/generic", verify(&[Provider::Generic])),
+        ("/webhooks", verify(&Provider::ALL)),
+    ]
+}
+
+/// One worker's routes.
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    routes: &[(&'static str, WebhookVerify)],
+    events: &web::Data<EventLog>,
+) {
+    cfg.app_data(events.clone())
+        .route("/events", web::get().to(list_events));
+    for (path, verify) in routes {
+        cfg.service(
+            web::resource(*path)
+                .wrap(verify.clone())
+                .route(web::post().to(handle)),
+        );
+    }
+}
+
+/// The deduplication store: Redis at `HOOKVERIFY_REDIS_URL` when it is set (every replica
+/// pointed at one Redis runs each event once), otherwise this process's memory.
+pub async fn store() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> {
+    match std::env::var("HOOKVERIFY_REDIS_URL") {
+        Ok(url) => {
+            let store = RedisStore::connect(&url)
+                .await
+                .map_err(|error| format!("HOOKVERIFY_REDIS_URL: cannot reach Redis: {error}"))?;
+            tracing::info!("deduplicating in Redis (HOOKVERIFY_REDIS_URL)");
+            Ok(Arc::new(store))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("HOOKVERIFY_REDIS_URL is set but is not valid UTF-8".into())
+        }
+        Err(std::env::VarError::NotPresent) => Ok(Arc::new(MemoryStore::new())),
+    }
+}
+
+/// The secret from `HOOKVERIFY_SECRET`, or the demo secret with a warning.
+pub fn secret() -> Result<Secret, Box<dyn std::error::Error>> {
+    match std::env::var("HOOKVERIFY_SECRET") {
+        Ok(secret) => Secret::new(secret)
+            .map_err(|error| format!("HOOKVERIFY_SECRET is set but unusable: {error}").into()),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("HOOKVERIFY_SECRET is set but is not valid UTF-8".into())
+        }
+        Err(std::env::VarError::NotPresent) => {
+            tracing::warn!(
+                secret = DEMO_SECRET,
+                "HOOKVERIFY_SECRET is not set: using the public demo secret; \
+                 anyone can sign webhooks for this receiver"
+            );
+            Ok(Secret::new(DEMO_SECRET)?)
+        }
+    }
+}
+
+/// Records and logs one verified, first-seen event.
+async fn handle(
+    delivery: VerifiedWebhook,
+    Webhook(event): Webhook<AnyEvent>,
+    events: web::Data<EventLog>,
+) -> HttpResponse {
+    let processed = Processed {
+        provider: event.provider().name(),
+        event_type: event.event_type().to_owned(),
+        dedup_key: delivery.dedup_key().as_str().to_owned(),
+        received_at: OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| OffsetDateTime::UNIX_EPOCH.to_string()),
+    };
+    tracing::info!(
+        provider = %processed.provider,
+        event_type = %processed.event_type,
+        dedup_key = %processed.dedup_key,
+        received_at = %processed.received_at,
+        "webhook processed"
+    );
+    events.push(processed);
+    HttpResponse::Ok().json(serde_json::json!({"status": "processed"}))
+}
+
+/// `GET /events`: the last 1000 processed events, oldest first.
+async fn list_events(events: web::Data<EventLog>) -> HttpResponse {
+    HttpResponse::Ok().json(events.snapshot())
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{test, App};
+    use hookverify::testing;
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn routes_share_one_store_and_log_events() {
+        let secret = Secret::new(DEMO_SECRET).unwrap();
+        let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+        let routes = routes(&secret, &store);
+        let events = web::Data::new(EventLog::default());
+        // Two apps stand for two workers.
+        let workers = [
+            test::init_service(App::new().configure(|cfg| configure(cfg, &routes, &events))).await,
+            test::init_service(App::new().configure(|cfg| configure(cfg, &routes, &events))).await,
+        ];
+        let body =
+            r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
+        let signature = testing::sign(Provider::Generic, &secret, body.as_bytes()).unwrap();
+        let post = |uri: &str| {
+            test::TestRequest::post()
+                .uri(uri)
+                .insert_header(signature.clone().into_pair())
+                .set_payload(body)
+                .to_request()
+        };
+
+        let first = test::call_service(&workers[0], post("/webhooks/generic")).await;
+        assert_eq!(first.status(), 200);
+        let copy = test::call_service(&workers[1], post("/webhooks")).await;
+        assert_eq!(test::read_body(copy).await, r#"{"status":"duplicate"}"#);
+        let wrong_route = test::call_service(&workers[0], post("/webhooks/prism")).await;
+        assert_eq!(wrong_route.status(), 401);
+
+        let listed = test::TestRequest::get().uri("/events").to_request();
+        let listed: serde_json::Value = test::call_and_read_body_json(&workers[1], listed).await;
+        let listed = listed.as_array().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["provider"], "generic");
+        assert_eq!(listed[0]["event_type"], "user.created");
+        let key = listed[0]["dedup_key"].as_str().unwrap_or_default();
+        assert!(key.ends_with(":generic:id:evt_1"), "{key}");
+        let received_at = listed[0]["received_at"].as_str().unwrap();
+        let parsed = OffsetDateTime::parse(received_at, &Rfc3339).unwrap();
+        assert_eq!(parsed.offset(), time::UtcOffset::UTC);
+    }
+}

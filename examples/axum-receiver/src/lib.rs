@@ -1,0 +1,187 @@
+//! An axum webhook receiver: the contract of the project DESIGN.md's "Example receivers".
+//! The binary (`src/main.rs`) serves [`app`]; the benchmark measures it.
+//!
+//! ```text
+//! HOOKVERIFY_SECRET=whsec_... HOOKVERIFY_ADDR=127.0.0.1:3000 cargo run -p axum-receiver
+//! ```
+//!
+//! - `POST /webhooks/promptlayer`, `/webhooks/prism`, `/webhooks/promptreports`,
+//!   `/webhooks/generic`: each accepts only its own provider's signature;
+//! - `POST /webhooks`: any of them;
+//! - `GET /events`: the last 1000 processed events, oldest first, as JSON.
+//!
+//! `HOOKVERIFY_REDIS_URL` (e.g. `redis://127.0.0.1:6379/`) deduplicates in Redis, so that
+//! several replicas behind one sender run each event once; unset, in this process's memory.
+//!
+//! Every route shares one deduplication store, so one event is processed once whichever route
+//! its copies reach. `RUST_LOG` sets the log filter (default `info`). Ctrl-C stops it
+//! gracefully.
+
+pub mod state;
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+
+use hookverify::dedup::{DedupStore, MemoryStore};
+use hookverify::events::AnyEvent;
+use hookverify::{Provider, Secret};
+use hookverify_redis::RedisStore;
+use hookverify_tower::{VerifiedWebhook, Webhook, WebhookVerify};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub use crate::state::{EventLog, Processed};
+
+/// Used when `HOOKVERIFY_SECRET` is unset; never in production.
+pub const DEMO_SECRET: &str = "hookverify-demo-secret";
+/// Where it listens when `HOOKVERIFY_ADDR` is unset.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+/// The whole application: one router per provider route, each behind its own layer, every
+/// layer sharing `store`; `GET /events` outside them.
+pub fn app(secret: &Secret, store: &Arc<dyn DedupStore>, events: EventLog) -> Router {
+    let webhook = |path: &str, providers: &[Provider]| {
+        let verify = WebhookVerify::new(secret.clone())
+            .providers(providers.iter().copied())
+            .dedup_store_arc(Arc::clone(store));
+        Router::new().route(path, post(handle)).route_layer(verify)
+    };
+    Router::new()
+        .merge(webhook("/webhooks/promptlayer", &[Provider::PromptLayer]))
+        .merge(webhook("/webhooks/prism", &[Provider::Prism]))
+        .merge(webhook(
+            "/webhooks/promptreports",
+            &[Provider::PromptReports],
+        ))
+        .merge(webhook("/webhooks/generic", &[Provider::Generic]))
+        .merge(webhook("/webhooks", &Provider::ALL))
+        .route("/events", get(list_events))
+        .with_state(events)
+}
+
+/// The deduplication store: Redis at `HOOKVERIFY_REDIS_URL` when it is set (every replica
+/// pointed at one Redis runs each event once), otherwise this process's memory.
+pub async fn store() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> {
+    match std::env::var("HOOKVERIFY_REDIS_URL") {
+        Ok(url) => {
+            let store = RedisStore::connect(&url)
+                .await
+                .map_err(|error| format!("HOOKVERIFY_REDIS_URL: cannot reach Redis: {error}"))?;
+            tracing::info!("deduplicating in Redis (HOOKVERIFY_REDIS_URL)");
+            Ok(Arc::new(store))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("HOOKVERIFY_REDIS_URL is set but is not valid UTF-8".into())
+        }
+        Err(std::env::VarError::NotPresent) => Ok(Arc::new(MemoryStore::new())),
+    }
+}
+
+/// The secret from `HOOKVERIFY_SECRET`, or the demo secret with a warning.
+pub fn secret() -> Result<Secret, Box<dyn std::error::Error>> {
+    match std::env::var("HOOKVERIFY_SECRET") {
+        Ok(secret) => Secret::new(secret)
+            .map_err(|error| format!("HOOKVERIFY_SECRET is set but unusable: {error}").into()),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("HOOKVERIFY_SECRET is set but is not valid UTF-8".into())
+        }
+        Err(std::env::VarError::NotPresent) => {
+            tracing::warn!(
+                secret = DEMO_SECRET,
+                "HOOKVERIFY_SECRET is not set: using the public demo secret; \
+                 anyone can sign webhooks for this receiver"
+            );
+            Ok(Secret::new(DEMO_SECRET)?)
+        }
+    }
+}
+
+/// Records and logs one verified, first-seen event.
+async fn handle(
+    State(events): State<EventLog>,
+    delivery: VerifiedWebhook,
+    Webhook(event): Webhook<AnyEvent>,
+) -> Json<Value> {
+    let processed = Processed {
+        provider: event.provider().name(),
+        event_type: event.event_type().to_owned(),
+        dedup_key: delivery.dedup_key().as_str().to_owned(),
+        received_at: OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| OffsetDateTime::UNIX_EPOCH.to_string()),
+    };
+    tracing::info!(
+        provider = %processed.provider,
+        event_type = %processed.event_type,
+        dedup_key = %processed.dedup_key,
+        received_at = %processed.received_at,
+        "webhook processed"
+    );
+    events.push(processed);
+    Json(json!({"status": "processed"}))
+}
+
+/// `GET /events`: the last 1000 processed events, oldest first.
+async fn list_events(State(events): State<EventLog>) -> Json<Vec<Processed>> {
+    Json(events.snapshot())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use hookverify::testing;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    #[tokio::test]
+    async fn routes_share_one_store_and_log_events() {
+        let secret = Secret::new(DEMO_SECRET).unwrap();
+        let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+        let app = app(&secret, &store, EventLog::default());
+        let body =
+            r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
+        let signature = testing::sign(Provider::Generic, &secret, body.as_bytes()).unwrap();
+        let post = |uri: &str| {
+            Request::post(uri)
+                .header(signature.name(), signature.value())
+                .body(Body::from(body))
+                .unwrap()
+        };
+
+        let first = call(&app, post("/webhooks/generic")).await;
+        assert_eq!(first, (StatusCode::OK, json!({"status": "processed"})));
+        let copy = call(&app, post("/webhooks")).await;
+        assert_eq!(copy, (StatusCode::OK, json!({"status": "duplicate"})));
+        let wrong_route = call(&app, post("/webhooks/prism")).await;
+        assert_eq!(wrong_route.0, StatusCode::UNAUTHORIZED);
+
+        let (status, listed) =
+            call(&app, Request::get("/events").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        let listed = listed.as_array().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["provider"], "generic");
+        assert_eq!(listed[0]["event_type"], "user.created");
+        let key = listed[0]["dedup_key"].as_str().unwrap_or_default();
+        assert!(key.ends_with(":generic:id:evt_1"), "{key}");
+        let received_at = listed[0]["received_at"].as_str().unwrap();
+        assert!(
+            OffsetDateTime::parse(received_at, &Rfc3339).is_ok(),
+            "{received_at}"
+        );
+        assert!(received_at.ends_with('Z'), "{received_at}");
+    }
+}
