@@ -8,6 +8,7 @@ pub mod actix_server;
 pub mod axum_server;
 pub mod cases;
 pub mod client;
+pub mod load;
 pub mod spec;
 
 pub use spec::{Behaviour, Extractor, Recorder, RunningServer, ServerSpec};

@@ -77,8 +77,10 @@ impl RedisStoreBuilder {
     /// [`StoreError::Unavailable`] when the URL is invalid or Redis cannot be reached.
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         let client = redis::Client::open(self.url.as_str()).map_err(StoreError::unavailable)?;
+        // Every call is bounded by the store's own timeout; a second timer per call in the
+        // connection would only cost.
         let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(self.timeout))
+            .set_response_timeout(None)
             .set_connection_timeout(Some(self.timeout))
             .set_number_of_retries(2)
             .set_max_delay(self.timeout);
@@ -92,6 +94,7 @@ impl RedisStoreBuilder {
             prefix: Arc::from(self.prefix),
             timeout: self.timeout,
             scripts: Arc::new(Scripts::new()),
+            round_trips: Arc::default(),
         })
     }
 }

@@ -17,9 +17,10 @@
 //!
 //! Each event is one Redis key, `<prefix>{<dedup key>}` (the braces are a hash tag, so the
 //! store runs on Redis Cluster), whose value holds its state, the claim's token and the
-//! body's fingerprint. A claim is one `SET NX PX` (in a script that, when the key exists,
-//! also reads its value and `PTTL` in the same round trip); extend, complete and release are
-//! scripts that act only while the stored token is still the caller's. Every call is bounded
+//! body's fingerprint. A claim is one `SET NX PX` (when the key exists, a script then sets
+//! again or reads its value and `PTTL`, atomically); extend, complete and release are
+//! scripts that act only while the stored token is still the caller's. A delivery of a new
+//! event costs two round trips: the claim and the settlement. Every call is bounded
 //! by a timeout (1 s by default): an unreachable or hung Redis is a prompt 503, never a hung
 //! request. When a call's outcome is unknown (the connection dropped after the command was
 //! sent), the key is read back and the token compared.

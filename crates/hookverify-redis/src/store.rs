@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ pub struct RedisStore {
     pub(crate) prefix: Arc<str>,
     pub(crate) timeout: Duration,
     pub(crate) scripts: Arc<Scripts>,
+    pub(crate) round_trips: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for RedisStore {
@@ -76,11 +78,19 @@ impl RedisStore {
         redis_key
     }
 
+    /// How many calls (round trips) this store and its clones have sent to Redis: for
+    /// monitoring, and for the benchmark that counts them per delivery.
+    #[must_use]
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
     /// Runs one Redis call within the timeout.
     async fn call<T>(
         &self,
         call: impl Future<Output = Result<T, RedisError>>,
     ) -> Result<T, CallError> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) if error.is_timeout() || error.is_connection_dropped() => {
@@ -112,9 +122,24 @@ impl RedisStore {
         let token = ClaimToken::unique(key.clone());
         let mine = value::in_flight(&token, &fingerprint);
         let mut connection = self.connection.clone();
-        let mut invocation = self.scripts.claim.key(&redis_key);
-        invocation.arg(&mine).arg(millis(lease));
-        let reply: Result<Value, _> = self.call(invocation.invoke_async(&mut connection)).await;
+        // A new event, the common case: one plain `SET NX PX`. Only a key that exists needs
+        // the script, which sets again or reads the value and its TTL in one atomic step.
+        let mut set = redis::cmd("SET");
+        set.arg(&redis_key)
+            .arg(&mine)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(lease));
+        let reply: Result<Value, _> = match self.call(set.query_async(&mut connection)).await {
+            Ok(Value::Okay) => return Ok(Claim::Claimed(token)),
+            Ok(Value::Nil) => {
+                let mut invocation = self.scripts.claim.key(&redis_key);
+                invocation.arg(&mine).arg(millis(lease));
+                self.call(invocation.invoke_async(&mut connection)).await
+            }
+            Ok(other) => Ok(other),
+            Err(error) => Err(error),
+        };
         match reply {
             Ok(reply) => interpret_claim(&reply, token, &fingerprint),
             Err(CallError::Failed(error)) => Err(error),

@@ -20,6 +20,32 @@ async fn redis_store_keeps_the_contract() {
     contract::check(&store).await;
 }
 
+#[tokio::test]
+async fn a_new_event_costs_one_round_trip_to_claim_and_one_to_settle() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let lease = Duration::from_secs(30);
+    for n in 0..10 {
+        let before = store.round_trips();
+        let Claim::Claimed(token) = store
+            .claim(&DedupKey::new(format!("trips:{n}")), [1; 32], lease)
+            .await
+            .unwrap()
+        else {
+            panic!("a new key is claimed");
+        };
+        assert_eq!(store.round_trips() - before, 1, "the claim");
+        assert!(store.complete(&token, lease).await.unwrap());
+        assert_eq!(
+            store.round_trips() - before,
+            2,
+            "the claim and the settlement"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_of_64_concurrent_claims_over_8_connections_wins() {
     let Some(server) = RedisServer::start() else {

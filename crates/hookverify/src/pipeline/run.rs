@@ -4,7 +4,8 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::pin::{pin, Pin};
+use std::task::{ready, Context, Poll};
 use std::thread;
 use std::time::Duration;
 
@@ -93,7 +94,9 @@ impl Runner {
             .supervise(handler, succeeded)
             .instrument(Span::current());
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) if detach => joined(runtime.spawn(supervised)).await,
+            // Polled here, where the request is, and handed to the runtime only if the
+            // request is dropped first: no task spawned per delivery.
+            Ok(runtime) if detach => resumed(DetachOnDrop::new(supervised, runtime).await),
             _ => resumed(supervised.await),
         }
     }
@@ -173,6 +176,13 @@ async fn renewing<F: Future>(handler: F, settlement: &Settlement, lease: Duratio
         // No timer to renew with: the lease alone bounds the claim.
         return handler.await;
     }
+    let mut handler = pin!(handler);
+    // Most handlers answer on their first poll: no renewal timer for them.
+    if let Poll::Ready(output) =
+        std::future::poll_fn(|cx| Poll::Ready(handler.as_mut().poll(cx))).await
+    {
+        return output;
+    }
     let every = renewal_interval(lease);
     let renew = async move {
         loop {
@@ -183,9 +193,53 @@ async fn renewing<F: Future>(handler: F, settlement: &Settlement, lease: Duratio
             }
         }
     };
-    match select(pin!(handler), pin!(renew)).await {
+    match select(handler, pin!(renew)).await {
         Either::Left((output, _)) => output,
         Either::Right(((), handler)) => handler.await,
+    }
+}
+
+/// A `Send` future polled in place, and spawned on `runtime` to run to its end if it is
+/// dropped before it finished (the request it serves went away).
+struct DetachOnDrop<T: 'static> {
+    future: Option<Pin<Box<dyn Future<Output = T> + Send>>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl<T: 'static> DetachOnDrop<T> {
+    fn new(
+        future: impl Future<Output = T> + Send + 'static,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
+        Self {
+            future: Some(Box::pin(future)),
+            runtime,
+        }
+    }
+}
+
+impl<T: 'static> Future for DetachOnDrop<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        let Some(future) = this.future.as_mut() else {
+            return Poll::Pending; // polled after completion
+        };
+        let output = ready!(future.as_mut().poll(cx));
+        this.future = None;
+        Poll::Ready(output)
+    }
+}
+
+impl<T: 'static> Drop for DetachOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(future) = self.future.take() {
+            tracing::debug!("the request went away while its handler ran; the handler runs on");
+            drop(self.runtime.spawn(async move {
+                drop(future.await);
+            }));
+        }
     }
 }
 
