@@ -34,7 +34,7 @@ const BODY_SIZE: usize = 1024;
 const SECRET: &str = "whsec_benchmark_secret";
 
 /// Serves `router()` (built on the server's own runtime) on a thread of its own.
-fn serve<F, Fut>(router: F) -> SocketAddr
+fn serve<F, Fut>(name: &str, router: F) -> SocketAddr
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Router>,
@@ -42,17 +42,20 @@ where
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let app = router().await;
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let thread = std::thread::Builder::new().name(format!("server-{name}"));
+    thread
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let app = router().await;
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app).await.unwrap();
+            });
+        })
+        .unwrap();
     addr
 }
 
@@ -70,7 +73,7 @@ fn main() {
     let mut variants = vec![
         Variant {
             name: "bare axum route",
-            url: url(serve(|| async {
+            url: url(serve("bare", || async {
                 Router::new().route(
                     "/webhooks/generic",
                     post(|body: Bytes| async move { body.len().to_string() }),
@@ -79,7 +82,7 @@ fn main() {
         },
         Variant {
             name: "receiver, memory store",
-            url: url(serve(|| async {
+            url: url(serve("memory", || async {
                 receiver(&(Arc::new(MemoryStore::new()) as Arc<dyn DedupStore>))
             })),
         },
@@ -90,7 +93,7 @@ fn main() {
         let redis_url = redis.url();
         variants.push(Variant {
             name: "receiver, Redis store",
-            url: url(serve(move || async move {
+            url: url(serve("redis", move || async move {
                 let redis_store = RedisStore::connect(&redis_url).await.unwrap();
                 store_tx.send(redis_store.clone()).unwrap();
                 let store: Arc<dyn DedupStore> = Arc::new(redis_store);
