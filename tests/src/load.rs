@@ -234,3 +234,87 @@ pub fn report(measured: &[Measured]) {
         );
     }
 }
+
+/// The receiver benchmarks' whole measurement, once their servers run: `variants` are the
+/// bare route, the receiver on the memory store and, when `redis_store` is given, the
+/// receiver on that Redis store. A short criterion group named `group`, then [`compare`] in
+/// rotating rounds, then the report: each variant's throughput and latency, the medians of
+/// the per-round ratios (memory against bare, Redis against memory) and the Redis round
+/// trips per delivery. `quick` (criterion's `--test`) keeps it to a smoke run.
+///
+/// # Panics
+/// When fewer than two variants are given, or a delivery is refused.
+#[allow(clippy::expect_used)]
+pub fn receiver_benchmark(
+    group: &str,
+    variants: &[Variant],
+    redis_store: Option<&hookverify_redis::RedisStore>,
+    secret: &str,
+) {
+    use criterion::{Criterion, Throughput};
+
+    const CONNECTIONS: usize = 64;
+    const BODY_SIZE: usize = 1024;
+    let quick = std::env::args().any(|arg| arg == "--test" || arg == "--list");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("the client runtime");
+
+    let mut criterion = Criterion::default().configure_from_args();
+    {
+        let client = client(CONNECTIONS);
+        let next_id = AtomicU64::new(1 << 40);
+        let mut benchmarks = criterion.benchmark_group(group);
+        benchmarks.throughput(Throughput::Elements(1));
+        benchmarks.sample_size(10);
+        benchmarks.measurement_time(Duration::from_secs(5));
+        for variant in variants {
+            benchmarks.bench_function(variant.name, |b| {
+                b.iter_custom(|iters| {
+                    let events = signed_events(iters, BODY_SIZE, secret, &next_id);
+                    runtime
+                        .block_on(send_all(&client, &variant.url, events, CONNECTIONS))
+                        .elapsed
+                });
+            });
+        }
+        benchmarks.finish();
+    }
+    criterion.final_summary();
+
+    let (rounds, per_round) = if quick { (2, 256) } else { (12, 5_000) };
+    let before = redis_store.map(hookverify_redis::RedisStore::round_trips);
+    let measured = compare(
+        &runtime,
+        variants,
+        rounds,
+        per_round,
+        CONNECTIONS,
+        secret,
+        BODY_SIZE,
+    );
+    report(&measured);
+    let [bare, memory, rest @ ..] = measured.as_slice() else {
+        panic!("the bare route and the receiver on the memory store, at least");
+    };
+    println!(
+        "receiver (memory) / bare route: {:.3} median of {rounds} rounds of {per_round} requests",
+        memory.median_ratio(bare)
+    );
+    if let (Some(store), Some(before), Some(with_redis)) = (redis_store, before, rest.first()) {
+        println!(
+            "receiver (Redis) / receiver (memory): {:.3} median; p99 {:.2} ms vs {:.2} ms",
+            with_redis.median_ratio(memory),
+            with_redis.p99.as_secs_f64() * 1e3,
+            memory.p99.as_secs_f64() * 1e3,
+        );
+        let deliveries = (rounds as u64 * per_round) + per_round.min(1000);
+        let trips = store.round_trips() - before;
+        println!(
+            "Redis round trips per delivery: {:.2} ({trips} for {deliveries} deliveries)",
+            trips as f64 / deliveries as f64
+        );
+    }
+}
