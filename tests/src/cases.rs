@@ -349,6 +349,22 @@ async fn post(
         .await
 }
 
+/// Sends a delivery on a task of its own, to hold its claim while copies arrive.
+fn post_in_background(
+    client: &Client,
+    server: &RunningServer,
+    headers: &[(String, String)],
+    body: &str,
+) -> tokio::task::JoinHandle<Result<Reply, String>> {
+    let (client, url, headers, body) = (
+        client.clone(),
+        server.url(),
+        headers.to_vec(),
+        body.to_owned(),
+    );
+    tokio::spawn(async move { client.post(&url, &headers, body).await })
+}
+
 /// Waits until the handler has been entered `calls` times.
 async fn until_calls(server: &RunningServer, calls: usize) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -720,11 +736,7 @@ async fn in_flight(spawn: Spawn) -> Outcome {
     let mut check = Check::default();
     let body = generic_event("evt_in_flight");
     let headers = generic_signed(&body);
-    let first = {
-        let (client, url, headers, body) =
-            (client.clone(), server.url(), headers.clone(), body.clone());
-        tokio::spawn(async move { client.post(&url, &headers, body).await })
-    };
+    let first = post_in_background(&client, &server, &headers, &body);
     until_calls(&server, 1).await?;
     let copy = post(&client, &server, &headers, &body).await?;
     check.reply(
@@ -1298,11 +1310,7 @@ async fn handler_outlives_lease(spawn: Spawn) -> Outcome {
     let mut check = Check::default();
     let body = generic_event("evt_long_handler");
     let headers = generic_signed(&body);
-    let first = {
-        let (client, url, headers, body) =
-            (client.clone(), server.url(), headers.clone(), body.clone());
-        tokio::spawn(async move { client.post(&url, &headers, body).await })
-    };
+    let first = post_in_background(&client, &server, &headers, &body);
     until_calls(&server, 1).await?;
     // Three leases later the claim still holds.
     tokio::time::sleep(lease * 3).await;
