@@ -1,5 +1,5 @@
 //! A real `redis-server` for tests (feature `testing`), started on a free loopback port and
-//! killed on drop: for running [`contract::check`](hookverify::dedup::contract::check) or
+//! killed on drop: for running `hookverify::dedup::contract::check` (its `store-tests` feature) or
 //! whole receivers against the real thing.
 //!
 //! ```no_run
