@@ -104,6 +104,8 @@ pub const CASES: &[Case] = &[
     case!(natural_wiring_shares_one_store, "instances built separately with one configuration (per actix worker, per server) run an event once"),
     case!(keys_do_not_collide, "Prism events whose id parts differ only where a ':' falls are two events"),
     case!(namespaces_keep_layers_apart, "layers over one store: their own namespaces never collide; one namespace is one event"),
+    case!(slow_body_times_out, "a body trickled slower than the body timeout: 408, the connection not held for ever"),
+    case!(unverified_budget_full, "bodies past the unverified-bytes budget: 503 with Retry-After, and room again once they are gone"),
     case!(promptlayer_signed_values_only, "a captured PromptLayer signature over a body with a respelled number: 401, and the handler reads only signed values"),
 ];
 
@@ -1505,5 +1507,81 @@ async fn namespaces_keep_layers_apart(spawn: Spawn) -> Outcome {
         200,
         &duplicate_body(),
     );
+    check.finish()
+}
+
+/// The head of a raw request to `server` announcing `length` body bytes.
+fn raw_head(server: &RunningServer, headers: &[(String, String)], length: usize) -> String {
+    let mut head = format!(
+        "POST /webhook HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {length}",
+        server.addr
+    );
+    for (name, value) in headers.iter().filter(|(name, _)| name != "content-type") {
+        head.push_str(&format!("\r\n{name}: {value}"));
+    }
+    head
+}
+
+async fn slow_body_times_out(spawn: Spawn) -> Outcome {
+    let timeout = Duration::from_millis(700);
+    let server = spawn(ServerSpec::new(config().body_timeout(timeout)));
+    let mut check = Check::default();
+    let body = generic_event("evt_slow_body");
+    let headers = generic_signed(&body);
+    let started = Instant::now();
+    // Announces the whole body, sends half, and stalls.
+    let half = &body.as_bytes()[..body.len() / 2];
+    let reply = client::raw(server.addr, &raw_head(&server, &headers, body.len()), half).await?;
+    let waited = started.elapsed();
+    check.reply(
+        "a stalled body",
+        &reply,
+        408,
+        &json!({"error": "body_timeout"}),
+    );
+    check.that(waited >= timeout && waited < timeout * 4, || {
+        format!("answered after {waited:?}, the body timeout being {timeout:?}")
+    });
+    check.eq("handler calls", server.recorder.calls(), 0);
+    check.finish()
+}
+
+async fn unverified_budget_full(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(
+        config()
+            .unverified_bytes_limit(4096)
+            .body_timeout(Duration::from_millis(1500)),
+    ));
+    let client = Client::new();
+    let mut check = Check::default();
+    // A sender holding 3,000 unverified bytes, its body never finished.
+    let holder = generic_event("evt_holder");
+    let holder_headers = generic_signed(&holder);
+    let held = {
+        let (addr, head) = (server.addr, raw_head(&server, &holder_headers, 4000));
+        tokio::spawn(async move { client::raw(addr, &head, &[b' '; 3000]).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let body = format!("{}{}", generic_event("evt_budget"), " ".repeat(1500));
+    let headers = generic_signed(&body);
+    let busy = post(&client, &server, &headers, &body).await?;
+    check.reply(
+        "a body past the budget",
+        &busy,
+        503,
+        &json!({"error": "server_busy"}),
+    );
+    check.retry_after("a body past the budget", &busy);
+    let held = held
+        .await
+        .map_err(|error| format!("holder task: {error}"))??;
+    check.reply(
+        "the holder, timed out",
+        &held,
+        408,
+        &json!({"error": "body_timeout"}),
+    );
+    let later = post(&client, &server, &headers, &body).await?;
+    check.processed("the same body once the budget has room", &later);
     check.finish()
 }

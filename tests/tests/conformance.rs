@@ -35,6 +35,8 @@ macro_rules! for_each_case {
             natural_wiring_shares_one_store,
             keys_do_not_collide,
             namespaces_keep_layers_apart,
+            slow_body_times_out,
+            unverified_budget_full,
             promptlayer_signed_values_only,
         }
     };

@@ -12,6 +12,7 @@ use bytes::Buf;
 use futures_util::Stream;
 
 use super::body::{read_body, BoxError};
+use super::budget::{Reservation, UnverifiedBudget};
 use super::run::{renewal_interval, Runner};
 use super::{Rejection, VerifiedDelivery, WebhookConfig};
 use crate::canonical::Document;
@@ -27,6 +28,8 @@ pub struct Pipeline {
 struct Inner {
     verifier: Verifier,
     body_limit: usize,
+    body_timeout: Duration,
+    budget: UnverifiedBudget,
     store: Option<Arc<dyn DedupStore>>,
     lease: Duration,
     retention: Duration,
@@ -58,6 +61,10 @@ impl Pipeline {
             inner: Arc::new(Inner {
                 verifier: config.verifier.build(),
                 body_limit: config.body_limit,
+                body_timeout: config.body_timeout,
+                budget: config
+                    .unverified_bytes
+                    .unwrap_or_else(UnverifiedBudget::shared),
                 store,
                 lease: config.lease,
                 retention: config.retention,
@@ -105,8 +112,37 @@ impl Pipeline {
             .and_then(|value| std::str::from_utf8(value).ok())
             .and_then(|value| value.trim().parse::<u64>().ok());
         self.precheck(headers, declared)?;
-        let bytes = read_body(body, self, declared).await?;
-        self.admit_recorded(headers, bytes, false).await
+        // This body counts against the unverified budget until its signature is checked.
+        let mut reservation = self.reservation();
+        let bytes = read_body(body, self, &mut reservation).await?;
+        let admitted = self.admit_recorded(headers, bytes, false).await;
+        drop(reservation);
+        admitted
+    }
+
+    /// A reservation against this pipeline's unverified budget.
+    pub(crate) fn reservation(&self) -> Reservation {
+        self.inner.budget.reservation()
+    }
+
+    /// How long a whole body may take to arrive.
+    #[must_use]
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.body_timeout
+    }
+
+    /// The rejection for a body that did not arrive within the body timeout.
+    #[must_use]
+    pub fn body_timed_out(&self) -> Rejection {
+        reject(Rejection::BodyTimeout {
+            timeout: self.inner.body_timeout,
+        })
+    }
+
+    /// The rejection for a body that would pass the unverified budget.
+    #[must_use]
+    pub fn unverified_budget_full(&self) -> Rejection {
+        reject(Rejection::UnverifiedBudgetFull)
     }
 
     /// The checks made before the body is read: a signature header of an allowed provider

@@ -5,19 +5,45 @@ use std::fmt;
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 
+use super::budget::Reservation;
 use super::{Pipeline, Rejection};
 
 /// The error type body streams report, as tower and hyper box them.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Reads `body` to its end, refusing it as soon as it grows past `limit`: at most `limit`
-/// bytes plus one chunk are ever held, whatever the sender announces or streams. A body
-/// that arrives as one chunk is kept without a copy; otherwise the buffer is sized from
-/// `declared` (the `Content-Length`), never beyond the limit.
+/// Reads `body` to its end within the pipeline's limits:
+/// - refused (413) as soon as it grows past the body limit: at most the limit plus one
+///   chunk is ever held, whatever the sender announces or streams;
+/// - refused (408) when the whole body has not arrived within the body timeout, so a sender
+///   trickling bytes cannot hold a connection and its buffer for ever;
+/// - refused (503) when the bytes held for all unverified bodies would pass the unverified
+///   budget; `reservation` holds this body's share until the caller drops it.
+///
+/// A body that arrives as one chunk is kept without a copy; otherwise the buffer grows with
+/// the bytes received (doubling), never with what the sender announced.
 pub(crate) async fn read_body<S, D, E>(
     body: S,
     pipeline: &Pipeline,
-    declared: Option<u64>,
+    reservation: &mut Reservation,
+) -> Result<Bytes, Rejection>
+where
+    S: Stream<Item = Result<D, E>>,
+    D: Buf,
+    E: Into<BoxError>,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(_) => tokio::time::timeout(pipeline.body_timeout(), read(body, pipeline, reservation))
+            .await
+            .unwrap_or_else(|_| Err(pipeline.body_timed_out())),
+        // No timer to bound it with: the limits on size still hold.
+        Err(_) => read(body, pipeline, reservation).await,
+    }
+}
+
+async fn read<S, D, E>(
+    body: S,
+    pipeline: &Pipeline,
+    reservation: &mut Reservation,
 ) -> Result<Bytes, Rejection>
 where
     S: Stream<Item = Result<D, E>>,
@@ -25,9 +51,6 @@ where
     E: Into<BoxError>,
 {
     let limit = pipeline.body_limit();
-    let capacity = declared.map_or(0, |length| {
-        usize::try_from(length).map_or(limit, |length| length.min(limit))
-    });
     let mut body = std::pin::pin!(body);
     let mut first: Option<Bytes> = None;
     let mut joined: Option<BytesMut> = None;
@@ -43,12 +66,15 @@ where
         if length > limit {
             return Err(pipeline.too_large());
         }
+        if !reservation.grow(size) {
+            return Err(pipeline.unverified_budget_full());
+        }
         let chunk = chunk.copy_to_bytes(size);
         match (&mut joined, first.take()) {
             (Some(joined), _) => joined.extend_from_slice(&chunk),
             (None, None) => first = Some(chunk),
             (None, Some(head)) => {
-                let mut buffer = BytesMut::with_capacity(capacity.max(length));
+                let mut buffer = BytesMut::with_capacity(length.saturating_mul(2).min(limit));
                 buffer.extend_from_slice(&head);
                 buffer.extend_from_slice(&chunk);
                 joined = Some(buffer);
@@ -88,6 +114,7 @@ mod tests {
     use std::convert::Infallible;
 
     use futures_util::stream;
+    use futures_util::StreamExt as _;
 
     use super::*;
     use crate::pipeline::WebhookConfig;
@@ -109,37 +136,73 @@ mod tests {
         futures_util::FutureExt::now_or_never(future).expect("ready streams")
     }
 
+    fn read_all<S, D, E>(body: S, pipeline: &Pipeline) -> Result<Bytes, Rejection>
+    where
+        S: Stream<Item = Result<D, E>>,
+        D: Buf,
+        E: Into<BoxError>,
+    {
+        let mut reservation = pipeline.reservation();
+        block_on(read_body(body, pipeline, &mut reservation))
+    }
+
     #[test]
     fn joins_chunks_up_to_the_limit() {
-        let read = block_on(read_body(
-            chunks(&[b"ab", b"", b"cd", b"e"]),
-            &pipeline(5),
-            None,
-        ));
+        let read = read_all(chunks(&[b"ab", b"", b"cd", b"e"]), &pipeline(5));
         assert_eq!(read.ok().as_deref(), Some(&b"abcde"[..]));
     }
 
     #[test]
     fn one_byte_over_is_413() {
-        let read = block_on(read_body(
-            chunks(&[b"ab", b"cd", b"ef"]),
-            &pipeline(5),
-            Some(6),
-        ));
+        let read = read_all(chunks(&[b"ab", b"cd", b"ef"]), &pipeline(5));
         assert!(matches!(read, Err(Rejection::PayloadTooLarge { limit: 5 })));
     }
 
     #[test]
     fn stops_reading_at_the_limit_whatever_is_announced() {
         let endless = stream::repeat_with(|| Ok::<_, Infallible>(Bytes::from_static(&[0u8; 1024])));
-        let read = block_on(read_body(endless, &pipeline(64 * 1024), Some(u64::MAX)));
+        let read = read_all(endless, &pipeline(64 * 1024));
         assert!(matches!(read, Err(Rejection::PayloadTooLarge { .. })));
+    }
+
+    #[test]
+    fn bodies_past_the_unverified_budget_are_503() {
+        let pipeline =
+            Pipeline::new(WebhookConfig::new(Secret::new("k").unwrap()).unverified_bytes_limit(5));
+        let mut held = pipeline.reservation();
+        assert!(block_on(read_body(chunks(&[b"abc"]), &pipeline, &mut held)).is_ok());
+        let refused = read_all(chunks(&[b"ab", b"c"]), &pipeline);
+        assert!(
+            matches!(refused, Err(ref rejection) if rejection.status() == 503),
+            "{refused:?}"
+        );
+        drop(held);
+        assert!(
+            read_all(chunks(&[b"ab", b"c"]), &pipeline).is_ok(),
+            "given back"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_arrive_in_time_is_408() {
+        let pipeline = Pipeline::new(
+            WebhookConfig::new(Secret::new("k").unwrap())
+                .body_timeout(std::time::Duration::from_millis(50)),
+        );
+        let trickle =
+            stream::iter([Ok::<_, Infallible>(Bytes::from_static(b"{"))]).chain(stream::pending());
+        let mut reservation = pipeline.reservation();
+        let read = read_body(trickle, &pipeline, &mut reservation).await;
+        assert!(
+            matches!(read, Err(ref rejection) if rejection.status() == 408),
+            "{read:?}"
+        );
     }
 
     #[test]
     fn a_read_error_is_400() {
         let failing = stream::iter(vec![Err::<Bytes, _>(std::io::Error::other("reset"))]);
-        let read = block_on(read_body(failing, &pipeline(5), None));
+        let read = read_all(failing, &pipeline(5));
         assert!(matches!(read, Err(ref rejection) if rejection.status() == 400));
     }
 }

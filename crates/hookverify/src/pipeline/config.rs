@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration;
 
+use super::budget::UnverifiedBudget;
 use crate::dedup::{DedupStore, KeyStrategy, MemoryStore};
 use crate::{Provider, Secret, Verified, VerifierBuilder};
 
@@ -17,6 +18,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// for as long as it runs, so the lease only bounds how long the claim of a process that
 /// died blocks the sender's retry.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// Default body timeout: 10 seconds for the whole body to arrive.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default retention of a processed event: 7 days, beyond every sender's retry schedule.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
@@ -40,6 +43,10 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 pub struct WebhookConfig {
     pub(crate) verifier: VerifierBuilder,
     pub(crate) body_limit: usize,
+    pub(crate) body_timeout: Duration,
+    /// Made when configured, so that every clone of this config (one per actix worker, one
+    /// per layer) counts against the same bound.
+    pub(crate) unverified_bytes: Option<UnverifiedBudget>,
     pub(crate) store: Option<Arc<dyn DedupStore>>,
     pub(crate) dedup: bool,
     pub(crate) lease: Duration,
@@ -55,6 +62,8 @@ impl fmt::Debug for WebhookConfig {
         f.debug_struct("WebhookConfig")
             .field("verifier", &self.verifier)
             .field("body_limit", &self.body_limit)
+            .field("body_timeout", &self.body_timeout)
+            .field("unverified_bytes", &self.unverified_bytes)
             .field("custom_store", &self.store.is_some())
             .field("dedup", &self.dedup)
             .field("lease", &self.lease)
@@ -75,6 +84,8 @@ impl WebhookConfig {
         Self {
             verifier: crate::Verifier::builder(secret),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            unverified_bytes: None,
             store: None,
             dedup: true,
             lease: DEFAULT_LEASE,
@@ -101,6 +112,23 @@ impl WebhookConfig {
     /// The largest body accepted, in bytes (default 1 MiB). Larger deliveries get 413.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// How long a whole body may take to arrive (default 10 s); a body still arriving then
+    /// is refused with 408, so a sender trickling bytes cannot hold a connection and its
+    /// buffer for as long as it likes.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// A bound of its own on the bytes held for bodies whose signature is not checked yet,
+    /// shared by every clone of this configuration (default: one bound for the whole
+    /// process, [`DEFAULT_UNVERIFIED_BYTES`](super::DEFAULT_UNVERIFIED_BYTES), shared by
+    /// every pipeline). A body that would pass it is refused with 503 and `Retry-After`.
+    pub fn unverified_bytes_limit(mut self, bytes: usize) -> Self {
+        self.unverified_bytes = Some(UnverifiedBudget::new(bytes));
         self
     }
 

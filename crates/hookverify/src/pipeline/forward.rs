@@ -63,6 +63,19 @@ macro_rules! forward_webhook_config {
             self.configure(|config| config.body_limit(bytes))
         }
 
+        /// How long a whole body may take to arrive (default 10 s; then 408). See
+        /// [`WebhookConfig::body_timeout`]($crate::pipeline::WebhookConfig::body_timeout).
+        pub fn body_timeout(self, timeout: ::std::time::Duration) -> Self {
+            self.configure(|config| config.body_timeout(timeout))
+        }
+
+        /// A bound of its own on the bytes held for unverified bodies (default: one bound of
+        /// 64 MiB for the process; past it, 503). See
+        /// [`WebhookConfig::unverified_bytes_limit`]($crate::pipeline::WebhookConfig::unverified_bytes_limit).
+        pub fn unverified_bytes_limit(self, bytes: usize) -> Self {
+            self.configure(|config| config.unverified_bytes_limit(bytes))
+        }
+
         /// Where deduplication state lives (default: one memory store per process for each
         /// secret, shared by every instance built with it). Give every replica behind one
         /// sender one shared store.

@@ -36,6 +36,7 @@
 
 mod admission;
 mod body;
+mod budget;
 mod config;
 mod delivery;
 mod extract;
@@ -46,7 +47,10 @@ mod run;
 
 pub use admission::{Admitted, Pipeline};
 pub use body::BoxError;
-pub use config::{WebhookConfig, DEFAULT_BODY_LIMIT, DEFAULT_LEASE, DEFAULT_RETENTION};
+pub use budget::DEFAULT_UNVERIFIED_BYTES;
+pub use config::{
+    WebhookConfig, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_LEASE, DEFAULT_RETENTION,
+};
 pub use delivery::VerifiedDelivery;
 pub use extract::{ExtractError, FromDelivery};
 pub use lazy::LazyPipeline;

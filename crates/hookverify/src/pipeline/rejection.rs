@@ -17,6 +17,8 @@ pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// |---|---|---|
 /// | `Unauthenticated` | 401 | `{"error":"invalid_signature"}` (one body for every reason) |
 /// | `PayloadTooLarge` | 413 | `{"error":"payload_too_large"}` |
+/// | `BodyTimeout` | 408 | `{"error":"body_timeout"}` |
+/// | `UnverifiedBudgetFull` | 503 + `Retry-After` | `{"error":"server_busy"}` |
 /// | `BodyRead` | 400 | `{"error":"body_read_failed"}` |
 /// | `MalformedPayload` | 400 | `{"error":"malformed_payload"}` |
 /// | `InFlight` | 503 + `Retry-After` | `{"error":"in_flight"}` |
@@ -35,6 +37,13 @@ pub enum Rejection {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The whole body did not arrive within the body timeout.
+    BodyTimeout {
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// The bytes held for unverified bodies, this one included, would pass their bound.
+    UnverifiedBudgetFull,
     /// The body could not be read from the connection.
     BodyRead(Arc<dyn std::error::Error + Send + Sync>),
     /// Authentic, but not JSON or nested too deep: a retry cannot help.
@@ -65,6 +74,8 @@ impl Rejection {
         match self {
             Self::Unauthenticated(_) => 401,
             Self::PayloadTooLarge { .. } => 413,
+            Self::BodyTimeout { .. } => 408,
+            Self::UnverifiedBudgetFull => 503,
             Self::BodyRead(_) | Self::MalformedPayload(_) => 400,
             Self::InFlight { .. } | Self::StoreUnavailable(_) | Self::HandlerAborted => 503,
             Self::Duplicate { .. } => 200,
@@ -77,6 +88,8 @@ impl Rejection {
         match self {
             Self::Unauthenticated(_) => "invalid_signature",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::BodyTimeout { .. } => "body_timeout",
+            Self::UnverifiedBudgetFull => "server_busy",
             Self::BodyRead(_) => "body_read_failed",
             Self::MalformedPayload(_) => "malformed_payload",
             Self::InFlight { .. } => "in_flight",
@@ -93,6 +106,8 @@ impl Rejection {
         match self {
             Self::Unauthenticated(_) => r#"{"error":"invalid_signature"}"#,
             Self::PayloadTooLarge { .. } => r#"{"error":"payload_too_large"}"#,
+            Self::BodyTimeout { .. } => r#"{"error":"body_timeout"}"#,
+            Self::UnverifiedBudgetFull => r#"{"error":"server_busy"}"#,
             Self::BodyRead(_) => r#"{"error":"body_read_failed"}"#,
             Self::MalformedPayload(_) => r#"{"error":"malformed_payload"}"#,
             Self::InFlight { .. } => r#"{"error":"in_flight"}"#,
@@ -108,7 +123,7 @@ impl Rejection {
         let wait = match self {
             Self::InFlight { retry_after } => *retry_after,
             Self::StoreUnavailable(_) => STORE_RETRY_AFTER,
-            Self::HandlerAborted => Duration::from_secs(1),
+            Self::HandlerAborted | Self::UnverifiedBudgetFull => Duration::from_secs(1),
             _ => return None,
         };
         let secs = wait
@@ -123,6 +138,16 @@ impl fmt::Display for Rejection {
         match self {
             Self::Unauthenticated(error) => write!(f, "unauthenticated: {error}"),
             Self::PayloadTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            Self::BodyTimeout { timeout } => {
+                write!(
+                    f,
+                    "the body did not arrive within {} ms",
+                    timeout.as_millis()
+                )
+            }
+            Self::UnverifiedBudgetFull => {
+                f.write_str("too many bytes held for unverified bodies; try again shortly")
+            }
             Self::BodyRead(_) => f.write_str("body could not be read"),
             Self::MalformedPayload(error) => write!(f, "authentic body is unusable: {error}"),
             Self::InFlight { .. } => f.write_str("another delivery of this event is in flight"),
@@ -159,6 +184,10 @@ mod tests {
                 retry_after: Duration::from_millis(1500),
             },
             Rejection::HandlerAborted,
+            Rejection::BodyTimeout {
+                timeout: Duration::from_secs(1),
+            },
+            Rejection::UnverifiedBudgetFull,
             Rejection::Duplicate { same_body: true },
         ];
         for rejection in cases {
