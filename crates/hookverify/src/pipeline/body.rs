@@ -19,8 +19,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// - refused (503) when the bytes held for all unverified bodies would pass the unverified
 ///   budget; `reservation` holds this body's share until the caller drops it.
 ///
-/// A body that arrives as one chunk is kept without a copy; otherwise the buffer grows with
-/// the bytes received (doubling), never with what the sender announced.
+/// A body that arrives as one chunk is kept without a copy; otherwise its chunks are kept as
+/// they arrived and joined once, so memory follows the bytes received, never what the
+/// sender announced.
 pub(crate) async fn read_body<S, D, E>(
     body: S,
     pipeline: &Pipeline,
@@ -52,8 +53,9 @@ where
 {
     let limit = pipeline.body_limit();
     let mut body = std::pin::pin!(body);
-    let mut first: Option<Bytes> = None;
-    let mut joined: Option<BytesMut> = None;
+    // The chunks as they arrived: memory follows the bytes received, with no buffer sized
+    // ahead of them, and one copy joins them once the body is complete.
+    let mut chunks: Vec<Bytes> = Vec::new();
     let mut length = 0usize;
     while let Some(chunk) = body.next().await {
         let mut chunk =
@@ -69,22 +71,18 @@ where
         if !reservation.grow(size) {
             return Err(pipeline.unverified_budget_full());
         }
-        let chunk = chunk.copy_to_bytes(size);
-        match (&mut joined, first.take()) {
-            (Some(joined), _) => joined.extend_from_slice(&chunk),
-            (None, None) => first = Some(chunk),
-            (None, Some(head)) => {
-                let mut buffer = BytesMut::with_capacity(length.saturating_mul(2).min(limit));
-                buffer.extend_from_slice(&head);
-                buffer.extend_from_slice(&chunk);
-                joined = Some(buffer);
-            }
-        }
+        chunks.push(chunk.copy_to_bytes(size));
     }
-    Ok(match (joined, first) {
-        (Some(joined), _) => joined.freeze(),
-        (None, Some(head)) => head,
-        (None, None) => Bytes::new(),
+    Ok(match chunks.as_slice() {
+        [] => Bytes::new(),
+        [only] => only.clone(),
+        _ => {
+            let mut joined = BytesMut::with_capacity(length);
+            for chunk in &chunks {
+                joined.extend_from_slice(chunk);
+            }
+            joined.freeze()
+        }
     })
 }
 
