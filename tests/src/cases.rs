@@ -1303,10 +1303,11 @@ async fn sender_timeout(spawn: Spawn) -> Outcome {
 }
 
 async fn handler_outlives_lease(spawn: Spawn) -> Outcome {
-    let lease = Duration::from_millis(600);
+    // Renewed every 300 ms; a renewal may be late by up to 600 ms before the claim is lost.
+    let lease = Duration::from_millis(900);
     let server = spawn(
         ServerSpec::new(config().lease(lease))
-            .behaviour(Behaviour::Sleep(Duration::from_millis(2500))),
+            .behaviour(Behaviour::Sleep(Duration::from_millis(3500))),
     );
     let client = Client::new();
     let mut check = Check::default();

@@ -218,7 +218,9 @@ fn a_replica_killed_mid_handler_frees_its_event_after_the_lease() {
         };
         let waited = processed - killed_at;
         assert!(
-            waited >= Duration::from_millis(1300) && waited <= Duration::from_millis(2600),
+            // Not before the lease could run out; the upper bound leaves room for a loaded
+            // machine.
+            waited >= Duration::from_millis(1300) && waited <= Duration::from_secs(5),
             "processed {waited:?} after the kill; the lease is 2 s, renewed every 2/3 s"
         );
         assert_eq!(survivor.recorder.calls(), 1);
