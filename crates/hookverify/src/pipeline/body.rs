@@ -1,6 +1,8 @@
 //! Reading a request body, from any stream of chunks, within the body limit.
 
 use std::fmt;
+use std::future::Future;
+use std::task::Poll;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
@@ -32,12 +34,20 @@ where
     D: Buf,
     E: Into<BoxError>,
 {
+    let mut reading = std::pin::pin!(read(body, pipeline, reservation));
+    // A body already received in full (the common case) is read on the first poll: no
+    // timer for it.
+    if let Poll::Ready(read) =
+        std::future::poll_fn(|cx| Poll::Ready(reading.as_mut().poll(cx))).await
+    {
+        return read;
+    }
     match tokio::runtime::Handle::try_current() {
-        Ok(_) => tokio::time::timeout(pipeline.body_timeout(), read(body, pipeline, reservation))
+        Ok(_) => tokio::time::timeout(pipeline.body_timeout(), reading)
             .await
             .unwrap_or_else(|_| Err(pipeline.body_timed_out())),
         // No timer to bound it with: the limits on size still hold.
-        Err(_) => read(body, pipeline, reservation).await,
+        Err(_) => reading.await,
     }
 }
 
@@ -54,8 +64,10 @@ where
     let limit = pipeline.body_limit();
     let mut body = std::pin::pin!(body);
     // The chunks as they arrived: memory follows the bytes received, with no buffer sized
-    // ahead of them, and one copy joins them once the body is complete.
-    let mut chunks: Vec<Bytes> = Vec::new();
+    // ahead of them, and one copy joins them once the body is complete. The first is kept
+    // apart, so a body of one chunk costs no allocation.
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<Bytes> = Vec::new();
     let mut length = 0usize;
     while let Some(chunk) = body.next().await {
         let mut chunk =
@@ -71,14 +83,20 @@ where
         if !reservation.grow(size) {
             return Err(pipeline.unverified_budget_full());
         }
-        chunks.push(chunk.copy_to_bytes(size));
+        let chunk = chunk.copy_to_bytes(size);
+        if first.is_none() {
+            first = Some(chunk);
+        } else {
+            rest.push(chunk);
+        }
     }
-    Ok(match chunks.as_slice() {
-        [] => Bytes::new(),
-        [only] => only.clone(),
-        _ => {
+    Ok(match first {
+        None => Bytes::new(),
+        Some(only) if rest.is_empty() => only,
+        Some(head) => {
             let mut joined = BytesMut::with_capacity(length);
-            for chunk in &chunks {
+            joined.extend_from_slice(&head);
+            for chunk in &rest {
                 joined.extend_from_slice(chunk);
             }
             joined.freeze()
