@@ -13,6 +13,7 @@ use futures_util::Stream;
 
 use super::body::{read_body, BoxError};
 use super::budget::{Reservation, UnverifiedBudget};
+use super::observe::{self, Observer};
 use super::run::{renewal_interval, Runner};
 use super::{Rejection, VerifiedDelivery, WebhookConfig};
 use crate::canonical::Document;
@@ -35,6 +36,7 @@ struct Inner {
     retention: Duration,
     keys: KeyStrategy,
     namespace: String,
+    observer: Observer,
     fail_open: bool,
     detach: bool,
 }
@@ -69,6 +71,7 @@ impl Pipeline {
                 lease: config.lease,
                 retention: config.retention,
                 keys: config.keys,
+                observer: Observer::new(&namespace),
                 namespace,
                 fail_open: config.fail_open,
                 detach: !config.cancel_on_disconnect,
@@ -131,10 +134,16 @@ impl Pipeline {
         self.inner.body_timeout
     }
 
+    /// Counts a rejection, and logs and records it (see [`reject`]).
+    fn reject(&self, rejection: Rejection) -> Rejection {
+        self.inner.observer.rejected(&rejection);
+        reject(rejection)
+    }
+
     /// The rejection for a body that did not arrive within the body timeout.
     #[must_use]
     pub fn body_timed_out(&self) -> Rejection {
-        reject(Rejection::BodyTimeout {
+        self.reject(Rejection::BodyTimeout {
             timeout: self.inner.body_timeout,
         })
     }
@@ -142,7 +151,7 @@ impl Pipeline {
     /// The rejection for a body that would pass the unverified budget.
     #[must_use]
     pub fn unverified_budget_full(&self) -> Rejection {
-        reject(Rejection::UnverifiedBudgetFull)
+        self.reject(Rejection::UnverifiedBudgetFull)
     }
 
     /// The checks made before the body is read: a signature header of an allowed provider
@@ -159,11 +168,11 @@ impl Pipeline {
             .inner
             .verifier
             .detect(headers)
-            .map_err(|error| reject(Rejection::Unauthenticated(error)))?;
+            .map_err(|error| self.reject(Rejection::Unauthenticated(error)))?;
         Span::current().record("provider", provider.name());
         let limit = self.inner.body_limit;
         if content_length.is_some_and(|length| length > limit as u64) {
-            return Err(reject(Rejection::PayloadTooLarge { limit }));
+            return Err(self.reject(Rejection::PayloadTooLarge { limit }));
         }
         Ok(provider)
     }
@@ -171,15 +180,18 @@ impl Pipeline {
     /// The rejection for a body that grew past the limit while it was read.
     #[must_use]
     pub fn too_large(&self) -> Rejection {
-        reject(Rejection::PayloadTooLarge {
+        self.reject(Rejection::PayloadTooLarge {
             limit: self.inner.body_limit,
         })
     }
 
     /// The rejection for a body that could not be read.
     #[must_use]
-    pub fn body_read_failed(error: impl std::error::Error + Send + Sync + 'static) -> Rejection {
-        reject(Rejection::BodyRead(Arc::new(error)))
+    pub fn body_read_failed(
+        &self,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Rejection {
+        self.reject(Rejection::BodyRead(Arc::new(error)))
     }
 
     /// Verifies the complete body, checks that it is usable JSON, derives the deduplication
@@ -207,7 +219,9 @@ impl Pipeline {
         let verified = inner
             .verifier
             .verify(headers, body)
-            .map_err(|error| reject(Rejection::Unauthenticated(error)))?;
+            .map_err(|error| self.reject(Rejection::Unauthenticated(error)))?;
+        let provider = verified.provider();
+        inner.observer.verified(provider);
         let span = Span::current();
         if record_provider {
             span.record("provider", verified.provider().name());
@@ -218,7 +232,7 @@ impl Pipeline {
             Some(document) => document,
             None => {
                 parsed = Document::parse(verified.body())
-                    .map_err(|error| reject(Rejection::MalformedPayload(error)))?;
+                    .map_err(|error| self.reject(Rejection::MalformedPayload(error)))?;
                 &parsed
             }
         };
@@ -235,7 +249,12 @@ impl Pipeline {
 
         let admitted = |delivery, settlement| Admitted {
             delivery,
-            runner: Runner::new(settlement, inner.lease, inner.detach),
+            runner: Runner::new(
+                settlement,
+                inner.lease,
+                inner.detach,
+                inner.observer.running(provider),
+            ),
         };
         let Some(store) = &inner.store else {
             return Ok(admitted(delivery, None));
@@ -257,7 +276,7 @@ impl Pipeline {
                 // key cannot come free before the handler ends or the holder's next renewal
                 // is missed, whichever is sooner.
                 let retry_after = retry_after.min(renewal_interval(inner.lease));
-                Err(reject(Rejection::InFlight { retry_after }))
+                Err(self.reject(Rejection::InFlight { retry_after }))
             }
             Ok(Claim::Completed { same_body }) => {
                 if !same_body {
@@ -266,13 +285,17 @@ impl Pipeline {
                         "a different body arrived under an already processed key; acknowledged as a duplicate"
                     );
                 }
-                Err(reject(Rejection::Duplicate { same_body }))
+                Err(self.reject(Rejection::Duplicate { same_body }))
             }
             Err(error) if inner.fail_open => {
+                observe::store_error("claim");
                 tracing::warn!(error = %error, "deduplication store failed; running the handler without deduplication (fail-open)");
                 Ok(admitted(delivery, None))
             }
-            Err(error) => Err(reject(Rejection::StoreUnavailable(Arc::new(error)))),
+            Err(error) => {
+                observe::store_error("claim");
+                Err(self.reject(Rejection::StoreUnavailable(Arc::new(error))))
+            }
         }
     }
 }
@@ -342,6 +365,7 @@ impl Settlement {
                 false
             }
             Err(error) => {
+                observe::store_error("extend");
                 tracing::warn!(
                     dedup_key = %self.token.key(),
                     error = %error,
@@ -366,11 +390,14 @@ impl Settlement {
                      and a redelivery will run the handler again; raise the lease above the \
                      handler's longest run"
                 ),
-                Err(error) => tracing::warn!(
-                    dedup_key = %self.token.key(),
-                    error = %error,
-                    "could not record the event as processed; a redelivery may run the handler again"
-                ),
+                Err(error) => {
+                    observe::store_error("complete");
+                    tracing::warn!(
+                        dedup_key = %self.token.key(),
+                        error = %error,
+                        "could not record the event as processed; a redelivery may run the handler again"
+                    );
+                }
             }
         } else {
             span.record("outcome", "handler_failed");
@@ -384,6 +411,7 @@ impl Settlement {
         // `Ok(false)`: the lease ran out and the key is free already, or another delivery
         // took it over; either way the retry will be processed.
         if let Err(error) = self.store.release(&self.token).await {
+            observe::store_error("release");
             tracing::warn!(
                 dedup_key = %self.token.key(),
                 error = %error,

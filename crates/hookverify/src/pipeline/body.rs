@@ -71,7 +71,7 @@ where
     let mut length = 0usize;
     while let Some(chunk) = body.next().await {
         let mut chunk =
-            chunk.map_err(|error| Pipeline::body_read_failed(BodyError(error.into())))?;
+            chunk.map_err(|error| pipeline.body_read_failed(BodyError(error.into())))?;
         let size = chunk.remaining();
         if size == 0 {
             continue;

@@ -42,6 +42,7 @@ mod delivery;
 mod extract;
 mod forward;
 mod lazy;
+pub mod observe;
 mod rejection;
 mod run;
 

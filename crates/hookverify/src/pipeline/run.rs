@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use tracing::{Instrument, Span};
 
 use super::admission::Settlement;
+use super::observe::Running;
 use super::Rejection;
 
 /// Runs the handler of one admitted delivery and settles its claim by the outcome: a
@@ -40,6 +41,7 @@ pub struct Runner {
     settlement: Option<Settlement>,
     lease: Duration,
     detach: bool,
+    running: Running,
 }
 
 /// What a handler produced, or the panic it raised.
@@ -56,11 +58,17 @@ impl fmt::Debug for Runner {
 }
 
 impl Runner {
-    pub(crate) fn new(settlement: Option<Settlement>, lease: Duration, detach: bool) -> Self {
+    pub(crate) fn new(
+        settlement: Option<Settlement>,
+        lease: Duration,
+        detach: bool,
+        running: Running,
+    ) -> Self {
         Self {
             settlement,
             lease,
             detach,
+            running,
         }
     }
 
@@ -161,8 +169,13 @@ impl Runner {
             }
             Err(panic) => Err(panic),
         };
+        let success = matches!(&outcome, Ok(output) if succeeded(output));
+        self.running.finished(match &outcome {
+            Ok(_) if success => "completed",
+            Ok(_) => "failed",
+            Err(_) => "panicked",
+        });
         if let Some(settlement) = guard.0.take() {
-            let success = matches!(&outcome, Ok(output) if succeeded(output));
             settlement.settle(success).await;
         }
         outcome

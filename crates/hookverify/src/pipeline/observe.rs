@@ -1,0 +1,278 @@
+//! What the pipeline reports beyond its answers: counters and a gauge through the `metrics`
+//! facade (recorded only if the application installs a recorder, such as a Prometheus
+//! exporter), and a warning at the default log level when a layer keeps refusing
+//! signatures, which is how a wrong secret shows. Neither ever carries a secret or a
+//! signature.
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `hookverify_verified_total` | counter | `namespace`, `provider` |
+//! | `hookverify_rejected_total` | counter | `namespace`, `reason` (the rejection's code: `invalid_signature`, `duplicate`, `in_flight`, ...) |
+//! | `hookverify_handler_total` | counter | `namespace`, `provider`, `outcome` (`completed`, `failed`, `panicked`) |
+//! | `hookverify_handlers_running` | gauge | `namespace`, `provider` |
+//! | `hookverify_store_errors_total` | counter | `operation` (`claim`, `extend`, `complete`, `release`) |
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::Rejection;
+use crate::Provider;
+
+/// The shortest time between two warnings about refused signatures from one layer.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+/// Refusals in a row, with no delivery verified, before a warning.
+const REFUSALS_TO_WARN: u64 = 10;
+
+/// One layer's reporting.
+#[derive(Debug, Clone)]
+pub(crate) struct Observer {
+    namespace: Arc<str>,
+    refusals: Arc<RefusalWatch>,
+}
+
+#[derive(Debug, Default)]
+struct RefusalWatch {
+    /// Signatures refused since the last verified delivery.
+    in_a_row: AtomicU64,
+    /// When the last warning was logged, in ms since the process's first observation
+    /// (`u64::MAX`: never).
+    warned_at: AtomicU64,
+}
+
+impl Observer {
+    pub(crate) fn new(namespace: &str) -> Self {
+        Self {
+            namespace: Arc::from(namespace),
+            refusals: Arc::new(RefusalWatch {
+                in_a_row: AtomicU64::new(0),
+                warned_at: AtomicU64::new(u64::MAX),
+            }),
+        }
+    }
+
+    pub(crate) fn verified(&self, provider: Provider) {
+        self.refusals.in_a_row.store(0, Ordering::Relaxed);
+        metrics::counter!(
+            "hookverify_verified_total",
+            "namespace" => self.namespace.to_string(),
+            "provider" => provider.name()
+        )
+        .increment(1);
+    }
+
+    pub(crate) fn rejected(&self, rejection: &Rejection) {
+        metrics::counter!(
+            "hookverify_rejected_total",
+            "namespace" => self.namespace.to_string(),
+            "reason" => rejection.code()
+        )
+        .increment(1);
+        if let Rejection::Unauthenticated(error) = rejection {
+            let in_a_row = self.refusals.in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+            if in_a_row >= REFUSALS_TO_WARN && self.may_warn() {
+                tracing::warn!(
+                    namespace = %self.namespace,
+                    refused_in_a_row = in_a_row,
+                    last_reason = error.code(),
+                    "webhook signatures keep being refused and none was accepted since: check \
+                     that this layer has the sender's current secret (RUST_LOG=hookverify=debug \
+                     shows each refusal)"
+                );
+            }
+        }
+    }
+
+    /// Whether a minute has passed since the last warning; claims the slot if so.
+    fn may_warn(&self) -> bool {
+        let now = millis_since_start();
+        let last = self.refusals.warned_at.load(Ordering::Relaxed);
+        let due = last == u64::MAX || now.saturating_sub(last) >= WARN_EVERY.as_millis() as u64;
+        due && self
+            .refusals
+            .warned_at
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Counts a handler as running until the returned guard is dropped.
+    pub(crate) fn running(&self, provider: Provider) -> Running {
+        let gauge = metrics::gauge!(
+            "hookverify_handlers_running",
+            "namespace" => self.namespace.to_string(),
+            "provider" => provider.name()
+        );
+        gauge.increment(1.0);
+        Running {
+            observer: self.clone(),
+            provider,
+            gauge,
+        }
+    }
+}
+
+/// A handler being run; records its outcome.
+pub(crate) struct Running {
+    observer: Observer,
+    provider: Provider,
+    gauge: metrics::Gauge,
+}
+
+impl Running {
+    pub(crate) fn finished(&self, outcome: &'static str) {
+        metrics::counter!(
+            "hookverify_handler_total",
+            "namespace" => self.observer.namespace.to_string(),
+            "provider" => self.provider.name(),
+            "outcome" => outcome
+        )
+        .increment(1);
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.gauge.decrement(1.0);
+    }
+}
+
+/// Counts a store call that failed.
+pub(crate) fn store_error(operation: &'static str) {
+    metrics::counter!("hookverify_store_errors_total", "operation" => operation).increment(1);
+}
+
+fn millis_since_start() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use metrics_util::MetricKind;
+
+    use crate::events::tests::warnings;
+    use crate::pipeline::{Pipeline, WebhookConfig};
+    use crate::{testing, Provider, Secret};
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    /// The counters recorded, as `name{label=value,...}` -> value.
+    fn counters(recorder: &DebuggingRecorder) -> Vec<(String, u64)> {
+        let mut seen: Vec<(String, u64)> = recorder
+            .snapshotter()
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .filter_map(|(key, _, _, value)| {
+                let DebugValue::Counter(count) = value else {
+                    return None;
+                };
+                (key.kind() == MetricKind::Counter).then(|| {
+                    let (_, key) = key.into_parts();
+                    let mut labels: Vec<String> = key
+                        .labels()
+                        .map(|l| format!("{}={}", l.key(), l.value()))
+                        .collect();
+                    labels.sort();
+                    (format!("{}{{{}}}", key.name(), labels.join(",")), count)
+                })
+            })
+            .collect();
+        seen.sort();
+        seen
+    }
+
+    #[test]
+    fn deliveries_are_counted_by_outcome() {
+        let recorder = DebuggingRecorder::new();
+        let secret = Secret::new("metrics-test").unwrap();
+        let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()).namespace("m"));
+        let body = br#"{"id":"evt_metrics","type":"t","data":{}}"#;
+        let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+        let headers = [(signature.name(), signature.value())];
+        let forged = [(signature.name(), "sha256=".to_owned() + &"0".repeat(64))];
+        metrics::with_local_recorder(&recorder, || {
+            block_on(async {
+                let (_, runner) = pipeline
+                    .admit(&headers[..], body.to_vec())
+                    .await
+                    .unwrap()
+                    .into_parts();
+                runner
+                    .run(|| async { 200 }, |status| *status == 200)
+                    .await
+                    .unwrap();
+                let again = pipeline
+                    .admit(&headers[..], body.to_vec())
+                    .await
+                    .unwrap_err();
+                assert_eq!(again.code(), "duplicate");
+                let refused = pipeline
+                    .admit(&forged[..], body.to_vec())
+                    .await
+                    .unwrap_err();
+                assert_eq!(refused.code(), "invalid_signature");
+            });
+        });
+        assert_eq!(
+            counters(&recorder),
+            vec![
+                (
+                    "hookverify_handler_total{namespace=m,outcome=completed,provider=generic}"
+                        .to_owned(),
+                    1
+                ),
+                (
+                    "hookverify_rejected_total{namespace=m,reason=duplicate}".to_owned(),
+                    1
+                ),
+                (
+                    "hookverify_rejected_total{namespace=m,reason=invalid_signature}".to_owned(),
+                    1
+                ),
+                (
+                    "hookverify_verified_total{namespace=m,provider=generic}".to_owned(),
+                    2
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_layer_that_keeps_refusing_signatures_warns_once_a_minute() {
+        let secret = Secret::new("the-right-secret").unwrap();
+        let wrong = Secret::new("a-wrong-secret").unwrap();
+        let pipeline = Pipeline::new(WebhookConfig::new(wrong).namespace("wrong-secret"));
+        let body = br#"{"id":"evt_refused","type":"t","data":{}}"#;
+        let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+        let headers = [(signature.name(), signature.value())];
+        let ((), logged) = warnings(|| {
+            block_on(async {
+                for _ in 0..25 {
+                    let refused = pipeline
+                        .admit(&headers[..], body.to_vec())
+                        .await
+                        .unwrap_err();
+                    assert_eq!(refused.status(), 401);
+                }
+            });
+        });
+        assert_eq!(
+            logged.len(),
+            1,
+            "one warning, not one per refusal: {logged:?}"
+        );
+        assert!(logged[0].contains("keep being refused"), "{logged:?}");
+        assert!(
+            !logged[0].contains(signature.value()),
+            "never the signature: {logged:?}"
+        );
+    }
+}
