@@ -106,6 +106,7 @@ pub const CASES: &[Case] = &[
     case!(namespaces_keep_layers_apart, "layers over one store: their own namespaces never collide; one namespace is one event"),
     case!(slow_body_times_out, "a body trickled slower than the body timeout: 408, the connection not held for ever"),
     case!(unverified_budget_full, "bodies past the unverified-bytes budget: 503 with Retry-After, and room again once they are gone"),
+    case!(oversize_413_is_readable, "a sender writing a whole 6 MiB body past the 1 MiB limit reads the 413, every time"),
     case!(promptlayer_signed_values_only, "a captured PromptLayer signature over a body with a respelled number: 401, and the handler reads only signed values"),
 ];
 
@@ -1584,5 +1585,28 @@ async fn unverified_budget_full(spawn: Spawn) -> Outcome {
     );
     let later = post(&client, &server, &headers, &body).await?;
     check.processed("the same body once the budget has room", &later);
+    check.finish()
+}
+
+async fn oversize_413_is_readable(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let mut check = Check::default();
+    let body = vec![b' '; 6 * 1024 * 1024];
+    let headers = generic_signed("{}");
+    for attempt in 0..4 {
+        // Writes the whole body before reading: a server that closes on unread bytes resets
+        // the connection under the write, and the sender never sees the 413.
+        let reply = client::raw(server.addr, &raw_head(&server, &headers, body.len()), &body).await;
+        match reply {
+            Ok(reply) => check.reply(
+                &format!("attempt {attempt}"),
+                &reply,
+                413,
+                &json!({"error": "payload_too_large"}),
+            ),
+            Err(error) => check.that(false, || format!("attempt {attempt}: {error}")),
+        }
+    }
+    check.eq("handler calls", server.recorder.calls(), 0);
     check.finish()
 }

@@ -11,7 +11,7 @@ use tracing::Span;
 use bytes::Buf;
 use futures_util::Stream;
 
-use super::body::{read_body, BoxError};
+use super::body::{drain, read_body, BoxError};
 use super::budget::{Reservation, UnverifiedBudget};
 use super::observe::{self, Observer};
 use super::run::{renewal_interval, Runner};
@@ -114,7 +114,14 @@ impl Pipeline {
             .header("content-length")
             .and_then(|value| std::str::from_utf8(value).ok())
             .and_then(|value| value.trim().parse::<u64>().ok());
-        self.precheck(headers, declared)?;
+        if let Err(rejection) = self.precheck(headers, declared) {
+            if matches!(rejection, Rejection::PayloadTooLarge { .. }) {
+                // A sender still writing the body reads the 413 only if the body is read:
+                // closing on unread bytes resets the connection under its write.
+                drain(body).await;
+            }
+            return Err(rejection);
+        }
         // This body counts against the unverified budget until its signature is checked.
         let mut reservation = self.reservation();
         let bytes = read_body(body, self, &mut reservation).await?;

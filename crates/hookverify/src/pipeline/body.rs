@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::task::Poll;
+use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
@@ -69,7 +70,12 @@ where
     let mut first: Option<Bytes> = None;
     let mut rest: Vec<Bytes> = Vec::new();
     let mut length = 0usize;
-    while let Some(chunk) = body.next().await {
+    loop {
+        // Taken apart in its own statement: no part of the item (its error type need not be
+        // `Send`) stays alive across the drain's await below.
+        let Some(chunk) = body.next().await else {
+            break;
+        };
         let mut chunk =
             chunk.map_err(|error| pipeline.body_read_failed(BodyError(error.into())))?;
         let size = chunk.remaining();
@@ -78,6 +84,7 @@ where
         }
         length = length.saturating_add(size);
         if length > limit {
+            drain(body.as_mut()).await;
             return Err(pipeline.too_large());
         }
         if !reservation.grow(size) {
@@ -102,6 +109,44 @@ where
             joined.freeze()
         }
     })
+}
+
+/// The most of an oversize body read and discarded so that its sender reads the 413.
+const DRAIN_BYTES: usize = 8 * 1024 * 1024;
+/// The longest a drain waits for the next chunk.
+const DRAIN_IDLE: Duration = Duration::from_millis(100);
+/// The longest an oversize body is drained.
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// Reads and discards what is left of a refused body, within [`DRAIN_BYTES`] and
+/// [`DRAIN_TIME`], stopping when nothing arrives for [`DRAIN_IDLE`]: a sender still writing its body then reads the answer instead of a
+/// connection reset under its write. Nothing is kept, and a sender sending more, or more
+/// slowly, is cut off.
+pub(crate) async fn drain<S, D, E>(body: S)
+where
+    S: Stream<Item = Result<D, E>>,
+    D: Buf,
+{
+    let discard = async {
+        let mut body = std::pin::pin!(body);
+        let mut drained = 0usize;
+        loop {
+            // The item is taken apart at once: nothing of it, an error least of all, is
+            // held across the next await.
+            // A sender that stops sending is not waited for.
+            let size = match tokio::time::timeout(DRAIN_IDLE, body.next()).await {
+                Ok(Some(Ok(chunk))) => chunk.remaining(),
+                _ => return,
+            };
+            drained = drained.saturating_add(size);
+            if drained > DRAIN_BYTES {
+                return;
+            }
+        }
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        let _ = tokio::time::timeout(DRAIN_TIME, discard).await;
+    }
 }
 
 /// A body read error, as a concrete error type for [`Pipeline::body_read_failed`].
