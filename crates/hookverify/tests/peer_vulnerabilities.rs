@@ -19,7 +19,9 @@ fn a_truncated_signature_is_refused() {
     for provider in Provider::ALL {
         let signature = testing::sign(provider, &secret(), BODY).unwrap();
         let value = signature.value();
-        assert!(verifier.verify(&[(signature.name(), value)][..], BODY.to_vec()).is_ok());
+        assert!(verifier
+            .verify(&[(signature.name(), value)][..], BODY.to_vec())
+            .is_ok());
         for cut in 0..value.len() {
             let truncated = &value[..cut];
             let verdict = verifier.verify(&[(signature.name(), truncated)][..], BODY.to_vec());
