@@ -70,6 +70,40 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Makes the store without connecting yet: the connection opens on the first call, and
+    /// is driven by the runtime this is called on. For a store per actix-web worker, made
+    /// inside `HttpServer::new`'s closure, so that each worker's calls stay on its thread.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the URL is invalid.
+    pub fn connect_lazy(self) -> Result<RedisStore, StoreError> {
+        let client = redis::Client::open(self.url.as_str()).map_err(StoreError::unavailable)?;
+        let connection =
+            redis::aio::ConnectionManager::new_lazy_with_config(client, self.manager_config())
+                .map_err(StoreError::unavailable)?;
+        Ok(self.store(connection))
+    }
+
+    fn manager_config(&self) -> ConnectionManagerConfig {
+        // Every call is bounded by the store's own timeout; a second timer per call in the
+        // connection would only cost.
+        ConnectionManagerConfig::new()
+            .set_response_timeout(None)
+            .set_connection_timeout(Some(self.timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(self.timeout)
+    }
+
+    fn store(self, connection: redis::aio::ConnectionManager) -> RedisStore {
+        RedisStore {
+            connection,
+            prefix: Arc::from(self.prefix),
+            timeout: self.timeout,
+            scripts: Arc::new(Scripts::new()),
+            round_trips: Arc::default(),
+        }
+    }
+
     /// Connects. The connection reconnects by itself after Redis restarts; calls made while
     /// it is down fail within the timeout.
     ///
@@ -77,24 +111,11 @@ impl RedisStoreBuilder {
     /// [`StoreError::Unavailable`] when the URL is invalid or Redis cannot be reached.
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         let client = redis::Client::open(self.url.as_str()).map_err(StoreError::unavailable)?;
-        // Every call is bounded by the store's own timeout; a second timer per call in the
-        // connection would only cost.
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(None)
-            .set_connection_timeout(Some(self.timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(self.timeout);
-        let connect = client.get_connection_manager_with_config(config);
+        let connect = client.get_connection_manager_with_config(self.manager_config());
         let connection = match tokio::time::timeout(self.timeout, connect).await {
             Ok(connection) => connection.map_err(StoreError::unavailable)?,
             Err(elapsed) => return Err(StoreError::unavailable(elapsed)),
         };
-        Ok(RedisStore {
-            connection,
-            prefix: Arc::from(self.prefix),
-            timeout: self.timeout,
-            scripts: Arc::new(Scripts::new()),
-            round_trips: Arc::default(),
-        })
+        Ok(self.store(connection))
     }
 }

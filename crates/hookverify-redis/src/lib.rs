@@ -22,7 +22,10 @@
 //! scripts that act only while the stored token is still the caller's. A delivery of a new
 //! event costs two round trips: the claim and the settlement. Every call is bounded
 //! by a timeout (1 s by default): an unreachable or hung Redis is a prompt 503, never a hung
-//! request. When a call's outcome is unknown (the connection dropped after the command was
+//! request. In actix-web, make one store per worker with
+//! [`RedisStoreBuilder::connect_lazy`] inside `HttpServer::new`'s closure: the connection is
+//! driven by the runtime it is made on, and calls that cross threads cost throughput. When a
+//! call's outcome is unknown (the connection dropped after the command was
 //! sent), the key is read back and the token compared.
 
 mod builder;

@@ -53,18 +53,29 @@ fn serve(served: Served, redis_store: &std::sync::mpsc::Sender<RedisStore>) -> S
                 .run()
                 .await
                 .unwrap(),
-                Served::Receiver(redis_url) => {
-                    let store: Arc<dyn DedupStore> = match redis_url {
-                        Some(url) => {
-                            let store = RedisStore::connect(&url).await.unwrap();
-                            redis_store.send(store.clone()).unwrap();
-                            Arc::new(store)
-                        }
-                        None => Arc::new(MemoryStore::new()),
-                    };
+                Served::Receiver(None) => {
+                    let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
                     let routes = routes(&Secret::new(SECRET).unwrap(), &store);
                     let events = web::Data::new(EventLog::default());
                     HttpServer::new(move || {
+                        App::new().configure(|cfg| configure(cfg, &routes, &events))
+                    })
+                    .workers(1)
+                    .listen(listener)
+                    .unwrap()
+                    .run()
+                    .await
+                    .unwrap();
+                }
+                // A Redis connection per worker, made in the worker, so that its calls stay
+                // on the worker's thread.
+                Served::Receiver(Some(url)) => {
+                    let events = web::Data::new(EventLog::default());
+                    HttpServer::new(move || {
+                        let store = RedisStore::builder(url.clone()).connect_lazy().unwrap();
+                        redis_store.send(store.clone()).unwrap();
+                        let store: Arc<dyn DedupStore> = Arc::new(store);
+                        let routes = routes(&Secret::new(SECRET).unwrap(), &store);
                         App::new().configure(|cfg| configure(cfg, &routes, &events))
                     })
                     .workers(1)

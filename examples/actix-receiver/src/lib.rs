@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 
-use hookverify::dedup::{DedupStore, MemoryStore};
+use hookverify::dedup::{DedupStore, MemoryStore, StoreError};
 use hookverify::events::AnyEvent;
 use hookverify::{Provider, Secret};
 use hookverify_actix::{VerifiedWebhook, Webhook, WebhookVerify};
@@ -73,21 +73,96 @@ pub fn configure(
     }
 }
 
-/// The deduplication store: Redis at `HOOKVERIFY_REDIS_URL` when it is set (every replica
-/// pointed at one Redis runs each event once), otherwise this process's memory.
-pub async fn store() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> {
-    match std::env::var("HOOKVERIFY_REDIS_URL") {
-        Ok(url) => {
-            let store = RedisStore::connect(&url)
-                .await
-                .map_err(|error| format!("HOOKVERIFY_REDIS_URL: cannot reach Redis: {error}"))?;
-            tracing::info!("deduplicating in Redis (HOOKVERIFY_REDIS_URL)");
-            Ok(Arc::new(store))
+/// Where the workers deduplicate: Redis at `HOOKVERIFY_REDIS_URL` when it is set (every
+/// replica pointed at one Redis runs each event once), otherwise this process's memory.
+#[derive(Clone)]
+pub enum Stores {
+    /// One memory store, shared by every worker.
+    Memory(Arc<dyn DedupStore>),
+    /// Redis: a connection per worker, made on the worker's thread, so that its calls never
+    /// cross threads.
+    Redis {
+        /// The Redis URL (may carry a password: never logged).
+        url: String,
+    },
+}
+
+impl Stores {
+    /// From `HOOKVERIFY_REDIS_URL`; Redis is reached once here, so that a wrong URL or a Redis
+    /// that is down stops the receiver at start-up.
+    ///
+    /// # Errors
+    /// When the variable is not UTF-8 or Redis cannot be reached.
+    pub async fn from_env() -> Result<Self, Box<dyn std::error::Error>> {
+        match std::env::var("HOOKVERIFY_REDIS_URL") {
+            Ok(url) => {
+                RedisStore::connect(&url).await.map_err(|error| {
+                    format!("HOOKVERIFY_REDIS_URL: cannot reach Redis: {error}")
+                })?;
+                tracing::info!("deduplicating in Redis (HOOKVERIFY_REDIS_URL)");
+                Ok(Self::Redis { url })
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err("HOOKVERIFY_REDIS_URL is set but is not valid UTF-8".into())
+            }
+            Err(std::env::VarError::NotPresent) => Ok(Self::Memory(Arc::new(MemoryStore::new()))),
         }
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err("HOOKVERIFY_REDIS_URL is set but is not valid UTF-8".into())
+    }
+
+    /// The store for the worker this is called on (inside `HttpServer::new`'s closure).
+    #[must_use]
+    pub fn for_worker(&self) -> Arc<dyn DedupStore> {
+        match self {
+            Self::Memory(store) => Arc::clone(store),
+            Self::Redis { url } => match RedisStore::builder(url.clone()).connect_lazy() {
+                Ok(store) => Arc::new(store),
+                Err(error) => {
+                    // The URL was checked at start-up; should it fail now, fail closed: every
+                    // delivery gets 503 and is retried, none is lost or run twice.
+                    tracing::error!(%error, "cannot make this worker's Redis store");
+                    Arc::new(Unavailable)
+                }
+            },
         }
-        Err(std::env::VarError::NotPresent) => Ok(Arc::new(MemoryStore::new())),
+    }
+}
+
+/// A store that always fails: 503 for every delivery, so the sender retries.
+struct Unavailable;
+
+impl DedupStore for Unavailable {
+    fn claim<'a>(
+        &'a self,
+        _key: &'a hookverify::dedup::DedupKey,
+        _fingerprint: [u8; 32],
+        _lease: std::time::Duration,
+    ) -> hookverify::dedup::StoreFuture<'a, hookverify::dedup::Claim> {
+        Box::pin(std::future::ready(Err(StoreError::unavailable(
+            "no Redis store",
+        ))))
+    }
+
+    fn extend<'a>(
+        &'a self,
+        _token: &'a hookverify::dedup::ClaimToken,
+        _lease: std::time::Duration,
+    ) -> hookverify::dedup::StoreFuture<'a, bool> {
+        Box::pin(std::future::ready(Ok(false)))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        _token: &'a hookverify::dedup::ClaimToken,
+        _retention: std::time::Duration,
+    ) -> hookverify::dedup::StoreFuture<'a, bool> {
+        Box::pin(std::future::ready(Ok(false)))
+    }
+
+    fn release<'a>(
+        &'a self,
+        _token: &'a hookverify::dedup::ClaimToken,
+    ) -> hookverify::dedup::StoreFuture<'a, bool> {
+        Box::pin(std::future::ready(Ok(false)))
     }
 }
 

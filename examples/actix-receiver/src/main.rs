@@ -5,7 +5,7 @@
 //! HOOKVERIFY_SECRET=whsec_... HOOKVERIFY_ADDR=127.0.0.1:3000 cargo run -p actix-receiver
 //! ```
 
-use actix_receiver::{configure, routes, secret, store, EventLog, DEFAULT_ADDR};
+use actix_receiver::{configure, routes, secret, EventLog, Stores, DEFAULT_ADDR};
 use actix_web::{web, App, HttpServer};
 use tracing_subscriber::EnvFilter;
 
@@ -20,13 +20,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secret = secret()?;
     let addr = std::env::var("HOOKVERIFY_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
 
-    // Built once, outside the per-worker factory, and cloned into every worker: one store
-    // for all routes and workers, one event log.
-    let routes = routes(&secret, &store().await?);
+    // The middleware is built in each worker, as actix-web apps do; the memory store (or
+    // Redis) and the event log are shared by all of them.
+    let stores = Stores::from_env().await?;
     let events = web::Data::new(EventLog::default());
-    let server =
-        HttpServer::new(move || App::new().configure(|cfg| configure(cfg, &routes, &events)))
-            .bind(&addr)?;
+    let server = HttpServer::new(move || {
+        let routes = routes(&secret, &stores.for_worker());
+        App::new().configure(|cfg| configure(cfg, &routes, &events))
+    })
+    .bind(&addr)?;
     tracing::info!(addr = %addr, "actix-receiver listening");
     server.run().await?;
     Ok(())
