@@ -264,8 +264,23 @@ fn interpret_claim(
                 Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
                 _ => return Err(malformed()),
             };
-            let left = Duration::from_millis(u64::try_from(*pttl).unwrap_or(0));
-            Ok(answer_for(&stored, left, fingerprint))
+            // A key without an expiry, or a value this store does not write, would answer
+            // "in flight" for ever: say what is wrong instead (503, logged).
+            let left = u64::try_from(*pttl).map_err(|_| {
+                StoreError::unavailable(format!(
+                    "an event key has no expiry (PTTL {pttl}); was it written by something else?"
+                ))
+            })?;
+            if value::parse(&stored).is_none() {
+                return Err(StoreError::unavailable(
+                    "an event key holds a value this store does not write",
+                ));
+            }
+            Ok(answer_for(
+                &stored,
+                Duration::from_millis(left),
+                fingerprint,
+            ))
         }
         _ => Err(malformed()),
     }
@@ -282,12 +297,16 @@ fn answer_for(stored: &str, left: Duration, fingerprint: &[u8; 16]) -> Claim {
     }
 }
 
+/// The longest expiry set: about a hundred years. Redis refuses expiries that overflow its
+/// clock, so "for ever" (`Duration::MAX`) is clamped here rather than failing every call.
+const LONGEST_MS: u64 = 100 * 365 * 24 * 60 * 60 * 1000;
+
 fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1)
+    millis_or_zero(duration).max(1)
 }
 
 fn millis_or_zero(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .min(LONGEST_MS)
 }

@@ -166,10 +166,19 @@ async fn late_holders_are_fenced_off<S: DedupStore + ?Sized>(store: &S, run: &Ke
     let key = run.key("fenced");
     let late = claimed(store, &key, SHORT).await;
     tokio::time::sleep(SHORT + SHORT / 2).await;
-    assert!(
-        !acted("extend after the lease ran out", store.extend(&late, LONG)).await,
-        "a lease that ran out is not owned any more, even before anyone claimed again"
-    );
+    for (what, future) in [
+        ("extend after the lease ran out", store.extend(&late, LONG)),
+        (
+            "complete after the lease ran out",
+            store.complete(&late, LONG),
+        ),
+        ("release after the lease ran out", store.release(&late)),
+    ] {
+        assert!(
+            !acted(what, future).await,
+            "{what}: a lease that ran out is not owned any more, even before anyone claimed again"
+        );
+    }
     let current = claimed(store, &key, LONG).await;
     for (what, future) in [
         ("extend by a late holder", store.extend(&late, LONG)),

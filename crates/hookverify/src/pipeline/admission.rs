@@ -125,9 +125,7 @@ impl Pipeline {
         // This body counts against the unverified budget until its signature is checked.
         let mut reservation = self.reservation();
         let bytes = read_body(body, self, &mut reservation).await?;
-        let admitted = self.admit_recorded(headers, bytes, false).await;
-        drop(reservation);
-        admitted
+        self.admit_recorded(headers, bytes, Some(reservation)).await
     }
 
     /// A reservation against this pipeline's unverified budget.
@@ -211,22 +209,24 @@ impl Pipeline {
         headers: &H,
         body: impl Into<Bytes>,
     ) -> Result<Admitted, Rejection> {
-        self.admit_recorded(headers, body, true).await
+        self.admit_recorded(headers, body, None).await
     }
 
-    /// [`admit`](Self::admit); `record_provider` is false when [`precheck`](Self::precheck)
-    /// already put the provider on the span (a field recorded twice prints twice).
+    /// [`admit`](Self::admit) for [`receive`](Self::receive), whose `reservation` of
+    /// unverified bytes ends once the signature is checked, and whose
+    /// [`precheck`](Self::precheck) already put the provider on the span (a field recorded
+    /// twice prints twice).
     async fn admit_recorded<H: HeaderSource + ?Sized>(
         &self,
         headers: &H,
         body: impl Into<Bytes>,
-        record_provider: bool,
+        reservation: Option<Reservation>,
     ) -> Result<Admitted, Rejection> {
         let inner = &*self.inner;
-        let verified = inner
-            .verifier
-            .verify(headers, body)
-            .map_err(|error| self.reject(Rejection::Unauthenticated(error)))?;
+        let record_provider = reservation.is_none();
+        let verified = inner.verifier.verify(headers, body);
+        drop(reservation);
+        let verified = verified.map_err(|error| self.reject(Rejection::Unauthenticated(error)))?;
         let provider = verified.provider();
         inner.observer.verified(provider);
         let span = Span::current();

@@ -84,6 +84,9 @@ where
         }
         length = length.saturating_add(size);
         if length > limit {
+            // What was read is of no use now: free it before draining the rest.
+            drop(first.take());
+            rest.clear();
             drain(body.as_mut()).await;
             return Err(pipeline.too_large());
         }

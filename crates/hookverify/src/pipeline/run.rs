@@ -57,6 +57,14 @@ impl fmt::Debug for Runner {
     }
 }
 
+impl Drop for Runner {
+    /// A runner dropped without running or settling (the adapter's request went away before
+    /// the handler started) releases its claim on the runtime, so the retry is processed.
+    fn drop(&mut self) {
+        drop(ReleaseOnDrop(self.settlement.take()));
+    }
+}
+
 impl Runner {
     pub(crate) fn new(
         settlement: Option<Settlement>,
@@ -142,14 +150,14 @@ impl Runner {
     /// Settles the claim without running anything here: for callers that run the handler
     /// themselves. Prefer [`run`](Self::run), which also renews the lease and survives the
     /// caller being dropped.
-    pub async fn settle(self, succeeded: bool) {
-        if let Some(settlement) = self.settlement {
-            settlement.settle(succeeded).await;
+    pub async fn settle(mut self, succeeded: bool) {
+        if let Some(settlement) = self.settlement.take() {
+            settle_to_the_end(settlement, succeeded).await;
         }
     }
 
     async fn supervise<F, Fut>(
-        self,
+        mut self,
         handler: F,
         succeeded: fn(&Fut::Output) -> bool,
     ) -> HandlerResult<Fut::Output>
@@ -157,7 +165,7 @@ impl Runner {
         F: FnOnce() -> Fut,
         Fut: Future,
     {
-        let mut guard = ReleaseOnDrop(self.settlement);
+        let mut guard = ReleaseOnDrop(self.settlement.take());
         // The call itself may panic before the handler's first `.await`.
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(handler)) {
             Ok(future) => {
@@ -176,9 +184,19 @@ impl Runner {
             Err(_) => "panicked",
         });
         if let Some(settlement) = guard.0.take() {
-            settlement.settle(success).await;
+            settle_to_the_end(settlement, success).await;
         }
         outcome
+    }
+}
+
+/// Settles, and if the future doing it is dropped halfway (the request went away while a
+/// store call was under way), lets the settlement finish on the runtime: a completion that
+/// was cut short would leave the claim to run out and the event to run again.
+async fn settle_to_the_end(settlement: Settlement, success: bool) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => DetachOnDrop::new(settlement.settle(success), runtime).await,
+        Err(_) => settlement.settle(success).await,
     }
 }
 
@@ -239,7 +257,15 @@ impl<T: 'static> Future for DetachOnDrop<T> {
         let Some(future) = this.future.as_mut() else {
             return Poll::Pending; // polled after completion
         };
-        let output = ready!(future.as_mut().poll(cx));
+        // A future that panicked must not be spawned to run on: it would panic again.
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+        let output = match polled {
+            Ok(poll) => ready!(poll),
+            Err(panic) => {
+                this.future = None;
+                std::panic::resume_unwind(panic)
+            }
+        };
         this.future = None;
         Poll::Ready(output)
     }
@@ -298,5 +324,108 @@ impl Drop for ReleaseOnDrop {
                 "webhook handler dropped outside a tokio runtime; its claim stays until the lease expires"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio::sync::Notify;
+
+    use crate::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore, StoreFuture};
+    use crate::pipeline::{Pipeline, WebhookConfig};
+    use crate::{testing, Provider, Secret};
+
+    /// The memory store, with completions that take a while and say when they start.
+    #[derive(Clone)]
+    struct SlowComplete {
+        inner: MemoryStore,
+        completing: Arc<Notify>,
+    }
+
+    impl DedupStore for SlowComplete {
+        fn claim<'a>(
+            &'a self,
+            key: &'a DedupKey,
+            fingerprint: [u8; 32],
+            lease: Duration,
+        ) -> StoreFuture<'a, Claim> {
+            self.inner.claim(key, fingerprint, lease)
+        }
+
+        fn extend<'a>(&'a self, token: &'a ClaimToken, lease: Duration) -> StoreFuture<'a, bool> {
+            self.inner.extend(token, lease)
+        }
+
+        fn complete<'a>(
+            &'a self,
+            token: &'a ClaimToken,
+            retention: Duration,
+        ) -> StoreFuture<'a, bool> {
+            Box::pin(async move {
+                self.completing.notify_one();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                self.inner.complete(token, retention).await
+            })
+        }
+
+        fn release<'a>(&'a self, token: &'a ClaimToken) -> StoreFuture<'a, bool> {
+            self.inner.release(token)
+        }
+    }
+
+    fn delivery() -> (Secret, Vec<(&'static str, String)>, &'static [u8]) {
+        let secret = Secret::new("runner-tests").unwrap();
+        let body: &[u8] = br#"{"id":"evt_runner","type":"t","data":{}}"#;
+        let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+        (secret, vec![signature.into_pair()], body)
+    }
+
+    #[tokio::test]
+    async fn a_completion_cut_short_by_the_request_going_away_still_lands() {
+        let (secret, headers, body) = delivery();
+        let store = SlowComplete {
+            inner: MemoryStore::new(),
+            completing: Arc::new(Notify::new()),
+        };
+        let pipeline = Pipeline::new(
+            WebhookConfig::new(secret)
+                .dedup_store(store.clone())
+                .cancel_on_disconnect(true),
+        );
+        let (_, runner) = pipeline
+            .admit(&headers[..], body.to_vec())
+            .await
+            .unwrap()
+            .into_parts();
+        let request = tokio::spawn(runner.run(|| async { 200 }, |status| *status == 200));
+        store.completing.notified().await;
+        request.abort(); // the sender hangs up while the completion is on its way
+        let _ = request.await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let again = pipeline
+            .admit(&headers[..], body.to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            again.code(),
+            "duplicate",
+            "the completion was finished on the runtime"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_runner_dropped_unused_releases_its_claim() {
+        let (secret, headers, body) = delivery();
+        let pipeline = Pipeline::new(WebhookConfig::new(secret).dedup_store(MemoryStore::new()));
+        let admitted = pipeline.admit(&headers[..], body.to_vec()).await.unwrap();
+        drop(admitted); // the request went away before the handler was started
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            pipeline.admit(&headers[..], body.to_vec()).await.is_ok(),
+            "the retry is processed, not held for the lease"
+        );
     }
 }
