@@ -167,34 +167,27 @@ impl Verifier {
         body: Bytes,
         expected: &[u8; TAG_LEN],
     ) -> Result<Verified, VerifyError> {
-        let (tags, form, document) = self.match_promptlayer_form(provider, &body, expected)?;
-        Ok(match document {
-            Some(document) if form == SignedForm::Canonical => {
-                let signed = Bytes::from(document.canonical_vec(&body));
-                Verified::new(provider, signed, tags.first, form, tags.index, None)
-            }
-            document => Verified::new(provider, body, tags.first, form, tags.index, document),
-        })
-    }
-
-    fn match_promptlayer_form(
-        &self,
-        provider: Provider,
-        body: &[u8],
-        expected: &[u8; TAG_LEN],
-    ) -> Result<(Matched, SignedForm, Option<Document>), VerifyError> {
-        match Document::parse(body) {
+        let verified = |tags: Matched, form, signed, document| {
+            Verified::new(provider, signed, tags.first, form, tags.index, document)
+        };
+        match Document::parse(&body) {
             Ok(document) => {
-                if let Some(tags) = self.match_canonical(&document, body, expected) {
-                    return Ok((tags, SignedForm::Canonical, Some(document)));
+                // The canonical bytes are kept as they are hashed: one pass makes both the
+                // tag and, should it match, the body handed on.
+                let mut canonical = Vec::new();
+                if let Some(tags) = self.match_canonical(&document, &body, expected, &mut canonical)
+                {
+                    let signed = Bytes::from(canonical);
+                    return Ok(verified(tags, SignedForm::Canonical, signed, None));
                 }
-                match self.match_raw(body, expected) {
-                    Some(tags) => Ok((tags, SignedForm::RawBody, Some(document))),
+                drop(canonical);
+                match self.match_raw(&body, expected) {
+                    Some(tags) => Ok(verified(tags, SignedForm::RawBody, body, Some(document))),
                     None => Err(VerifyError::Mismatch { provider }),
                 }
             }
-            Err(source) => match self.match_raw(body, expected) {
-                Some(tags) => Ok((tags, SignedForm::RawBody, None)),
+            Err(source) => match self.match_raw(&body, expected) {
+                Some(tags) => Ok(verified(tags, SignedForm::RawBody, body, None)),
                 None => Err(VerifyError::UnverifiableBody { provider, source }),
             },
         }
@@ -215,18 +208,23 @@ impl Verifier {
         None
     }
 
-    /// The canonical form's tag under every secret, from one pass of the writer.
+    /// The canonical form's tag under every secret, from one pass of the writer, which also
+    /// appends the canonical bytes to `canonical`.
     fn match_canonical(
         &self,
         document: &Document,
         body: &[u8],
         expected: &[u8; TAG_LEN],
+        canonical: &mut Vec<u8>,
     ) -> Option<Matched> {
         let keys = &self.inner.keys;
         if let [key] = keys.as_slice() {
-            // One secret, the common case: no per-call allocation.
+            // One secret, the common case: no HMAC state to allocate.
             let mut mac = key.clone();
-            document.write_canonical(body, &mut |chunk: &[u8]| mac.update(chunk));
+            document.write_canonical(body, &mut |chunk: &[u8]| {
+                mac.update(chunk);
+                canonical.extend_from_slice(chunk);
+            });
             let tag = finalize(mac);
             return signature::tags_equal(&tag, expected).then_some(Matched {
                 index: 0,
@@ -238,6 +236,7 @@ impl Verifier {
             for mac in &mut macs {
                 mac.update(chunk);
             }
+            canonical.extend_from_slice(chunk);
         });
         let tags: Vec<[u8; TAG_LEN]> = macs.into_iter().map(finalize).collect();
         let index = tags
