@@ -122,6 +122,10 @@ impl RedisStore {
         let token = ClaimToken::unique(key.clone());
         let mine = value::in_flight(&token, &fingerprint);
         let mut connection = self.connection.clone();
+        // Until the answer is known, a claim that may have landed is undone if this future
+        // is dropped (the request went away) or gives up: nobody would hold its token, and
+        // the event would wait a whole lease for nothing.
+        let mut undo = Abandoned::new(self, &redis_key, &token);
         // A new event, the common case: one plain `SET NX PX`. Only a key that exists needs
         // the script, which sets again or reads the value and its TTL in one atomic step.
         let mut set = redis::cmd("SET");
@@ -131,7 +135,10 @@ impl RedisStore {
             .arg("PX")
             .arg(millis(lease));
         let reply: Result<Value, _> = match self.call(set.query_async(&mut connection)).await {
-            Ok(Value::Okay) => return Ok(Claim::Claimed(token)),
+            Ok(Value::Okay) => {
+                undo.disarm();
+                return Ok(Claim::Claimed(token));
+            }
             Ok(Value::Nil) => {
                 let mut invocation = self.scripts.claim.key(&redis_key);
                 invocation.arg(&mine).arg(millis(lease));
@@ -141,13 +148,26 @@ impl RedisStore {
             Err(error) => Err(error),
         };
         match reply {
-            Ok(reply) => interpret_claim(&reply, token, &fingerprint),
-            Err(CallError::Failed(error)) => Err(error),
+            Ok(reply) => {
+                undo.disarm();
+                interpret_claim(&reply, token, &fingerprint)
+            }
+            Err(CallError::Failed(error)) => {
+                undo.disarm();
+                Err(error)
+            }
             Err(CallError::Unknown(error)) => {
                 // The SET may have run: whoever's value is stored decides.
                 match self.read_back(&redis_key).await? {
-                    Some(stored) if stored == mine => Ok(Claim::Claimed(token)),
-                    Some(stored) => Ok(answer_for(&stored, lease, &fingerprint)),
+                    Some(stored) if stored == mine => {
+                        undo.disarm();
+                        Ok(Claim::Claimed(token))
+                    }
+                    Some(stored) => {
+                        undo.disarm();
+                        Ok(answer_for(&stored, lease, &fingerprint))
+                    }
+                    // Not there yet, but it may still land: `undo` deletes it if it does.
                     None => Err(error),
                 }
             }
@@ -244,6 +264,54 @@ impl DedupStore for RedisStore {
             })
             .await
         })
+    }
+}
+
+/// Deletes a claim nobody will hold (the claiming future was dropped or gave up before the
+/// answer was known), if it landed: the release script, fenced on the claim's own token, so
+/// it can never touch another claim. Run on the runtime from `Drop`.
+struct Abandoned {
+    store: Option<RedisStore>,
+    redis_key: String,
+    prefix: String,
+}
+
+impl Abandoned {
+    fn new(store: &RedisStore, redis_key: &str, token: &ClaimToken) -> Self {
+        Self {
+            store: Some(store.clone()),
+            redis_key: redis_key.to_owned(),
+            prefix: value::in_flight_prefix(token),
+        }
+    }
+
+    /// The answer is known: nothing to undo.
+    fn disarm(&mut self) {
+        self.store = None;
+    }
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // no runtime: the lease bounds it
+        };
+        let (redis_key, prefix) = (
+            std::mem::take(&mut self.redis_key),
+            std::mem::take(&mut self.prefix),
+        );
+        drop(runtime.spawn(async move {
+            let mut connection = store.connection.clone();
+            let mut invocation = store.scripts.release.key(&redis_key);
+            invocation.arg(&prefix);
+            let undone: Result<i64, _> = store.call(invocation.invoke_async(&mut connection)).await;
+            if let Ok(1) = undone {
+                tracing::debug!("a claim whose caller went away was undone");
+            }
+        }));
     }
 }
 

@@ -163,3 +163,45 @@ async fn a_hung_redis_is_bounded_by_the_timeout() {
     );
     drop(listener);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_whose_caller_went_away_is_undone() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::builder(server.url())
+        .key_prefix("abandoned:")
+        .connect()
+        .await
+        .unwrap();
+    // Claims dropped at every stage of the call: before sending, after sending, after the
+    // answer arrived but before it was read. Those that answered in time hold their key.
+    let mut answered = Vec::new();
+    for n in 0..300u64 {
+        let key = DedupKey::new(format!("gone:{n}"));
+        let delay = Duration::from_micros(n % 60 * 10);
+        let claim =
+            tokio::time::timeout(delay, store.claim(&key, [1; 32], Duration::from_secs(60)));
+        if let Ok(Ok(Claim::Claimed(_))) = claim.await {
+            answered.push(store.redis_key(&key));
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mut left: Vec<String> = redis::cmd("KEYS")
+        .arg("abandoned:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    left.sort();
+    answered.sort();
+    assert!(
+        answered.len() < 300,
+        "some claims must have been cut short to test anything"
+    );
+    assert_eq!(
+        left, answered,
+        "only claims whose caller got the answer may stay; the others are undone"
+    );
+}
