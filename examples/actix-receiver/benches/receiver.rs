@@ -53,28 +53,21 @@ fn serve(served: Served, redis_store: &std::sync::mpsc::Sender<RedisStore>) -> S
                 .run()
                 .await
                 .unwrap(),
-                Served::Receiver(None) => {
-                    let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
-                    let routes = routes(&Secret::new(SECRET).unwrap(), &store);
+                Served::Receiver(redis_url) => {
+                    let memory: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
                     let events = web::Data::new(EventLog::default());
                     HttpServer::new(move || {
-                        App::new().configure(|cfg| configure(cfg, &routes, &events))
-                    })
-                    .workers(1)
-                    .listen(listener)
-                    .unwrap()
-                    .run()
-                    .await
-                    .unwrap();
-                }
-                // A Redis connection per worker, made in the worker, so that its calls stay
-                // on the worker's thread.
-                Served::Receiver(Some(url)) => {
-                    let events = web::Data::new(EventLog::default());
-                    HttpServer::new(move || {
-                        let store = RedisStore::builder(url.clone()).connect_lazy().unwrap();
-                        redis_store.send(store.clone()).unwrap();
-                        let store: Arc<dyn DedupStore> = Arc::new(store);
+                        // Redis: a connection per worker, made in the worker, so that its
+                        // calls stay on the worker's thread, as the receiver does.
+                        let store: Arc<dyn DedupStore> = match &redis_url {
+                            Some(url) => {
+                                let store =
+                                    RedisStore::builder(url.clone()).connect_lazy().unwrap();
+                                redis_store.send(store.clone()).unwrap();
+                                Arc::new(store)
+                            }
+                            None => Arc::clone(&memory),
+                        };
                         let routes = routes(&Secret::new(SECRET).unwrap(), &store);
                         App::new().configure(|cfg| configure(cfg, &routes, &events))
                     })
