@@ -47,7 +47,7 @@ pub fn signed_events(
             let mut body = head.into_bytes();
             body.resize(size.saturating_sub(tail.len()), b'x');
             body.extend_from_slice(tail.as_bytes());
-            let signature = testing::sign(Provider::Generic, &secret, &body)
+            let signature = testing::sign(Provider::GENERIC, &secret, &body)
                 .expect("a Generic signature never fails");
             let value = HeaderValue::from_str(signature.value()).expect("hex is a header value");
             (Bytes::from(body), value)

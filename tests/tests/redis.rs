@@ -53,10 +53,11 @@ fn event(id: &str) -> (Vec<(String, String)>, String) {
         json!({"id": id, "type": "user.created", "created_at": "2025-01-01T00:00:00Z", "data": {}})
             .to_string();
     let secret = Secret::new(SECRET).unwrap();
-    let (name, value) = testing::sign(Provider::Generic, &secret, body.as_bytes())
-        .unwrap()
-        .into_pair();
-    (vec![(name.to_owned(), value)], body)
+    let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();
+    (
+        vec![(signature.name().to_owned(), signature.value().to_owned())],
+        body,
+    )
 }
 
 fn status_of(reply: &Reply) -> (u16, String) {

@@ -31,11 +31,11 @@
 //! .await;
 //!
 //! let body = r#"{"request_id": "r1", "event": "request.completed", "model": "gpt-4o"}"#;
-//! let signature = testing::sign(Provider::Prism, &secret, body.as_bytes()).unwrap();
+//! let signature = testing::sign(Provider::PRISM, &secret, body.as_bytes()).unwrap();
 //! let delivery = || {
 //!     test::TestRequest::post()
 //!         .uri("/webhooks")
-//!         .insert_header(signature.clone().into_pair())
+//!         .insert_header((signature.name(), signature.value()))
 //!         .set_payload(body)
 //!         .to_request()
 //! };

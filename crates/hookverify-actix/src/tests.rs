@@ -36,10 +36,12 @@ fn body(id: &str) -> String {
 }
 
 fn signed(uri: &str, body: &str) -> test::TestRequest {
-    let signature = testing::sign(Provider::Generic, &secret(), body.as_bytes()).unwrap();
-    test::TestRequest::post()
-        .uri(uri)
-        .insert_header(signature.into_pair())
+    let signature = testing::sign(Provider::GENERIC, &secret(), body.as_bytes()).unwrap();
+    let request = test::TestRequest::post().uri(uri);
+    signature
+        .into_headers()
+        .into_iter()
+        .fold(request, test::TestRequest::insert_header)
         .set_payload(body.to_owned())
 }
 
@@ -301,7 +303,7 @@ async fn resource_wrap_with_its_own_providers() {
     let app = test::init_service(
         App::new().service(
             web::resource("/prism")
-                .wrap(verify().providers([Provider::Prism]))
+                .wrap(verify().providers([Provider::PRISM]))
                 .route(web::post().to(|_: VerifiedWebhook| async { "ok" })),
         ),
     )
@@ -313,10 +315,10 @@ async fn resource_wrap_with_its_own_providers() {
         401
     );
     let prism = r#"{"request_id":"r1","event":"request.completed"}"#;
-    let signature = testing::sign(Provider::Prism, &secret(), prism.as_bytes()).unwrap();
+    let signature = testing::sign(Provider::PRISM, &secret(), prism.as_bytes()).unwrap();
     let req = test::TestRequest::post()
         .uri("/prism")
-        .insert_header(signature.into_pair())
+        .insert_header((signature.name(), signature.value()))
         .set_payload(prism);
     assert_eq!(status_of(&app, req).await, 200);
 }
@@ -418,11 +420,11 @@ async fn content_length_over_the_limit_is_refused_before_reading() {
     )
     .await;
 
-    let signature = testing::sign(Provider::Generic, &secret(), b"{}").unwrap();
+    let signature = testing::sign(Provider::GENERIC, &secret(), b"{}").unwrap();
     // The announced length alone decides: the payload is never read.
     let req = test::TestRequest::post()
         .uri("/hook")
-        .insert_header(signature.into_pair())
+        .insert_header((signature.name(), signature.value()))
         .insert_header((header::CONTENT_LENGTH, "100000"))
         .to_request();
     let response = test::call_service(&app, req).await;
@@ -442,7 +444,7 @@ async fn streamed_body_is_cut_at_the_limit() {
     )
     .await;
 
-    let signature = testing::sign(Provider::Generic, &secret(), b"{}").unwrap();
+    let signature = testing::sign(Provider::GENERIC, &secret(), b"{}").unwrap();
     let chunk = Bytes::from_static(&[b' '; 40]);
     // An endless stream without `Content-Length`: the middleware must stop reading.
     let endless = futures_util::stream::repeat_with(move || Ok(chunk.clone()));
@@ -450,7 +452,7 @@ async fn streamed_body_is_cut_at_the_limit() {
         actix_web::dev::Payload::from(Box::pin(endless) as actix_http::BoxedPayloadStream);
     let (req, _) = test::TestRequest::post()
         .uri("/hook")
-        .insert_header(signature.into_pair())
+        .insert_header((signature.name(), signature.value()))
         .to_request()
         .replace_payload(payload);
     let response = test::call_service(&app, req).await;

@@ -36,7 +36,7 @@ use crate::WebhookVerifyMiddleware;
 /// HttpServer::new(move || {
 ///     let verify = WebhookVerify::new(current.clone())
 ///         .secret(previous.clone()) // rotation: either may match
-///         .providers([Provider::PromptReports])
+///         .providers([Provider::PROMPTREPORTS])
 ///         .body_limit(256 * 1024);
 ///     App::new().service(web::resource("/webhooks").wrap(verify).post(handle))
 /// })

@@ -91,7 +91,7 @@ fn events(count: u64, next_id: &AtomicU64) -> Vec<(Bytes, HeaderValue)> {
             let mut body = head.into_bytes();
             body.resize(BODY_SIZE - tail.len(), b'x');
             body.extend_from_slice(tail.as_bytes());
-            let signature = testing::sign(Provider::Generic, &secret, &body).unwrap();
+            let signature = testing::sign(Provider::GENERIC, &secret, &body).unwrap();
             (Bytes::from(body), HeaderValue::from_str(signature.value()).unwrap())
         })
         .collect()

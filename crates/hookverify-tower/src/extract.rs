@@ -221,7 +221,7 @@ mod tests {
 
     fn signed(body: &'static str) -> Request<Body> {
         let secret = Secret::new("k").unwrap();
-        let signature = testing::sign(Provider::Prism, &secret, body.as_bytes()).unwrap();
+        let signature = testing::sign(Provider::PRISM, &secret, body.as_bytes()).unwrap();
         Request::post("/")
             .header(signature.name(), signature.value())
             .body(Body::from(body))

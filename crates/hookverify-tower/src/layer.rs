@@ -22,7 +22,7 @@ use crate::WebhookVerifyService;
 ///
 /// let layer = WebhookVerify::new(Secret::new("new-secret").unwrap())
 ///     .secret(Secret::new("old-secret").unwrap()) // rotation: both are accepted
-///     .providers([Provider::PromptLayer])
+///     .providers([Provider::PROMPTLAYER])
 ///     .body_limit(256 * 1024)
 ///     .retention(Duration::from_secs(3 * 24 * 3600));
 /// assert_eq!(layer.pipeline().body_limit(), 256 * 1024);

@@ -20,7 +20,7 @@
 //!     .layer(WebhookVerify::new(secret.clone()));
 //!
 //! let body = r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
-//! let signature = testing::sign(Provider::Generic, &secret, body.as_bytes()).unwrap();
+//! let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();
 //! let request = || {
 //!     Request::post("/webhooks")
 //!         .header(signature.name(), signature.value())

@@ -160,7 +160,7 @@ mod tests {
     }
 
     fn request() -> Request<Full<Bytes>> {
-        let signature = testing::sign(Provider::Generic, &secret(), BODY.as_bytes()).unwrap();
+        let signature = testing::sign(Provider::GENERIC, &secret(), BODY.as_bytes()).unwrap();
         Request::post("/webhook")
             .header(signature.name(), signature.value())
             .body(Full::new(Bytes::from_static(BODY.as_bytes())))

@@ -123,10 +123,10 @@ fn hex(bytes: &[u8]) -> String {
 
 fn bench_payload(c: &mut Criterion, name: &str, body: &str) {
     let secret = Secret::new(SECRET).unwrap();
-    let verifier = Verifier::builder(secret.clone())
-        .providers([Provider::PromptLayer])
+    let verifier = Verifier::every_sender(secret.clone())
+        .providers([Provider::PROMPTLAYER])
         .build();
-    let signature = testing::sign(Provider::PromptLayer, &secret, body.as_bytes()).unwrap();
+    let signature = testing::sign(Provider::PROMPTLAYER, &secret, body.as_bytes()).unwrap();
     let headers = [(signature.name(), signature.value().to_owned())];
     let body_bytes = Bytes::from(body.to_owned());
 

@@ -47,7 +47,7 @@ fn raw_body(c: &mut Criterion) {
     let mut group = c.benchmark_group("raw_body_verify");
     for len in [1024usize, 64 * 1024, 1024 * 1024] {
         let body = body_of(len);
-        let signature = testing::sign(Provider::Generic, &secret, &body).unwrap();
+        let signature = testing::sign(Provider::GENERIC, &secret, &body).unwrap();
         let mut headers = http::HeaderMap::new();
         headers.insert(signature.name(), signature.value().parse().unwrap());
         headers.insert("content-type", "application/json".parse().unwrap());
@@ -88,7 +88,7 @@ fn raw_body(c: &mut Criterion) {
 fn header_detection(c: &mut Criterion) {
     let secret = Secret::new(SECRET).unwrap();
     let verifier = Verifier::new(secret.clone());
-    let signature = testing::sign(Provider::Generic, &secret, b"{}").unwrap();
+    let signature = testing::sign(Provider::GENERIC, &secret, b"{}").unwrap();
     let mut headers = http::HeaderMap::new();
     for (name, value) in [
         ("host", "example.com"),

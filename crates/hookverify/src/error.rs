@@ -31,6 +31,16 @@ pub enum VerifyError {
         /// The provider whose header it was.
         provider: Provider,
     },
+    /// The signature matched, but the signed timestamp is further from now than the
+    /// sender's tolerance allows: a replay of a captured delivery, or a clock far off.
+    OutsideTolerance {
+        /// The provider whose header it was.
+        provider: Provider,
+        /// The signed timestamp, Unix seconds.
+        timestamp: i64,
+        /// The time it was checked at, Unix seconds.
+        now: i64,
+    },
     /// The raw body did not match and the signed form could not be rebuilt from it
     /// (a PromptLayer body that is not JSON, say).
     UnverifiableBody {
@@ -50,6 +60,7 @@ impl VerifyError {
             Self::ProviderNotAllowed { provider }
             | Self::MalformedSignature { provider, .. }
             | Self::Mismatch { provider }
+            | Self::OutsideTolerance { provider, .. }
             | Self::UnverifiableBody { provider, .. } => Some(*provider),
         }
     }
@@ -62,6 +73,7 @@ impl VerifyError {
             Self::ProviderNotAllowed { .. } => "provider_not_allowed",
             Self::MalformedSignature { .. } => "malformed_signature",
             Self::Mismatch { .. } => "signature_mismatch",
+            Self::OutsideTolerance { .. } => "timestamp_outside_tolerance",
             Self::UnverifiableBody { .. } => "unverifiable_body",
         }
     }
@@ -80,6 +92,16 @@ impl fmt::Display for VerifyError {
             Self::Mismatch { provider } => {
                 write!(f, "{provider} signature matches no configured secret")
             }
+            Self::OutsideTolerance {
+                provider,
+                timestamp,
+                now,
+            } => write!(
+                f,
+                "{provider} signature is valid but its timestamp {timestamp} is {} s from now \
+                 ({now}), outside the tolerance: a replay or a wrong clock",
+                now.abs_diff(*timestamp)
+            ),
             Self::UnverifiableBody { provider, .. } => {
                 write!(
                     f,
@@ -107,6 +129,22 @@ pub enum MalformedReason {
     Empty,
     /// The `sha256=` prefix the provider always writes was missing.
     MissingPrefix,
+    /// Not 32 bytes of standard base64.
+    NotBase64,
+    /// A header the scheme needs beside the signature is missing.
+    MissingHeader {
+        /// Its name, lowercase.
+        name: &'static str,
+    },
+    /// The signed timestamp is not a Unix time in decimal digits.
+    InvalidTimestamp,
+    /// The delivery id is empty or holds a character the signed message cannot carry
+    /// unambiguously (`.`).
+    InvalidDeliveryId,
+    /// No signature of a version this scheme verifies (`v1`) is in the header.
+    NoSignature,
+    /// More signatures than any sender sends at once.
+    TooManySignatures,
     /// Not 64 hex digits.
     WrongLength {
         /// How many characters there were.
@@ -125,6 +163,12 @@ impl fmt::Display for MalformedReason {
                 write!(f, "expected 64 hex digits, found {hex_digits} characters")
             }
             Self::NotHex => f.write_str("not hexadecimal"),
+            Self::NotBase64 => f.write_str("not 32 bytes of base64"),
+            Self::MissingHeader { name } => write!(f, "the `{name}` header is missing"),
+            Self::InvalidTimestamp => f.write_str("the timestamp is not Unix seconds"),
+            Self::InvalidDeliveryId => f.write_str("the delivery id is empty or contains `.`"),
+            Self::NoSignature => f.write_str("no signature of a supported version"),
+            Self::TooManySignatures => f.write_str("too many signatures"),
         }
     }
 }

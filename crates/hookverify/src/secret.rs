@@ -79,12 +79,19 @@ impl TryFrom<String> for Secret {
 pub enum SecretError {
     /// The secret was empty.
     Empty,
+    /// The secret is not in the form its sender issues (a `whsec_` Standard Webhooks
+    /// secret whose rest is not base64, say).
+    Malformed {
+        /// What is wrong, in words; never the secret.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for SecretError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("webhook secret is empty"),
+            Self::Malformed { reason } => write!(f, "webhook secret is malformed: {reason}"),
         }
     }
 }

@@ -1,27 +1,32 @@
-//! Decoding a signature header's value into the 32 bytes of an HMAC-SHA256 tag.
+//! Decoding a claimed tag, and comparing tags in constant time.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
 use crate::error::MalformedReason;
-use crate::provider::SignatureFormat;
 
 /// Length of an HMAC-SHA256 tag in bytes.
-pub(crate) const TAG_LEN: usize = 32;
+pub const TAG_LEN: usize = 32;
 
-const PREFIX: &[u8] = b"sha256=";
+/// An HMAC-SHA256 tag.
+pub type Tag = [u8; TAG_LEN];
 
-/// Decodes a header value in the given format. Any length or content is handled without
-/// panicking, and nothing is allocated.
-pub(crate) fn decode(
-    value: &[u8],
-    format: SignatureFormat,
-) -> Result<[u8; TAG_LEN], MalformedReason> {
-    let hex = match format {
-        SignatureFormat::BareHex => value,
-        SignatureFormat::Sha256Prefixed => value
-            .strip_prefix(PREFIX)
-            .ok_or(MalformedReason::MissingPrefix)?,
-    };
+/// Decodes exactly 64 hex digits (either case) into a tag. Any length or content is handled
+/// without panicking, and nothing is allocated.
+///
+/// ```
+/// use hookverify::scheme::hex_tag;
+/// use hookverify::MalformedReason;
+///
+/// assert_eq!(hex_tag(&[b'0'; 64]), Ok([0; 32]));
+/// assert_eq!(hex_tag(b"abc"), Err(MalformedReason::WrongLength { hex_digits: 3 }));
+/// ```
+///
+/// # Errors
+/// [`MalformedReason::Empty`], [`MalformedReason::WrongLength`] or
+/// [`MalformedReason::NotHex`].
+pub fn hex_tag(hex: &[u8]) -> Result<Tag, MalformedReason> {
     if hex.is_empty() {
         return Err(MalformedReason::Empty);
     }
@@ -44,6 +49,34 @@ pub(crate) fn decode(
         return Err(MalformedReason::NotHex);
     }
     Ok(tag)
+}
+
+/// Decodes standard padded base64 of exactly 32 bytes into a tag.
+///
+/// ```
+/// use hookverify::scheme::base64_tag;
+/// use hookverify::MalformedReason;
+///
+/// assert_eq!(base64_tag(b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), Ok([0; 32]));
+/// assert_eq!(base64_tag(b"AAAA"), Err(MalformedReason::NotBase64));
+/// ```
+///
+/// # Errors
+/// [`MalformedReason::Empty`] or [`MalformedReason::NotBase64`] (not base64, or not 32
+/// bytes).
+pub fn base64_tag(text: &[u8]) -> Result<Tag, MalformedReason> {
+    if text.is_empty() {
+        return Err(MalformedReason::Empty);
+    }
+    // 44 characters encode 32 bytes; anything longer cannot, and is not decoded at all.
+    if text.len() != 44 {
+        return Err(MalformedReason::NotBase64);
+    }
+    let mut tag = [0u8; TAG_LEN];
+    match STANDARD.decode_slice(text, &mut tag) {
+        Ok(TAG_LEN) => Ok(tag),
+        _ => Err(MalformedReason::NotBase64),
+    }
 }
 
 /// Marks a byte that is not a hex digit in [`HEX_VALUE`].
@@ -70,8 +103,8 @@ const HEX_VALUE: [u8; 256] = {
 
 /// Compares two tags in constant time. `subtle` compares slices element by element, so the
 /// tags go in as four 64-bit words: a quarter of the steps, still with no early exit.
-pub(crate) fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> bool {
-    fn words(tag: &[u8; TAG_LEN]) -> [u64; TAG_LEN / 8] {
+pub(crate) fn tags_equal(a: &Tag, b: &Tag) -> bool {
+    fn words(tag: &Tag) -> [u64; TAG_LEN / 8] {
         let mut words = [0u64; TAG_LEN / 8];
         for (word, chunk) in words.iter_mut().zip(tag.chunks_exact(8)) {
             let mut bytes = [0u8; 8];
@@ -83,8 +116,8 @@ pub(crate) fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> bool {
     bool::from(words(a)[..].ct_eq(&words(b)[..]))
 }
 
-/// Lowercase hex of a tag, as senders write it.
-pub(crate) fn encode(tag: &[u8]) -> String {
+/// Lowercase hex, as senders write it.
+pub(crate) fn encode_hex(tag: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(tag.len() * 2);
     for byte in tag {
@@ -94,6 +127,66 @@ pub(crate) fn encode(tag: &[u8]) -> String {
     out
 }
 
+/// HMAC-SHA256 under `key` of the concatenation of `parts`.
+pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> Tag {
+    use hmac::{Hmac, Mac};
+    // HMAC takes keys of every length, so this cannot fail; a zero tag is never returned.
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        return [0; TAG_LEN];
+    };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Reads a Unix timestamp written as decimal digits (at most 12: beyond the year 33000).
+///
+/// ```
+/// use hookverify::scheme::unix_timestamp;
+///
+/// assert_eq!(unix_timestamp(b"1614265330"), Ok(1_614_265_330));
+/// assert!(unix_timestamp(b"161426533.0").is_err());
+/// assert!(unix_timestamp(b"-161426533").is_err());
+/// ```
+///
+/// # Errors
+/// [`MalformedReason::InvalidTimestamp`].
+pub fn unix_timestamp(text: &[u8]) -> Result<i64, MalformedReason> {
+    if text.is_empty() || text.len() > 12 || !text.iter().all(u8::is_ascii_digit) {
+        return Err(MalformedReason::InvalidTimestamp);
+    }
+    Ok(text
+        .iter()
+        .fold(0i64, |value, digit| value * 10 + i64::from(digit - b'0')))
+}
+
+/// Standard padded base64.
+pub(crate) fn encode_base64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// Decodes a secret's base64 as Python's `base64.b64decode` does by default, which is what
+/// the Standard Webhooks reference libraries call: characters outside the alphabet are
+/// skipped, padding may be missing, and decoding stops at the first `=`. `None` when the
+/// characters left cannot be base64 (one more than a multiple of four).
+pub(crate) fn decode_base64_leniently(text: &[u8]) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let alphabet: Vec<u8> = text
+        .iter()
+        .copied()
+        .take_while(|byte| *byte != b'=')
+        .filter(|byte| byte.is_ascii_alphanumeric() || *byte == b'+' || *byte == b'/')
+        .collect();
+    LENIENT.decode(alphabet).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,23 +194,50 @@ mod tests {
     const HEX: &str = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 
     #[test]
-    fn bare_and_prefixed_round_trip() {
-        let tag = decode(HEX.as_bytes(), SignatureFormat::BareHex).unwrap();
-        assert_eq!(encode(&tag), HEX);
-        let prefixed = format!("sha256={HEX}");
+    fn hex_round_trips_in_either_case() {
+        let tag = hex_tag(HEX.as_bytes()).unwrap();
+        assert_eq!(encode_hex(&tag), HEX);
+        assert_eq!(hex_tag(HEX.to_uppercase().as_bytes()).unwrap(), tag);
+    }
+
+    #[test]
+    fn base64_round_trips_and_refuses_other_lengths() {
+        let tag = hex_tag(HEX.as_bytes()).unwrap();
+        let text = encode_base64(&tag);
+        assert_eq!(base64_tag(text.as_bytes()), Ok(tag));
         assert_eq!(
-            decode(prefixed.as_bytes(), SignatureFormat::Sha256Prefixed).unwrap(),
-            tag
+            base64_tag(&text.as_bytes()[..43]),
+            Err(MalformedReason::NotBase64)
         );
+        let mut bad = text.into_bytes();
+        bad[3] = b'*';
+        assert_eq!(base64_tag(&bad), Err(MalformedReason::NotBase64));
+        assert_eq!(base64_tag(b""), Err(MalformedReason::Empty));
+        // 33 bytes encode to 44 characters without padding room: refused, not truncated.
         assert_eq!(
-            decode(HEX.to_uppercase().as_bytes(), SignatureFormat::BareHex).unwrap(),
-            tag
+            base64_tag(encode_base64(&[7u8; 33]).as_bytes()),
+            Err(MalformedReason::NotBase64)
         );
     }
 
     #[test]
+    fn secrets_decode_as_python_decodes_them() {
+        // base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" + "==")
+        assert_eq!(
+            decode_base64_leniently(b"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap(),
+            STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()
+        );
+        // CPython: base64.b64decode("property_test==") == b"\xa6\xba)z\xbbr\xb5\xeb-"
+        assert_eq!(
+            decode_base64_leniently(b"property_test").unwrap(),
+            b"\xa6\xba)z\xbbr\xb5\xeb-"
+        );
+        assert_eq!(decode_base64_leniently(b"abcde"), None);
+    }
+
+    #[test]
     fn tags_equal_only_when_every_byte_is() {
-        let tag = decode(HEX.as_bytes(), SignatureFormat::BareHex).unwrap();
+        let tag = hex_tag(HEX.as_bytes()).unwrap();
         assert!(tags_equal(&tag, &tag));
         for index in 0..TAG_LEN {
             for bit in 0..8 {
@@ -132,7 +252,7 @@ mod tests {
     fn every_byte_value_decodes_as_hex_or_is_refused() {
         for byte in 0..=255u8 {
             let value = [byte; 64];
-            let decoded = decode(&value, SignatureFormat::BareHex);
+            let decoded = hex_tag(&value);
             match char::from(byte).to_digit(16) {
                 Some(digit) => assert_eq!(decoded.unwrap(), [digit as u8 * 17; 32], "{byte}"),
                 None => assert_eq!(decoded, Err(MalformedReason::NotHex), "{byte}"),
@@ -143,31 +263,23 @@ mod tests {
     #[test]
     fn malformed_values_are_refused() {
         use MalformedReason::*;
-        let bare = SignatureFormat::BareHex;
-        let prefixed = SignatureFormat::Sha256Prefixed;
-        assert_eq!(decode(b"", bare), Err(Empty));
-        assert_eq!(decode(b"sha256=", prefixed), Err(Empty));
-        assert_eq!(decode(HEX.as_bytes(), prefixed), Err(MissingPrefix));
+        assert_eq!(hex_tag(b""), Err(Empty));
         assert_eq!(
-            decode(format!("sha1={HEX}").as_bytes(), prefixed),
-            Err(MissingPrefix)
-        );
-        assert_eq!(
-            decode(&HEX.as_bytes()[..32], bare),
+            hex_tag(&HEX.as_bytes()[..32]),
             Err(WrongLength { hex_digits: 32 })
         );
         assert_eq!(
-            decode(format!("{HEX}0").as_bytes(), bare),
+            hex_tag(format!("{HEX}0").as_bytes()),
             Err(WrongLength { hex_digits: 65 })
         );
         let mut not_hex = HEX.as_bytes().to_vec();
         not_hex[10] = b'g';
-        assert_eq!(decode(&not_hex, bare), Err(NotHex));
+        assert_eq!(hex_tag(&not_hex), Err(NotHex));
         let mut non_ascii = HEX.as_bytes().to_vec();
         non_ascii[0] = 0xff;
-        assert_eq!(decode(&non_ascii, bare), Err(NotHex));
+        assert_eq!(hex_tag(&non_ascii), Err(NotHex));
         assert_eq!(
-            decode(&vec![b'a'; 1 << 20], bare),
+            hex_tag(&vec![b'a'; 1 << 20]),
             Err(WrongLength {
                 hex_digits: 1 << 20
             })

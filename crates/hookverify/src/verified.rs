@@ -5,7 +5,10 @@ use std::fmt;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
+use std::sync::Arc;
+
 use crate::canonical::Document;
+use crate::scheme::Scheme;
 use crate::Provider;
 
 /// Which bytes the matching signature covered.
@@ -20,36 +23,21 @@ pub enum SignedForm {
     Canonical,
 }
 
-/// An authentic delivery: its provider, its signed bytes and their fingerprint.
+/// An authentic delivery: its sender, its signed bytes and their fingerprint.
 #[derive(Clone)]
 pub struct Verified {
-    provider: Provider,
-    body: Bytes,
-    fingerprint: [u8; 32],
-    signed_form: SignedForm,
-    secret_index: usize,
-    document: Option<Document>,
+    pub(crate) scheme: Arc<dyn Scheme>,
+    pub(crate) provider: Provider,
+    pub(crate) body: Bytes,
+    pub(crate) fingerprint: [u8; 32],
+    pub(crate) signed_form: SignedForm,
+    pub(crate) secret_index: usize,
+    pub(crate) document: Option<Document>,
+    pub(crate) delivery_id: Option<String>,
+    pub(crate) event_type: Option<String>,
 }
 
 impl Verified {
-    pub(crate) fn new(
-        provider: Provider,
-        body: Bytes,
-        fingerprint: [u8; 32],
-        signed_form: SignedForm,
-        secret_index: usize,
-        document: Option<Document>,
-    ) -> Self {
-        Self {
-            provider,
-            body,
-            fingerprint,
-            signed_form,
-            secret_index,
-            document,
-        }
-    }
-
     /// The sender.
     #[must_use]
     pub fn provider(&self) -> Provider {
@@ -71,7 +59,7 @@ impl Verified {
         self.body
     }
 
-    /// The HMAC-SHA256 tag of the signed bytes under the first configured secret: a
+    /// The HMAC-SHA256 tag of the body under the sender's first secret: a
     /// fingerprint of the body that cannot be computed without the secret, used to tell a
     /// redelivery from a different body under the same deduplication key.
     #[must_use]
@@ -85,7 +73,27 @@ impl Verified {
         self.signed_form
     }
 
-    /// Index of the secret that matched, in configuration order (0 is the first).
+    /// The delivery id the headers carried (GitHub's `X-GitHub-Delivery`, Standard
+    /// Webhooks' `webhook-id`), when the sender sends one.
+    #[must_use]
+    pub fn delivery_id(&self) -> Option<&str> {
+        self.delivery_id.as_deref()
+    }
+
+    /// The event type a header carried (GitHub's `X-GitHub-Event`); most senders put it in
+    /// the body instead.
+    #[must_use]
+    pub fn header_event_type(&self) -> Option<&str> {
+        self.event_type.as_deref()
+    }
+
+    /// The scheme that verified the delivery.
+    #[must_use]
+    pub fn scheme(&self) -> &Arc<dyn Scheme> {
+        &self.scheme
+    }
+
+    /// Index of the sender's secret that matched, in configuration order (0 is the first).
     #[must_use]
     pub fn secret_index(&self) -> usize {
         self.secret_index

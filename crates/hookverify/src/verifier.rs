@@ -6,12 +6,12 @@
 //! let secret = Secret::new("whsec_example").unwrap();
 //! let verifier = Verifier::new(secret.clone());
 //! let body = br#"{"id":"evt_1","type":"user.created","data":{}}"#;
-//! let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
-//! let headers = vec![(signature.name(), signature.value())];
+//! let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
+//! let headers = signature.headers();
 //!
-//! let verified = verifier.verify(&headers, body.to_vec()).unwrap();
-//! assert_eq!(verified.provider(), Provider::Generic);
-//! assert!(verifier.verify(&headers, b"{}".to_vec()).is_err());
+//! let verified = verifier.verify(&headers[..], body.to_vec()).unwrap();
+//! assert_eq!(verified.provider(), Provider::GENERIC);
+//! assert!(verifier.verify(&headers[..], b"{}".to_vec()).is_err());
 //! ```
 
 use std::fmt;
@@ -23,68 +23,101 @@ use sha2::Sha256;
 
 use crate::canonical::Document;
 use crate::error::VerifyError;
-use crate::signature::{self, TAG_LEN};
+use crate::scheme::{
+    Scheme, Signature, SignatureHeader, SignedContent, SystemWallClock, Tag, WallClock,
+};
+use crate::signature::tags_equal;
 use crate::verified::{SignedForm, Verified};
 use crate::{HeaderSource, Provider, Secret};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Verifies webhook signatures against one or more secrets.
+/// Verifies webhook signatures, each sender under its own secrets.
 ///
 /// Built once and cheap to clone (an `Arc` inside). Each secret's HMAC key schedule is
-/// computed at construction, so a verification costs one SHA-256 pass over the body per
-/// secret tried, and nothing else of note.
+/// computed at construction, so a verification costs one SHA-256 pass over the signed bytes
+/// per secret tried, and nothing else of note.
 ///
 /// Those prepared states are derived from the secrets and are as sensitive as they are; they
 /// live as long as the verifier and, unlike [`Secret`], are not wiped when it is dropped
-/// (the `hmac` crate offers no way to). `Debug` shows only how many secrets there are.
+/// (the `hmac` crate offers no way to). `Debug` shows only the senders and how many secrets
+/// each has.
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    /// Keyed HMAC states, one per secret, in configuration order.
-    keys: Vec<HmacSha256>,
-    /// The providers accepted, in the order their headers are looked for.
+    senders: Vec<Sender>,
     providers: Vec<Provider>,
-    /// Every accepted provider's header names, in lookup order, for one pass over the
-    /// request's headers; `header_providers[i]` owns `header_names[i]`.
+    /// Every sender's signature header names, sender by sender, for one pass over the
+    /// request's headers; `header_owners[i]` is the sender of `header_names[i]` and the
+    /// name's index in its scheme.
     header_names: Vec<&'static str>,
-    header_providers: Vec<Provider>,
+    header_owners: Vec<(usize, usize)>,
+    clock: Arc<dyn WallClock>,
+}
+
+/// One configured sender: its scheme and its own prepared keys.
+struct Sender {
+    scheme: Arc<dyn Scheme>,
+    provider: Provider,
+    keys: Vec<HmacSha256>,
+    canonical: bool,
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Verifier")
-            .field("secrets", &self.inner.keys.len())
-            .field("providers", &self.inner.providers)
-            .finish()
+        let mut senders = f.debug_map();
+        for sender in &self.inner.senders {
+            senders.entry(&sender.provider.name(), &sender.keys.len());
+        }
+        senders.finish()
     }
 }
 
 impl Verifier {
-    /// A verifier for one secret that accepts every provider.
+    /// A verifier that accepts every built-in sender, each signing with `secret` (for
+    /// Standard Webhooks a `whsec_` secret is decoded as that sender does).
     #[must_use]
     pub fn new(secret: Secret) -> Self {
-        Self::builder(secret).build()
+        VerifierBuilder::every_sender(secret).build()
     }
 
-    /// Starts a verifier with its first secret; more can be added for rotation.
-    pub fn builder(secret: Secret) -> VerifierBuilder {
+    /// Starts a verifier of every built-in sender, each signing with `secret` (add a
+    /// rotation's old secret with [`VerifierBuilder::secret`]; give one sender its own
+    /// secrets with [`VerifierBuilder::sender`]).
+    pub fn every_sender(secret: Secret) -> VerifierBuilder {
+        VerifierBuilder::every_sender(secret)
+    }
+
+    /// Starts a verifier with no sender; add each with [`VerifierBuilder::sender`].
+    pub fn builder() -> VerifierBuilder {
         VerifierBuilder {
-            secrets: vec![secret],
-            providers: None,
+            shared: Vec::new(),
+            senders: Vec::new(),
+            clock: None,
         }
     }
 
-    /// The providers this verifier accepts.
+    /// The senders this verifier accepts, in the order their headers are looked for.
     #[must_use]
     pub fn providers(&self) -> &[Provider] {
         &self.inner.providers
     }
 
-    /// Which provider's signature header the request carries, without looking at the body.
+    /// The scheme of a configured sender.
+    #[must_use]
+    pub fn scheme(&self, provider: Provider) -> Option<&Arc<dyn Scheme>> {
+        self.inner
+            .senders
+            .iter()
+            .find(|sender| sender.provider == provider)
+            .map(|sender| &sender.scheme)
+    }
+
+    /// Which configured sender's signature header the request carries (the first in
+    /// configuration order), without looking at the body.
     ///
     /// Adapters call this before buffering, so that a request without any signature is
     /// refused before its body is read.
@@ -92,116 +125,182 @@ impl Verifier {
     /// # Errors
     /// [`VerifyError::MissingSignature`] or [`VerifyError::ProviderNotAllowed`].
     pub fn detect<H: HeaderSource + ?Sized>(&self, headers: &H) -> Result<Provider, VerifyError> {
-        self.signature_header(headers).map(|(provider, _)| provider)
+        let inner = &*self.inner;
+        match headers.first_of(&inner.header_names) {
+            Some((index, _)) => Ok(inner.senders[inner.header_owners[index].0].provider),
+            None => Err(self.absent(headers)),
+        }
     }
 
-    fn signature_header<'h, H: HeaderSource + ?Sized>(
-        &self,
-        headers: &'h H,
-    ) -> Result<(Provider, &'h [u8]), VerifyError> {
-        let inner = &*self.inner;
-        if let Some((index, value)) = headers.first_of(&inner.header_names) {
-            if let Some(&provider) = inner.header_providers.get(index) {
-                return Ok((provider, value));
-            }
-        }
-        let foreign = Provider::ALL.into_iter().find(|provider| {
-            !inner.providers.contains(provider)
-                && headers.first_of(provider.header_names()).is_some()
+    /// Why no configured sender's header is present.
+    fn absent<H: HeaderSource + ?Sized>(&self, headers: &H) -> VerifyError {
+        let foreign = crate::senders::BUILT_IN.iter().find(|scheme| {
+            !self.inner.providers.contains(&scheme.provider())
+                && headers.first_of(scheme.signature_headers()).is_some()
         });
-        Err(match foreign {
-            Some(provider) => VerifyError::ProviderNotAllowed { provider },
+        match foreign {
+            Some(scheme) => VerifyError::ProviderNotAllowed {
+                provider: scheme.provider(),
+            },
             None => VerifyError::MissingSignature,
-        })
+        }
     }
 
     /// Verifies a delivery: its headers and the complete body.
     ///
-    /// Raw-body providers are checked against the body as received. For PromptLayer both
-    /// the canonical JSON form and the raw body are tried, and either matching is enough;
-    /// the canonical form goes first because it is what PromptLayer signs (its bodies are
-    /// `json.dumps` in insertion order, so the raw body almost never matches). Tags are
-    /// compared in constant time on the decoded bytes, under every configured secret.
+    /// Each configured sender whose signature header is present is tried in turn, under
+    /// its own secrets only, until one verifies: a valid signature of one sender next to a
+    /// forged header of another is accepted, and a secret of one sender never verifies
+    /// another sender's delivery. Tags are compared in constant time on the decoded bytes.
+    /// A sender that signs a timestamp is refused outside its tolerance
+    /// ([`VerifyError::OutsideTolerance`]).
     ///
-    /// [`Verified::body`] is always the signed bytes: the body as received, or, when the
-    /// canonical form matched, the canonical form itself. Bodies must be UTF-8 (as JSON
+    /// For PromptLayer both the canonical JSON form and the raw body are tried, and either
+    /// matching is enough; the canonical form goes first because it is what PromptLayer
+    /// signs. [`Verified::body`] is always the signed bytes: the body as received, or, when
+    /// the canonical form matched, the canonical form itself. Bodies must be UTF-8 (as JSON
     /// requires, a BOM allowed); a UTF-16 or UTF-32 body, which CPython's `json.loads`
     /// would decode, has no canonical form here and is verified as raw bytes only.
     ///
     /// # Errors
-    /// A [`VerifyError`] saying why the delivery is not authentic.
+    /// A [`VerifyError`] saying why the delivery is not authentic: the first present
+    /// sender's reason when none verified.
     pub fn verify<H: HeaderSource + ?Sized>(
         &self,
         headers: &H,
         body: impl Into<Bytes>,
     ) -> Result<Verified, VerifyError> {
         let body = body.into();
-        let (provider, value) = self.signature_header(headers)?;
-        let expected = signature::decode(value, provider.format())
-            .map_err(|reason| VerifyError::MalformedSignature { provider, reason })?;
-        if provider.signs_canonical_form() {
-            return self.match_promptlayer(provider, body, &expected);
+        let inner = &*self.inner;
+        let dyn_headers: &dyn HeaderSource = &headers;
+        let Some((name_index, value)) = headers.first_of(&inner.header_names) else {
+            return Err(self.absent(headers));
+        };
+        let (first_sender, header_index) = inner.header_owners[name_index];
+        let first_error =
+            match self.verify_as(first_sender, header_index, value, dyn_headers, &body) {
+                Ok(verified) => return Ok(verified),
+                Err(error) => error,
+            };
+        // The headers of senders earlier in the order are absent (the lookup found the
+        // first present one); later senders' may be present too.
+        for (index, sender) in inner.senders.iter().enumerate().skip(first_sender + 1) {
+            if let Some((header_index, value)) = headers.first_of(sender.scheme.signature_headers())
+            {
+                if let Ok(verified) = self.verify_as(index, header_index, value, dyn_headers, &body)
+                {
+                    return Ok(verified);
+                }
+            }
         }
-        let tags = self
-            .match_raw(&body, &expected)
-            .ok_or(VerifyError::Mismatch { provider })?;
-        Ok(Verified::new(
-            provider,
-            body,
-            tags.first,
-            SignedForm::RawBody,
-            tags.index,
-            None,
-        ))
+        Err(first_error)
     }
 
+    /// Verifies the delivery as sender `index`, whose header `header_index` holds `value`.
+    fn verify_as(
+        &self,
+        index: usize,
+        header_index: usize,
+        value: &[u8],
+        headers: &dyn HeaderSource,
+        body: &Bytes,
+    ) -> Result<Verified, VerifyError> {
+        let sender = &self.inner.senders[index];
+        let provider = sender.provider;
+        let scheme = &*sender.scheme;
+        let name = scheme
+            .signature_headers()
+            .get(header_index)
+            .copied()
+            .unwrap_or_default();
+        let signature = scheme
+            .read_signature(SignatureHeader::new(header_index, name, value), headers)
+            .map_err(|reason| VerifyError::MalformedSignature { provider, reason })?;
+        let (body, form, matched, document) = if sender.canonical {
+            sender.match_canonical_or_raw(body, &signature)?
+        } else {
+            let matched = sender
+                .match_raw(body, &signature)
+                .ok_or(VerifyError::Mismatch { provider })?;
+            (body.clone(), SignedForm::RawBody, matched, None)
+        };
+        if let (Some(timestamp), Some(tolerance)) =
+            (signature.timestamp, scheme.timestamp_tolerance())
+        {
+            let now = self.inner.clock.unix_time();
+            if now.abs_diff(timestamp) > tolerance.as_secs() {
+                return Err(VerifyError::OutsideTolerance {
+                    provider,
+                    timestamp,
+                    now,
+                });
+            }
+        }
+        Ok(Verified {
+            scheme: Arc::clone(&sender.scheme),
+            provider,
+            fingerprint: matched.fingerprint(sender, &signature, &body),
+            body,
+            signed_form: form,
+            secret_index: matched.index,
+            document,
+            delivery_id: signature.delivery_id,
+            event_type: signature.event_type,
+        })
+    }
+}
+
+impl Sender {
     /// PromptLayer: the canonical form, then the raw body.
     ///
     /// When the canonical form matched, the signed canonical bytes replace the body: what
     /// the handler reads is then exactly what was signed, so no difference between this
     /// crate's parser and another (serde_json, the handler's own) can ever show the handler
     /// a value that the signature did not cover.
-    fn match_promptlayer(
+    fn match_canonical_or_raw(
         &self,
-        provider: Provider,
-        body: Bytes,
-        expected: &[u8; TAG_LEN],
-    ) -> Result<Verified, VerifyError> {
-        let verified = |tags: Matched, form, signed, document| {
-            Verified::new(provider, signed, tags.first, form, tags.index, document)
-        };
-        match Document::parse(&body) {
+        body: &Bytes,
+        signature: &Signature,
+    ) -> Result<(Bytes, SignedForm, Matched, Option<Document>), VerifyError> {
+        let provider = self.provider;
+        match Document::parse(body) {
             Ok(document) => {
                 // The canonical bytes are kept as they are hashed: one pass makes both the
                 // tag and, should it match, the body handed on.
                 let mut canonical = Vec::new();
-                if let Some(tags) = self.match_canonical(&document, &body, expected, &mut canonical)
+                if let Some(matched) =
+                    self.match_canonical(&document, body, signature, &mut canonical)
                 {
-                    let signed = Bytes::from(canonical);
-                    return Ok(verified(tags, SignedForm::Canonical, signed, None));
+                    return Ok((Bytes::from(canonical), SignedForm::Canonical, matched, None));
                 }
                 drop(canonical);
-                match self.match_raw(&body, expected) {
-                    Some(tags) => Ok(verified(tags, SignedForm::RawBody, body, Some(document))),
+                match self.match_raw(body, signature) {
+                    Some(matched) => {
+                        Ok((body.clone(), SignedForm::RawBody, matched, Some(document)))
+                    }
                     None => Err(VerifyError::Mismatch { provider }),
                 }
             }
-            Err(source) => match self.match_raw(&body, expected) {
-                Some(tags) => Ok(verified(tags, SignedForm::RawBody, body, None)),
+            Err(source) => match self.match_raw(body, signature) {
+                Some(matched) => Ok((body.clone(), SignedForm::RawBody, matched, None)),
                 None => Err(VerifyError::UnverifiableBody { provider, source }),
             },
         }
     }
 
-    /// The raw body's tag under each secret in turn, until one matches.
-    fn match_raw(&self, body: &[u8], expected: &[u8; TAG_LEN]) -> Option<Matched> {
-        let mut first = [0u8; TAG_LEN];
-        for (index, key) in self.inner.keys.iter().enumerate() {
-            let tag = tag_of(key, body);
+    /// The signed prefix and raw body's tag under each secret in turn, until one matches a
+    /// claimed tag.
+    fn match_raw(&self, body: &[u8], signature: &Signature) -> Option<Matched> {
+        let mut first = [0u8; 32];
+        for (index, key) in self.keys.iter().enumerate() {
+            let mut mac = key.clone();
+            mac.update(&signature.signed_prefix);
+            mac.update(body);
+            let tag = finalize(mac);
             if index == 0 {
                 first = tag;
             }
-            if signature::tags_equal(&tag, expected) {
+            if claims(signature, &tag) {
                 return Some(Matched { index, first });
             }
         }
@@ -214,116 +313,248 @@ impl Verifier {
         &self,
         document: &Document,
         body: &[u8],
-        expected: &[u8; TAG_LEN],
+        signature: &Signature,
         canonical: &mut Vec<u8>,
     ) -> Option<Matched> {
-        let keys = &self.inner.keys;
-        if let [key] = keys.as_slice() {
+        if let [key] = self.keys.as_slice() {
             // One secret, the common case: no HMAC state to allocate.
             let mut mac = key.clone();
+            mac.update(&signature.signed_prefix);
             document.write_canonical(body, &mut |chunk: &[u8]| {
                 mac.update(chunk);
                 canonical.extend_from_slice(chunk);
             });
             let tag = finalize(mac);
-            return signature::tags_equal(&tag, expected).then_some(Matched {
+            return claims(signature, &tag).then_some(Matched {
                 index: 0,
                 first: tag,
             });
         }
-        let mut macs: Vec<HmacSha256> = keys.clone();
+        let mut macs: Vec<HmacSha256> = self.keys.clone();
+        for mac in &mut macs {
+            mac.update(&signature.signed_prefix);
+        }
         document.write_canonical(body, &mut |chunk: &[u8]| {
             for mac in &mut macs {
                 mac.update(chunk);
             }
             canonical.extend_from_slice(chunk);
         });
-        let tags: Vec<[u8; TAG_LEN]> = macs.into_iter().map(finalize).collect();
-        let index = tags
-            .iter()
-            .position(|tag| signature::tags_equal(tag, expected))?;
+        let tags: Vec<Tag> = macs.into_iter().map(finalize).collect();
+        let index = tags.iter().position(|tag| claims(signature, tag))?;
         let first = *tags.first()?;
         Some(Matched { index, first })
     }
 }
 
-/// Which secret matched, and the tag under the first secret (the fingerprint).
+/// Whether `tag` is one of the claimed tags; each comparison is constant-time.
+fn claims(signature: &Signature, tag: &Tag) -> bool {
+    signature.tags().any(|claimed| tags_equal(claimed, tag))
+}
+
+/// Which secret matched, and the tag under the first secret.
 struct Matched {
     index: usize,
-    first: [u8; TAG_LEN],
+    first: Tag,
 }
 
-fn tag_of(key: &HmacSha256, bytes: &[u8]) -> [u8; TAG_LEN] {
-    let mut mac = key.clone();
-    mac.update(bytes);
-    finalize(mac)
+impl Matched {
+    /// The fingerprint: the signed bytes' tag under the sender's first secret, without any
+    /// signed prefix (a timestamp changes on every retry; the body does not).
+    fn fingerprint(&self, sender: &Sender, signature: &Signature, body: &[u8]) -> Tag {
+        if signature.signed_prefix.is_empty() {
+            return self.first;
+        }
+        match sender.keys.first() {
+            Some(key) => {
+                let mut mac = key.clone();
+                mac.update(body);
+                finalize(mac)
+            }
+            None => self.first,
+        }
+    }
 }
 
-fn finalize(mac: HmacSha256) -> [u8; TAG_LEN] {
+fn finalize(mac: HmacSha256) -> Tag {
     mac.finalize().into_bytes().into()
 }
 
+/// The secrets a sender is configured with: one [`Secret`], an array or a `Vec` of them
+/// (the new one first during a rotation).
+pub trait IntoSecrets {
+    /// The secrets, in order of preference.
+    fn into_secrets(self) -> Vec<Secret>;
+}
+
+impl IntoSecrets for Secret {
+    fn into_secrets(self) -> Vec<Secret> {
+        vec![self]
+    }
+}
+
+impl<const N: usize> IntoSecrets for [Secret; N] {
+    fn into_secrets(self) -> Vec<Secret> {
+        self.into()
+    }
+}
+
+impl IntoSecrets for Vec<Secret> {
+    fn into_secrets(self) -> Vec<Secret> {
+        self
+    }
+}
+
+/// A sender and its own secrets, or `None` for the secrets shared by every sender
+/// configured with [`Verifier::new`].
+#[derive(Clone)]
+struct SenderSpec {
+    scheme: Arc<dyn Scheme>,
+    secrets: Option<Vec<Secret>>,
+}
+
 /// Builds a [`Verifier`]; start one with [`Verifier::builder`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct VerifierBuilder {
-    secrets: Vec<Secret>,
-    providers: Option<Vec<Provider>>,
+    shared: Vec<Secret>,
+    senders: Vec<SenderSpec>,
+    clock: Option<Arc<dyn WallClock>>,
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut senders = f.debug_map();
+        for spec in &self.senders {
+            let count = spec.secrets.as_ref().unwrap_or(&self.shared).len();
+            senders.entry(&spec.scheme.provider().name(), &count);
+        }
+        senders.finish()
+    }
 }
 
 impl VerifierBuilder {
-    /// Adds a secret. During a rotation configure the new and the old: a signature under any
-    /// of them is accepted. The first secret keys the body fingerprint used for deduplication.
-    pub fn secret(mut self, secret: Secret) -> Self {
-        self.secrets.push(secret);
-        self
-    }
-
-    /// Accepts only these providers (default: all four). A request that carries only another
-    /// provider's header is refused with [`VerifyError::ProviderNotAllowed`]. An empty list
-    /// accepts nothing.
-    pub fn providers(mut self, providers: impl IntoIterator<Item = Provider>) -> Self {
-        let mut chosen: Vec<Provider> = Vec::new();
-        for provider in providers {
-            if !chosen.contains(&provider) {
-                chosen.push(provider);
-            }
+    /// Every built-in sender, each with `secret` as a shared secret.
+    fn every_sender(secret: Secret) -> Self {
+        Self {
+            shared: vec![secret],
+            senders: crate::senders::BUILT_IN
+                .iter()
+                .map(|scheme| SenderSpec {
+                    scheme: Arc::clone(scheme),
+                    secrets: None,
+                })
+                .collect(),
+            clock: None,
         }
-        self.providers = Some(chosen);
+    }
+
+    /// Accepts `scheme`'s sender, signing with its own `secrets` (one, or several during a
+    /// rotation: a signature under any of them is accepted). Its secrets verify only its
+    /// deliveries. Configuring a sender again replaces its scheme and secrets.
+    pub fn sender(mut self, scheme: impl Scheme, secrets: impl IntoSecrets) -> Self {
+        let spec = SenderSpec {
+            scheme: Arc::new(scheme),
+            secrets: Some(secrets.into_secrets()),
+        };
+        let provider = spec.scheme.provider();
+        match self
+            .senders
+            .iter_mut()
+            .find(|existing| existing.scheme.provider() == provider)
+        {
+            Some(existing) => *existing = spec,
+            None => self.senders.push(spec),
+        }
         self
     }
 
-    /// The first secret, which keys the fingerprint.
-    pub(crate) fn first_secret(&self) -> Option<&Secret> {
-        self.secrets.first()
+    /// Adds a secret for every sender that has no secrets of its own (those that
+    /// [`Verifier::every_sender`] configured): during a rotation configure the new and the
+    /// old. A sender added with [`sender`](Self::sender) keeps only its own secrets.
+    pub fn secret(mut self, secret: Secret) -> Self {
+        self.shared.push(secret);
+        self
     }
 
-    /// Builds the verifier, preparing each secret's HMAC key schedule once.
+    /// Keeps only these senders. A request that carries only another built-in sender's
+    /// header is refused with [`VerifyError::ProviderNotAllowed`]. An empty list accepts
+    /// nothing.
+    pub fn providers(mut self, providers: impl IntoIterator<Item = Provider>) -> Self {
+        let chosen: Vec<Provider> = providers.into_iter().collect();
+        self.senders
+            .retain(|spec| chosen.contains(&spec.scheme.provider()));
+        self
+    }
+
+    /// The clock timestamped schemes compare with (default: the system clock).
+    pub fn clock(mut self, clock: impl WallClock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The first secret: the shared one, else the first sender's first. It keys the
+    /// derived namespace and the default store.
+    pub(crate) fn first_secret(&self) -> Option<&Secret> {
+        self.shared.first().or_else(|| {
+            self.senders
+                .iter()
+                .find_map(|spec| spec.secrets.as_ref()?.first())
+        })
+    }
+
+    /// The configured senders' providers.
+    pub(crate) fn configured(&self) -> impl Iterator<Item = Provider> + '_ {
+        self.senders.iter().map(|spec| spec.scheme.provider())
+    }
+
+    /// Builds the verifier, preparing each secret's HMAC key schedule once. A secret that
+    /// is not a key of its sender (a `whsec_` secret that is not base64) is left out, with
+    /// an error logged naming the sender, never the secret.
     #[must_use]
     pub fn build(self) -> Verifier {
-        let keys = self
-            .secrets
-            .iter()
-            .filter_map(|secret| HmacSha256::new_from_slice(secret.expose()).ok())
-            .collect();
-        let mut providers = self.providers.unwrap_or_else(|| Provider::ALL.to_vec());
-        // Header lookup follows one fixed order, whatever order the user listed them in.
-        providers.sort_unstable();
-        let (header_names, header_providers) = providers
-            .iter()
-            .flat_map(|&provider| {
-                provider
-                    .header_names()
-                    .iter()
-                    .map(move |&name| (name, provider))
-            })
-            .unzip();
+        if self.senders.iter().all(|spec| spec.secrets.is_some()) && self.shared.len() > 1 {
+            tracing::warn!(
+                "secrets added with `.secret()` serve only the senders of `every_sender`, and \
+                 every sender here has its own: they are unused"
+            );
+        }
+        let mut senders = Vec::with_capacity(self.senders.len());
+        for spec in self.senders {
+            let provider = spec.scheme.provider();
+            let secrets = spec.secrets.as_ref().unwrap_or(&self.shared);
+            let keys: Vec<HmacSha256> = secrets
+                .iter()
+                .filter_map(|secret| match spec.scheme.hmac_key(secret.expose()) {
+                    Ok(key) => HmacSha256::new_from_slice(&key).ok(),
+                    Err(error) => {
+                        tracing::error!(%provider, %error, "a webhook secret is not usable for this sender and is ignored");
+                        None
+                    }
+                })
+                .collect();
+            senders.push(Sender {
+                canonical: spec.scheme.signed_content() == SignedContent::CanonicalJson,
+                provider,
+                keys,
+                scheme: spec.scheme,
+            });
+        }
+        let mut header_names = Vec::new();
+        let mut header_owners = Vec::new();
+        for (index, sender) in senders.iter().enumerate() {
+            for (position, name) in sender.scheme.signature_headers().iter().enumerate() {
+                header_names.push(*name);
+                header_owners.push((index, position));
+            }
+        }
         Verifier {
             inner: Arc::new(Inner {
-                keys,
-                providers,
+                providers: senders.iter().map(|sender| sender.provider).collect(),
+                senders,
                 header_names,
-                header_providers,
+                header_owners,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemWallClock)),
             }),
         }
     }

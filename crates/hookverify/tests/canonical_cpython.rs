@@ -1107,7 +1107,7 @@ fn handler_reads_only_signed_values() {
     for (pair, answers) in bodies.chunks(2).zip(answers.chunks(2)) {
         let signed = canonical_of(&answers[0]);
         let respelled_signed = canonical_of(&answers[1]);
-        let signature = testing::sign_bytes(Provider::PromptLayer, &secret, &signed);
+        let signature = testing::sign_bytes(Provider::PROMPTLAYER, &secret, &signed).expect("sign");
         let headers = [(signature.name(), signature.value())];
         for (body, same) in [(&pair[0], true), (&pair[1], respelled_signed == signed)] {
             let admitted = runtime.block_on(pipeline.admit(&headers[..], body.clone()));

@@ -57,7 +57,7 @@ fn every_vector_verifies_as_cpython_says() {
         }
 
         // Restricted to its own provider, the verdict is the same.
-        let own = Verifier::builder(secret).providers([provider]).build();
+        let own = Verifier::every_sender(secret).providers([provider]).build();
         assert_eq!(
             own.verify(&headers_of(case), body).is_ok(),
             expected_valid,
@@ -75,7 +75,7 @@ fn a_rotated_out_secret_still_verifies_when_configured_second() {
         let name = case["name"].as_str().expect("name");
         let secret = Secret::new(case["secret"].as_str().expect("secret")).expect("secret");
         let body = case["body"].as_str().expect("body").as_bytes().to_vec();
-        let verifier = Verifier::builder(Secret::new("the-new-secret").expect("secret"))
+        let verifier = Verifier::every_sender(Secret::new("the-new-secret").expect("secret"))
             .secret(secret)
             .build();
         let verified = verifier

@@ -45,13 +45,13 @@ pub fn routes(secret: &Secret, store: &Arc<dyn DedupStore>) -> Vec<(&'static str
             .dedup_store_arc(Arc::clone(store))
     };
     vec![
-        ("/webhooks/promptlayer", verify(&[Provider::PromptLayer])),
-        ("/webhooks/prism", verify(&[Provider::Prism])),
+        ("/webhooks/promptlayer", verify(&[Provider::PROMPTLAYER])),
+        ("/webhooks/prism", verify(&[Provider::PRISM])),
         (
             "/webhooks/promptreports",
-            verify(&[Provider::PromptReports]),
+            verify(&[Provider::PROMPTREPORTS]),
         ),
-        ("/webhooks/generic", verify(&[Provider::Generic])),
+        ("/webhooks/generic", verify(&[Provider::GENERIC])),
         ("/webhooks", verify(&Provider::ALL)),
     ]
 }
@@ -238,11 +238,11 @@ mod tests {
         ];
         let body =
             r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
-        let signature = testing::sign(Provider::Generic, &secret, body.as_bytes()).unwrap();
+        let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();
         let post = |uri: &str| {
             test::TestRequest::post()
                 .uri(uri)
-                .insert_header(signature.clone().into_pair())
+                .insert_header((signature.name(), signature.value()))
                 .set_payload(body)
                 .to_request()
         };

@@ -51,13 +51,13 @@ pub fn app(secret: &Secret, store: &Arc<dyn DedupStore>, events: EventLog) -> Ro
         Router::new().route(path, post(handle)).route_layer(verify)
     };
     Router::new()
-        .merge(webhook("/webhooks/promptlayer", &[Provider::PromptLayer]))
-        .merge(webhook("/webhooks/prism", &[Provider::Prism]))
+        .merge(webhook("/webhooks/promptlayer", &[Provider::PROMPTLAYER]))
+        .merge(webhook("/webhooks/prism", &[Provider::PRISM]))
         .merge(webhook(
             "/webhooks/promptreports",
-            &[Provider::PromptReports],
+            &[Provider::PROMPTREPORTS],
         ))
-        .merge(webhook("/webhooks/generic", &[Provider::Generic]))
+        .merge(webhook("/webhooks/generic", &[Provider::GENERIC]))
         .merge(webhook("/webhooks", &Provider::ALL))
         .route("/events", get(list_events))
         .with_state(events)
@@ -159,7 +159,7 @@ mod tests {
         let app = app(&secret, &store, EventLog::default());
         let body =
             r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
-        let signature = testing::sign(Provider::Generic, &secret, body.as_bytes()).unwrap();
+        let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();
         let post = |uri: &str| {
             Request::post(uri)
                 .header(signature.name(), signature.value())

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::canonical::{Document, Scalar};
+use crate::scheme::{KeyFields, NaturalKey, SignedContent};
 use crate::{Provider, Verified};
 
 /// A namespaced deduplication key, such as `billing:generic:id:evt_1`.
@@ -70,6 +71,10 @@ pub type CustomKeyFn = dyn Fn(&Verified) -> Option<String> + Send + Sync;
 /// |---|---|---|
 /// | PromptReports | `promptreports:id:<id>` | `promptreports:sha256:<hex of SHA-256 of the body>` |
 /// | Generic | `generic:id:<id>` | `generic:sha256:<hex of SHA-256 of the body>` |
+/// | GitHub | `github:delivery:<X-GitHub-Delivery>` | `github:sha256:<hex>` |
+/// | Standard Webhooks | `standard-webhooks:id:<webhook-id>` (signed, always present) | |
+/// | Stripe | `stripe:id:<id>` | `stripe:sha256:<hex>` |
+/// | your own [`Scheme`](crate::scheme::Scheme) | `<name>:<kind>:<parts>` from its [`natural_key`](crate::scheme::Scheme::natural_key) | `<name>:sha256:<hex>` |
 /// | Prism | `prism:id:<request_id>:<event>` (one gateway request sends several events) | `prism:sha256:<hex>` |
 /// | PromptLayer | `promptlayer:sha256:<hex of SHA-256 of the canonical form>` (it sends no id) | the same |
 /// | PromptLayer, opted in, `agent_run_finished` | `promptlayer:agent_execution:<details.agent_execution_id>` | the canonical hash |
@@ -148,29 +153,23 @@ impl KeyStrategy {
             }
         }
         let body = verified.body().as_ref();
-        let natural: Option<(&str, Vec<Cow<'_, str>>)> = match provider {
-            Provider::PromptLayer => self
-                .agent_key(document, body)
-                .map(|id| ("agent_execution", vec![id])),
-            Provider::Prism => text_at(document, body, &["request_id"]).and_then(|request| {
-                let event = text_at(document, body, &["event"])?;
-                Some(("id", vec![request, event]))
-            }),
-            Provider::PromptReports | Provider::Generic => {
-                text_at(document, body, &["id"]).map(|id| ("id", vec![id]))
-            }
+        let natural = match self.agent_key(provider, document, body) {
+            Some(id) => Some(NaturalKey::new("agent_execution", [id])),
+            None => verified
+                .scheme()
+                .natural_key(&KeyFields::new(verified, document)),
         };
-        match natural {
-            Some((kind, parts)) => {
+        match natural.filter(|natural| !natural.parts.is_empty()) {
+            Some(natural) => {
                 key.push(':');
-                key.push_str(kind);
-                for part in parts {
+                key.push_str(natural.kind);
+                for part in &natural.parts {
                     key.push(':');
-                    push_part(&mut key, &part);
+                    push_part(&mut key, part);
                 }
             }
             None => {
-                let digest = if provider.signs_canonical_form() {
+                let digest = if verified.scheme().signed_content() == SignedContent::CanonicalJson {
                     let mut hasher = Sha256::new();
                     document.write_canonical(body, &mut |chunk: &[u8]| hasher.update(chunk));
                     hasher.finalize()
@@ -184,8 +183,13 @@ impl KeyStrategy {
         DedupKey::new(key)
     }
 
-    fn agent_key<'a>(&self, document: &Document, body: &'a [u8]) -> Option<Cow<'a, str>> {
-        if !self.agent_execution_id {
+    fn agent_key<'a>(
+        &self,
+        provider: Provider,
+        document: &Document,
+        body: &'a [u8],
+    ) -> Option<Cow<'a, str>> {
+        if !self.agent_execution_id || provider != Provider::PROMPTLAYER {
             return None;
         }
         if text_at(document, body, &["event_type"]).as_deref() != Some("agent_run_finished") {

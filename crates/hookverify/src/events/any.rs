@@ -3,10 +3,13 @@
 use serde::ser::{Serialize, Serializer};
 use serde::Deserialize;
 
-use super::{GenericEvent, PrismEvent, PromptLayerEvent, PromptReportsEvent};
+use super::{
+    GenericEvent, GitHubEvent, PrismEvent, PromptLayerEvent, PromptReportsEvent,
+    StandardWebhooksEvent, StripeEvent,
+};
 use crate::Provider;
 
-/// An event from any of the four providers.
+/// An event from any configured sender.
 ///
 /// A body does not say which sender wrote it, so `AnyEvent` is deliberately not
 /// `Deserialize`: build it with [`AnyEvent::parse`] from the provider whose signature
@@ -17,8 +20,8 @@ use crate::Provider;
 /// use hookverify::Provider;
 ///
 /// let body = br#"{"event": "test", "webhook_id": "w1", "message": "hi"}"#;
-/// let event = AnyEvent::parse(Provider::Prism, body).unwrap();
-/// assert_eq!((event.provider(), event.event_type()), (Provider::Prism, "test"));
+/// let event = AnyEvent::parse(Provider::PRISM, body).unwrap();
+/// assert_eq!((event.provider(), event.event_type()), (Provider::PRISM, "test"));
 /// assert!(matches!(event, AnyEvent::Prism(PrismEvent::Test(_))));
 /// ```
 ///
@@ -32,12 +35,21 @@ pub enum AnyEvent {
     Prism(PrismEvent),
     /// From PromptReports.
     PromptReports(PromptReportsEvent),
-    /// From a GitHub-style sender.
+    /// From a sender following the `X-Signature-256` template.
     Generic(GenericEvent),
+    /// From GitHub.
+    GitHub(GitHubEvent),
+    /// From a Standard Webhooks sender.
+    StandardWebhooks(StandardWebhooksEvent),
+    /// From Stripe.
+    Stripe(StripeEvent),
+    /// From a sender of your own: its name and the body.
+    Other(Provider, serde_json::Value),
 }
 
 impl AnyEvent {
-    /// Parses `body` as `provider`'s event type.
+    /// Parses `body` as `provider`'s event type. A GitHub event's type is in a header, so
+    /// here it is unknown: a handler gets it whole through `Webhook<AnyEvent>`.
     ///
     /// # Errors
     /// Only when `body` is not a JSON object (not JSON at all, another JSON value, or
@@ -45,10 +57,16 @@ impl AnyEvent {
     /// through as the provider's `Unknown` variant.
     pub fn parse(provider: Provider, body: &[u8]) -> Result<AnyEvent, serde_json::Error> {
         Ok(match provider {
-            Provider::PromptLayer => AnyEvent::PromptLayer(serde_json::from_slice(body)?),
-            Provider::Prism => AnyEvent::Prism(serde_json::from_slice(body)?),
-            Provider::PromptReports => AnyEvent::PromptReports(serde_json::from_slice(body)?),
-            Provider::Generic => AnyEvent::Generic(serde_json::from_slice(body)?),
+            Provider::PROMPTLAYER => AnyEvent::PromptLayer(serde_json::from_slice(body)?),
+            Provider::PRISM => AnyEvent::Prism(serde_json::from_slice(body)?),
+            Provider::PROMPTREPORTS => AnyEvent::PromptReports(serde_json::from_slice(body)?),
+            Provider::GENERIC => AnyEvent::Generic(serde_json::from_slice(body)?),
+            Provider::GITHUB => AnyEvent::GitHub(GitHubEvent::new(None, None, object(body)?)),
+            Provider::STANDARD_WEBHOOKS => {
+                AnyEvent::StandardWebhooks(serde_json::from_slice(body)?)
+            }
+            Provider::STRIPE => AnyEvent::Stripe(serde_json::from_slice(body)?),
+            other => AnyEvent::Other(other, object(body)?),
         })
     }
 
@@ -58,19 +76,28 @@ impl AnyEvent {
     #[must_use]
     pub fn from_value(provider: Provider, value: serde_json::Value) -> AnyEvent {
         match provider {
-            Provider::PromptLayer => AnyEvent::PromptLayer(
+            Provider::PROMPTLAYER => AnyEvent::PromptLayer(
                 PromptLayerEvent::deserialize(&value).unwrap_or(PromptLayerEvent::Unknown(value)),
             ),
-            Provider::Prism => AnyEvent::Prism(
+            Provider::PRISM => AnyEvent::Prism(
                 PrismEvent::deserialize(&value).unwrap_or(PrismEvent::Unknown(value)),
             ),
-            Provider::PromptReports => AnyEvent::PromptReports(
+            Provider::PROMPTREPORTS => AnyEvent::PromptReports(
                 PromptReportsEvent::deserialize(&value)
                     .unwrap_or(PromptReportsEvent::Unknown(value)),
             ),
-            Provider::Generic => AnyEvent::Generic(
+            Provider::GENERIC => AnyEvent::Generic(
                 GenericEvent::deserialize(&value).unwrap_or(GenericEvent::Unknown(value)),
             ),
+            Provider::GITHUB => AnyEvent::GitHub(GitHubEvent::new(None, None, value)),
+            Provider::STANDARD_WEBHOOKS => AnyEvent::StandardWebhooks(
+                StandardWebhooksEvent::deserialize(&value)
+                    .unwrap_or(StandardWebhooksEvent::Unknown(value)),
+            ),
+            Provider::STRIPE => AnyEvent::Stripe(
+                StripeEvent::deserialize(&value).unwrap_or(StripeEvent::Unknown(value)),
+            ),
+            other => AnyEvent::Other(other, value),
         }
     }
 
@@ -78,14 +105,19 @@ impl AnyEvent {
     #[must_use]
     pub fn provider(&self) -> Provider {
         match self {
-            AnyEvent::PromptLayer(_) => Provider::PromptLayer,
-            AnyEvent::Prism(_) => Provider::Prism,
-            AnyEvent::PromptReports(_) => Provider::PromptReports,
-            AnyEvent::Generic(_) => Provider::Generic,
+            AnyEvent::PromptLayer(_) => Provider::PROMPTLAYER,
+            AnyEvent::Prism(_) => Provider::PRISM,
+            AnyEvent::PromptReports(_) => Provider::PROMPTREPORTS,
+            AnyEvent::Generic(_) => Provider::GENERIC,
+            AnyEvent::GitHub(_) => Provider::GITHUB,
+            AnyEvent::StandardWebhooks(_) => Provider::STANDARD_WEBHOOKS,
+            AnyEvent::Stripe(_) => Provider::STRIPE,
+            AnyEvent::Other(provider, _) => *provider,
         }
     }
 
-    /// The inner event's wire type name (see each provider type's `event_type`).
+    /// The inner event's wire type name (see each provider type's `event_type`); for a
+    /// sender of your own, the body's `type`, `event_type` or `event` string, or `unknown`.
     #[must_use]
     pub fn event_type(&self) -> &str {
         match self {
@@ -93,10 +125,18 @@ impl AnyEvent {
             AnyEvent::Prism(event) => event.event_type(),
             AnyEvent::PromptReports(event) => event.event_type(),
             AnyEvent::Generic(event) => event.event_type(),
+            AnyEvent::GitHub(event) => event.event_type(),
+            AnyEvent::StandardWebhooks(event) => event.event_type(),
+            AnyEvent::Stripe(event) => event.event_type(),
+            AnyEvent::Other(_, body) => ["type", "event_type", "event"]
+                .iter()
+                .find_map(|name| body.get(name)?.as_str())
+                .unwrap_or("unknown"),
         }
     }
 
-    /// The whole body, when the inner event kept it raw.
+    /// The whole body, when the inner event kept it raw (always for GitHub and a sender of
+    /// your own).
     #[must_use]
     pub fn raw(&self) -> Option<&serde_json::Value> {
         match self {
@@ -104,10 +144,15 @@ impl AnyEvent {
             AnyEvent::Prism(event) => event.raw(),
             AnyEvent::PromptReports(event) => event.raw(),
             AnyEvent::Generic(event) => event.raw(),
+            AnyEvent::GitHub(event) => Some(event.payload()),
+            AnyEvent::StandardWebhooks(event) => event.raw(),
+            AnyEvent::Stripe(event) => event.raw(),
+            AnyEvent::Other(_, body) => Some(body),
         }
     }
 
-    /// Whether the inner event is its provider's `Unknown` variant.
+    /// Whether the inner event is its provider's `Unknown` variant; for GitHub, whether its
+    /// type is unknown (no `X-GitHub-Event`); always for a sender of your own.
     #[must_use]
     pub fn is_unknown(&self) -> bool {
         match self {
@@ -115,8 +160,18 @@ impl AnyEvent {
             AnyEvent::Prism(event) => event.is_unknown(),
             AnyEvent::PromptReports(event) => event.is_unknown(),
             AnyEvent::Generic(event) => event.is_unknown(),
+            AnyEvent::StandardWebhooks(event) => event.is_unknown(),
+            AnyEvent::Stripe(event) => event.is_unknown(),
+            AnyEvent::GitHub(event) => event.event_type() == "unknown",
+            AnyEvent::Other(..) => true,
         }
     }
+}
+
+/// A body that must be a JSON object, for the senders whose events are not typed.
+fn object(body: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        .map(serde_json::Value::Object)
 }
 
 impl Serialize for AnyEvent {
@@ -126,6 +181,10 @@ impl Serialize for AnyEvent {
             AnyEvent::Prism(event) => event.serialize(serializer),
             AnyEvent::PromptReports(event) => event.serialize(serializer),
             AnyEvent::Generic(event) => event.serialize(serializer),
+            AnyEvent::GitHub(event) => event.serialize(serializer),
+            AnyEvent::StandardWebhooks(event) => event.serialize(serializer),
+            AnyEvent::Stripe(event) => event.serialize(serializer),
+            AnyEvent::Other(_, body) => body.serialize(serializer),
         }
     }
 }
@@ -151,5 +210,23 @@ impl From<PromptReportsEvent> for AnyEvent {
 impl From<GenericEvent> for AnyEvent {
     fn from(event: GenericEvent) -> Self {
         AnyEvent::Generic(event)
+    }
+}
+
+impl From<GitHubEvent> for AnyEvent {
+    fn from(event: GitHubEvent) -> Self {
+        AnyEvent::GitHub(event)
+    }
+}
+
+impl From<StandardWebhooksEvent> for AnyEvent {
+    fn from(event: StandardWebhooksEvent) -> Self {
+        AnyEvent::StandardWebhooks(event)
+    }
+}
+
+impl From<StripeEvent> for AnyEvent {
+    fn from(event: StripeEvent) -> Self {
+        AnyEvent::Stripe(event)
     }
 }

@@ -1,4 +1,4 @@
-//! Typed webhook events, one type per provider and [`AnyEvent`] over all four.
+//! Typed webhook events, one type per built-in sender and [`AnyEvent`] over all of them.
 //!
 //! ```
 //! use hookverify::events::{AnyEvent, PromptLayerEvent};
@@ -24,7 +24,7 @@
 //!
 //! // An event type this version does not know still comes through, whole.
 //! let newer = br#"{"event_type": "prompt_template_starred", "details": {}}"#;
-//! let event = AnyEvent::parse(Provider::PromptLayer, newer).unwrap();
+//! let event = AnyEvent::parse(Provider::PROMPTLAYER, newer).unwrap();
 //! assert_eq!(event.event_type(), "prompt_template_starred");
 //! assert!(event.raw().is_some());
 //! ```
@@ -58,9 +58,12 @@
 mod any;
 mod content;
 mod generic;
+mod github;
 mod prism;
 mod promptlayer;
 mod promptreports;
+mod standard_webhooks;
+mod stripe;
 mod timestamp;
 
 #[cfg(test)]
@@ -68,6 +71,7 @@ pub(crate) mod tests;
 
 pub use any::AnyEvent;
 pub use generic::{GenericEvent, GenericPayload};
+pub use github::GitHubEvent;
 pub use prism::{PrismEvent, PrismRequest, PrismTestEvent, PRISM_EVENT_TYPES};
 pub use promptlayer::{
     AgentRunFinishedDetails, DatasetVersionCreatedByFileDetails,
@@ -83,3 +87,31 @@ pub use promptreports::{
     PromptReportsEnvelope, PromptReportsEvent, PromptReportsUser, VersionPromotedData,
     PROMPTREPORTS_EVENT_TYPES,
 };
+pub use standard_webhooks::{StandardWebhooksEvent, StandardWebhooksPayload};
+pub use stripe::{StripeEvent, StripeEventData, StripePayload};
+
+/// The sender whose deliveries the event type `T` describes, for the typed sender events;
+/// `None` for any other type (which takes every sender's deliveries).
+pub(crate) fn sender_of<T: 'static>() -> Option<crate::Provider> {
+    use std::any::TypeId;
+    let id = TypeId::of::<T>();
+    [
+        (
+            TypeId::of::<PromptLayerEvent>(),
+            crate::Provider::PROMPTLAYER,
+        ),
+        (TypeId::of::<PrismEvent>(), crate::Provider::PRISM),
+        (
+            TypeId::of::<PromptReportsEvent>(),
+            crate::Provider::PROMPTREPORTS,
+        ),
+        (TypeId::of::<GenericEvent>(), crate::Provider::GENERIC),
+        (
+            TypeId::of::<StandardWebhooksEvent>(),
+            crate::Provider::STANDARD_WEBHOOKS,
+        ),
+        (TypeId::of::<StripeEvent>(), crate::Provider::STRIPE),
+    ]
+    .into_iter()
+    .find_map(|(type_id, provider)| (type_id == id).then_some(provider))
+}

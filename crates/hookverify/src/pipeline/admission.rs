@@ -57,6 +57,12 @@ impl Pipeline {
     /// deduplication is off, a memory store.
     #[must_use]
     pub fn new(config: WebhookConfig) -> Self {
+        if config.verifier.configured().next().is_none() {
+            tracing::warn!(
+                "a webhook pipeline with no sender configured refuses every delivery; add one \
+                 with `.sender(scheme, secret)`"
+            );
+        }
         let store = config.dedup.then(|| config.store_or_default());
         let namespace = config.namespace_or_default();
         Self {
@@ -251,6 +257,8 @@ impl Pipeline {
             dedup_key,
             fingerprint: verified.fingerprint(),
             signed_form: verified.signed_form(),
+            delivery_id: verified.delivery_id.clone(),
+            header_event_type: verified.event_type.clone(),
             body: verified.into_body(),
         };
 
@@ -454,7 +462,7 @@ mod tests {
                 .lease(Duration::from_secs(10)),
         );
         let body = br#"{"id":"evt_slow","type":"t","data":{}}"#;
-        let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
         let headers = [(signature.name(), signature.value())];
 
         let admitted = block_on(pipeline.admit(&headers[..], body.to_vec())).unwrap();

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use super::budget::UnverifiedBudget;
 use crate::dedup::{DedupStore, KeyStrategy, MemoryStore};
-use crate::{Provider, Secret, Verified, VerifierBuilder};
+use crate::scheme::{Scheme, WallClock};
+use crate::{IntoSecrets, Provider, Secret, Verified, VerifierBuilder};
 
 /// Default body limit: 1 MiB, above every supported sender's largest event.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -26,14 +27,19 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// The settings of the webhook layer or middleware; each adapter's `WebhookVerify` builder
 /// forwards to these methods.
 ///
+/// One secret for every sender, or each sender with its own:
+///
 /// ```
 /// use std::time::Duration;
 /// use hookverify::pipeline::WebhookConfig;
-/// use hookverify::{Provider, Secret};
+/// use hookverify::senders::{Prism, PromptLayer};
+/// use hookverify::Secret;
 ///
-/// let config = WebhookConfig::new(Secret::new("new").unwrap())
-///     .secret(Secret::new("old").unwrap())
-///     .providers([Provider::PromptLayer])
+/// let every_sender = WebhookConfig::new(Secret::new("shared").unwrap());
+///
+/// let config = WebhookConfig::builder()
+///     .sender(PromptLayer, Secret::new("pl_secret").unwrap())
+///     .sender(Prism, [Secret::new("new").unwrap(), Secret::new("old").unwrap()])
 ///     .body_limit(256 * 1024)
 ///     .retention(Duration::from_secs(3 * 24 * 3600));
 /// assert_eq!(config.body_limit_bytes(), 256 * 1024);
@@ -77,12 +83,24 @@ impl fmt::Debug for WebhookConfig {
 }
 
 impl WebhookConfig {
-    /// Accepts every provider signed with `secret`, deduplicates in memory, with the
+    /// Accepts every built-in sender signed with `secret` (see
+    /// [`Verifier::new`](crate::Verifier::new)), deduplicates in memory, with the
     /// defaults: 1 MiB body limit, 30-second lease renewed while the handler runs, 7-day
     /// retention, fail closed, handlers run to their end even if the sender hangs up.
+    /// [`sender`](Self::sender) gives one sender secrets of its own.
     pub fn new(secret: Secret) -> Self {
+        Self::with_verifier(crate::Verifier::every_sender(secret))
+    }
+
+    /// Accepts no sender yet: add each with [`sender`](Self::sender), with its own secrets.
+    /// The defaults are those of [`new`](Self::new).
+    pub fn builder() -> Self {
+        Self::with_verifier(crate::Verifier::builder())
+    }
+
+    fn with_verifier(verifier: VerifierBuilder) -> Self {
         Self {
-            verifier: crate::Verifier::builder(secret),
+            verifier,
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             unverified_bytes: None,
@@ -97,15 +115,31 @@ impl WebhookConfig {
         }
     }
 
-    /// Adds a secret for rotation: a signature under any configured secret is accepted.
+    /// Accepts `scheme`'s sender (one of [`senders`](crate::senders), or your own
+    /// [`Scheme`]) signing with its own `secrets`: one [`Secret`], or an array or `Vec` of
+    /// them during a rotation. A sender's secrets verify only its own deliveries.
+    /// Configuring a sender again replaces it.
+    pub fn sender(mut self, scheme: impl Scheme, secrets: impl IntoSecrets) -> Self {
+        self.verifier = self.verifier.sender(scheme, secrets);
+        self
+    }
+
+    /// Adds a secret for rotation to every sender that has no secrets of its own (those of
+    /// [`new`](Self::new)): a signature under any of them is accepted.
     pub fn secret(mut self, secret: Secret) -> Self {
         self.verifier = self.verifier.secret(secret);
         self
     }
 
-    /// Accepts only these providers (default: all four).
+    /// Keeps only these senders (default: those configured).
     pub fn providers(mut self, providers: impl IntoIterator<Item = Provider>) -> Self {
         self.verifier = self.verifier.providers(providers);
+        self
+    }
+
+    /// The clock that signed timestamps are compared with (default: the system clock).
+    pub fn clock(mut self, clock: impl WallClock) -> Self {
+        self.verifier = self.verifier.clock(clock);
         self
     }
 

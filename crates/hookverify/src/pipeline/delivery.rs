@@ -19,6 +19,8 @@ pub struct VerifiedDelivery {
     pub(crate) body: Bytes,
     pub(crate) fingerprint: [u8; 32],
     pub(crate) signed_form: SignedForm,
+    pub(crate) delivery_id: Option<String>,
+    pub(crate) header_event_type: Option<String>,
 }
 
 impl VerifiedDelivery {
@@ -47,6 +49,18 @@ impl VerifiedDelivery {
     #[must_use]
     pub fn fingerprint(&self) -> [u8; 32] {
         self.fingerprint
+    }
+
+    /// The delivery id the headers carried (GitHub's `X-GitHub-Delivery`, `webhook-id`).
+    #[must_use]
+    pub fn delivery_id(&self) -> Option<&str> {
+        self.delivery_id.as_deref()
+    }
+
+    /// The event type a header carried (GitHub's `X-GitHub-Event`).
+    #[must_use]
+    pub fn header_event_type(&self) -> Option<&str> {
+        self.header_event_type.as_deref()
     }
 
     /// Which bytes the signature covered.

@@ -7,13 +7,17 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use super::VerifiedDelivery;
-use crate::events::AnyEvent;
+use crate::events::{sender_of, AnyEvent, GitHubEvent};
+use crate::Provider;
 
 /// A type a handler can receive a delivery as.
 ///
-/// Implemented for every `T: DeserializeOwned` (the provider event types among them, which
-/// never fail on a JSON object: unknown shapes come through as their raw variant) and for
-/// [`AnyEvent`], which picks the provider's type by the header that was verified.
+/// Implemented for every `T: DeserializeOwned`, for [`AnyEvent`], which picks the sender's
+/// type by the signature that verified, and for [`GitHubEvent`]. A sender's own event type
+/// (`PromptLayerEvent`, `StripeEvent`, `GitHubEvent`, ...) takes only that sender's
+/// deliveries ([`ExtractError::WrongSender`] otherwise); `AnyEvent` and every other type
+/// take any configured sender's. The sender event types never fail on a JSON object:
+/// unknown shapes come through as their raw variant.
 pub trait FromDelivery: Sized {
     /// Builds the value from an authentic delivery.
     ///
@@ -22,14 +26,32 @@ pub trait FromDelivery: Sized {
     fn from_delivery(delivery: &VerifiedDelivery) -> Result<Self, ExtractError>;
 }
 
-impl<T: DeserializeOwned> FromDelivery for T {
+impl<T: DeserializeOwned + 'static> FromDelivery for T {
     fn from_delivery(delivery: &VerifiedDelivery) -> Result<Self, ExtractError> {
+        if let Some(expected) = sender_of::<T>() {
+            ExtractError::check_sender(expected, delivery)?;
+        }
         delivery.json().map_err(ExtractError::invalid)
+    }
+}
+
+impl FromDelivery for GitHubEvent {
+    fn from_delivery(delivery: &VerifiedDelivery) -> Result<Self, ExtractError> {
+        ExtractError::check_sender(Provider::GITHUB, delivery)?;
+        let payload = delivery.json().map_err(ExtractError::invalid)?;
+        Ok(GitHubEvent::new(
+            delivery.header_event_type().map(str::to_owned),
+            delivery.delivery_id().map(str::to_owned),
+            payload,
+        ))
     }
 }
 
 impl FromDelivery for AnyEvent {
     fn from_delivery(delivery: &VerifiedDelivery) -> Result<Self, ExtractError> {
+        if delivery.provider() == Provider::GITHUB {
+            return GitHubEvent::from_delivery(delivery).map(AnyEvent::GitHub);
+        }
         match AnyEvent::parse(delivery.provider(), delivery.body()) {
             Ok(event) => Ok(event),
             // JSON that serde_json refuses (NaN, a BOM, ...) or nesting at the limit:
@@ -51,6 +73,15 @@ pub enum ExtractError {
     MissingLayer,
     /// The authentic body does not fit the requested type: 422.
     InvalidPayload(Arc<serde_json::Error>),
+    /// The handler takes one sender's events and the delivery, authentic, is another
+    /// sender's (a route whose layer accepts several senders): 422, and the handler does not
+    /// run, so the event is not recorded as processed.
+    WrongSender {
+        /// The sender the handler's type describes.
+        expected: Provider,
+        /// The sender whose signature verified.
+        received: Provider,
+    },
 }
 
 impl ExtractError {
@@ -58,12 +89,26 @@ impl ExtractError {
         Self::InvalidPayload(Arc::new(error))
     }
 
+    fn check_sender(expected: Provider, delivery: &VerifiedDelivery) -> Result<(), Self> {
+        let received = delivery.provider();
+        if received == expected {
+            return Ok(());
+        }
+        tracing::warn!(
+            %expected,
+            %received,
+            "an authentic delivery reached a handler of another sender's events; refused \
+             (route each sender to its handler, or take `AnyEvent`)"
+        );
+        Err(Self::WrongSender { expected, received })
+    }
+
     /// The HTTP status code: 500 or 422.
     #[must_use]
     pub fn status(&self) -> u16 {
         match self {
             Self::MissingLayer => 500,
-            Self::InvalidPayload(_) => 422,
+            Self::InvalidPayload(_) | Self::WrongSender { .. } => 422,
         }
     }
 
@@ -82,6 +127,11 @@ impl ExtractError {
                 serde_json::json!({"error": "unprocessable_payload", "message": error.to_string()})
                     .to_string()
             }
+            Self::WrongSender { expected, received } => serde_json::json!({
+                "error": "wrong_sender",
+                "message": format!("this endpoint takes {expected} events, not {received}")
+            })
+            .to_string(),
         }
     }
 }
@@ -91,6 +141,12 @@ impl fmt::Display for ExtractError {
         match self {
             Self::MissingLayer => f.write_str("no WebhookVerify layer or middleware on this route"),
             Self::InvalidPayload(error) => write!(f, "webhook payload does not fit: {error}"),
+            Self::WrongSender { expected, received } => {
+                write!(
+                    f,
+                    "a {received} delivery reached a handler of {expected} events"
+                )
+            }
         }
     }
 }
@@ -98,7 +154,7 @@ impl fmt::Display for ExtractError {
 impl std::error::Error for ExtractError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::MissingLayer => None,
+            Self::MissingLayer | Self::WrongSender { .. } => None,
             Self::InvalidPayload(error) => Some(error.as_ref()),
         }
     }

@@ -9,13 +9,19 @@
 #[macro_export]
 macro_rules! forward_webhook_config {
     ($field:ident) => {
-        /// Accepts every provider signed with `secret`, with the defaults of
+        /// Accepts every built-in sender signed with `secret`, with the defaults of
         /// [`WebhookConfig::new`]($crate::pipeline::WebhookConfig::new): 1 MiB body limit,
         /// in-memory deduplication shared per secret, 30-second lease renewed while the
         /// handler runs, 7-day retention, fail closed, handlers finish when the sender
         /// hangs up.
         pub fn new(secret: $crate::Secret) -> Self {
             Self::from_config($crate::pipeline::WebhookConfig::new(secret))
+        }
+
+        /// Accepts no sender yet: add each with its own secrets with
+        /// [`sender`](Self::sender). The other defaults are those of [`new`](Self::new).
+        pub fn builder() -> Self {
+            Self::from_config($crate::pipeline::WebhookConfig::builder())
         }
 
         /// Built from a complete configuration.
@@ -46,13 +52,31 @@ macro_rules! forward_webhook_config {
             }
         }
 
-        /// Adds a secret for rotation: a signature under any configured secret is accepted.
+        /// Accepts `scheme`'s sender (one of [`senders`]($crate::senders) or your own
+        /// [`Scheme`]($crate::scheme::Scheme)) signing with its own `secrets`: one
+        /// [`Secret`]($crate::Secret), or an array or `Vec` of them during a rotation. A
+        /// sender's secrets verify only its own deliveries.
+        pub fn sender(
+            self,
+            scheme: impl $crate::scheme::Scheme,
+            secrets: impl $crate::IntoSecrets,
+        ) -> Self {
+            self.configure(|config| config.sender(scheme, secrets))
+        }
+
+        /// Adds a secret for rotation to every sender without secrets of its own (those of
+        /// [`new`](Self::new)): a signature under any of them is accepted.
         pub fn secret(self, secret: $crate::Secret) -> Self {
             self.configure(|config| config.secret(secret))
         }
 
-        /// Accepts only these providers (default: all four); a request signed by another
-        /// one is 401.
+        /// The clock that signed timestamps are compared with (default: the system clock).
+        pub fn clock(self, clock: impl $crate::scheme::WallClock) -> Self {
+            self.configure(|config| config.clock(clock))
+        }
+
+        /// Keeps only these senders (default: those configured); a request signed by
+        /// another one is 401.
         pub fn providers(self, providers: impl IntoIterator<Item = $crate::Provider>) -> Self {
             self.configure(|config| config.providers(providers))
         }

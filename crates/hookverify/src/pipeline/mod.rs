@@ -18,7 +18,7 @@
 //! let secret = Secret::new("whsec_example").unwrap();
 //! let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()));
 //! let body = br#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
-//! let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+//! let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
 //! let headers = [(signature.name(), signature.value())];
 //!
 //! let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(body))]);

@@ -195,7 +195,7 @@ mod tests {
         let secret = Secret::new("metrics-test").unwrap();
         let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()).namespace("m"));
         let body = br#"{"id":"evt_metrics","type":"t","data":{}}"#;
-        let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
         let headers = [(signature.name(), signature.value())];
         let forged = [(signature.name(), "sha256=".to_owned() + &"0".repeat(64))];
         metrics::with_local_recorder(&recorder, || {
@@ -251,7 +251,7 @@ mod tests {
         let wrong = Secret::new("a-wrong-secret").unwrap();
         let pipeline = Pipeline::new(WebhookConfig::new(wrong).namespace("wrong-secret"));
         let body = br#"{"id":"evt_refused","type":"t","data":{}}"#;
-        let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
+        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
         let headers = [(signature.name(), signature.value())];
         let ((), logged) = warnings(|| {
             block_on(async {

@@ -379,8 +379,8 @@ mod tests {
     fn delivery() -> (Secret, Vec<(&'static str, String)>, &'static [u8]) {
         let secret = Secret::new("runner-tests").unwrap();
         let body: &[u8] = br#"{"id":"evt_runner","type":"t","data":{}}"#;
-        let signature = testing::sign(Provider::Generic, &secret, body).unwrap();
-        (secret, vec![signature.into_pair()], body)
+        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
+        (secret, signature.into_headers(), body)
     }
 
     #[tokio::test]

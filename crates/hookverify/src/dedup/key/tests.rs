@@ -9,14 +9,17 @@ use crate::canonical::canonical_json;
 use crate::SignedForm;
 
 fn verified(provider: Provider, body: &str) -> Verified {
-    Verified::new(
+    Verified {
+        scheme: std::sync::Arc::clone(crate::senders::built_in(provider).unwrap()),
         provider,
-        Bytes::copy_from_slice(body.as_bytes()),
-        [0; 32],
-        SignedForm::RawBody,
-        0,
-        None,
-    )
+        body: Bytes::copy_from_slice(body.as_bytes()),
+        fingerprint: [0; 32],
+        signed_form: SignedForm::RawBody,
+        secret_index: 0,
+        document: None,
+        delivery_id: None,
+        event_type: None,
+    }
 }
 
 fn key_with(strategy: &KeyStrategy, provider: Provider, body: &str) -> String {
@@ -43,32 +46,32 @@ fn canonical_hash(body: &str) -> String {
 fn promptreports_and_generic_use_the_id() {
     let body =
         r#"{"id":"evt_1","type":"prompt.created","timestamp":"2025-01-01T00:00:00Z","data":{}}"#;
-    assert_eq!(key(Provider::PromptReports, body), "promptreports:id:evt_1");
+    assert_eq!(key(Provider::PROMPTREPORTS, body), "promptreports:id:evt_1");
     let body = r#"{"id": "evt_9", "type": "user.created", "data": {"id": "inner"}}"#;
-    assert_eq!(key(Provider::Generic, body), "generic:id:evt_9");
+    assert_eq!(key(Provider::GENERIC, body), "generic:id:evt_9");
 }
 
 #[test]
 fn ids_may_be_numbers_or_escaped_strings() {
     assert_eq!(
-        key(Provider::Generic, r#"{"id": 12345}"#),
+        key(Provider::GENERIC, r#"{"id": 12345}"#),
         "generic:id:12345"
     );
-    assert_eq!(key(Provider::Generic, r#"{"id": 1.50}"#), "generic:id:1.50");
+    assert_eq!(key(Provider::GENERIC, r#"{"id": 1.50}"#), "generic:id:1.50");
     assert_eq!(
         key(
-            Provider::Generic,
+            Provider::GENERIC,
             r#"{"id": 123456789012345678901234567890}"#
         ),
         "generic:id:123456789012345678901234567890"
     );
     assert_eq!(
-        key(Provider::Generic, r#"{"id": "evt\u005f\u00e9"}"#),
+        key(Provider::GENERIC, r#"{"id": "evt\u005f\u00e9"}"#),
         "generic:id:evt_\u{e9}"
     );
     // Duplicate members: the last one wins, as in `json.loads`.
     assert_eq!(
-        key(Provider::Generic, r#"{"id": "a", "id": "b"}"#),
+        key(Provider::GENERIC, r#"{"id": "a", "id": "b"}"#),
         "generic:id:b"
     );
 }
@@ -78,11 +81,11 @@ fn prism_uses_request_id_and_event() {
     let completed = r#"{"request_id": "req_1", "model": "gpt", "event": "request.completed"}"#;
     let errored = r#"{"request_id": "req_1", "model": "gpt", "event": "error.occurred"}"#;
     assert_eq!(
-        key(Provider::Prism, completed),
+        key(Provider::PRISM, completed),
         "prism:id:req_1:request.completed"
     );
     assert_eq!(
-        key(Provider::Prism, errored),
+        key(Provider::PRISM, errored),
         "prism:id:req_1:error.occurred"
     );
 }
@@ -91,7 +94,7 @@ fn prism_uses_request_id_and_event() {
 fn raw_body_providers_fall_back_to_the_body_hash() {
     let test_event = r#"{"event": "test", "webhook_id": "w1"}"#;
     assert_eq!(
-        key(Provider::Prism, test_event),
+        key(Provider::PRISM, test_event),
         "prism:sha256:39435c6356df6c2a3b3f81f09ecb5e88d1f212c2dc5106ffa3cf35634b446e8f"
     );
     for body in [
@@ -103,17 +106,17 @@ fn raw_body_providers_fall_back_to_the_body_hash() {
         r#"[1, 2]"#,
     ] {
         assert_eq!(
-            key(Provider::Generic, body),
+            key(Provider::GENERIC, body),
             format!("generic:sha256:{}", raw_hash(body))
         );
         assert_eq!(
-            key(Provider::PromptReports, body),
+            key(Provider::PROMPTREPORTS, body),
             format!("promptreports:sha256:{}", raw_hash(body))
         );
     }
     let no_event = r#"{"request_id": "req_1"}"#;
     assert_eq!(
-        key(Provider::Prism, no_event),
+        key(Provider::PRISM, no_event),
         format!("prism:sha256:{}", raw_hash(no_event))
     );
 }
@@ -124,18 +127,18 @@ fn promptlayer_hashes_the_canonical_form() {
     // {"details": {"report_id": 1, "report_name": "r"}, "event_type": "report_finished"}
     let body = r#"{"event_type":"report_finished","details":{"report_name":"r","report_id":1}}"#;
     assert_eq!(
-        key(Provider::PromptLayer, body),
+        key(Provider::PROMPTLAYER, body),
         "promptlayer:sha256:3dcf1938b2665f3b4dd97cbcc6b1e497f0729dd5c94bf3aab8242fe5dffcbeaf"
     );
     // The same payload in another key order and spacing is the same event.
     let reordered =
         r#"{"details": {"report_id": 1, "report_name": "r"}, "event_type": "report_finished"}"#;
     assert_eq!(
-        key(Provider::PromptLayer, reordered),
-        key(Provider::PromptLayer, body)
+        key(Provider::PROMPTLAYER, reordered),
+        key(Provider::PROMPTLAYER, body)
     );
     assert_eq!(
-        key(Provider::PromptLayer, body),
+        key(Provider::PROMPTLAYER, body),
         format!("promptlayer:sha256:{}", canonical_hash(body))
     );
 }
@@ -144,34 +147,34 @@ fn promptlayer_hashes_the_canonical_form() {
 fn agent_execution_id_is_opt_in() {
     let body = r#"{"event_type": "agent_run_finished", "details": {"agent_name": "a", "agent_id": 3, "agent_execution_id": 991}}"#;
     let hashed = format!("promptlayer:sha256:{}", canonical_hash(body));
-    assert_eq!(key(Provider::PromptLayer, body), hashed);
+    assert_eq!(key(Provider::PROMPTLAYER, body), hashed);
 
     let agents = KeyStrategy::default().agent_execution_id(true);
     assert_eq!(
-        key_with(&agents, Provider::PromptLayer, body),
+        key_with(&agents, Provider::PROMPTLAYER, body),
         "promptlayer:agent_execution:991"
     );
     let string_id =
         r#"{"event_type": "agent_run_finished", "details": {"agent_execution_id": "ex-1"}}"#;
     assert_eq!(
-        key_with(&agents, Provider::PromptLayer, string_id),
+        key_with(&agents, Provider::PROMPTLAYER, string_id),
         "promptlayer:agent_execution:ex-1"
     );
 
     // Only for that event type, and only when the id is there.
     let other = r#"{"event_type": "report_finished", "details": {"agent_execution_id": 991}}"#;
     assert_eq!(
-        key_with(&agents, Provider::PromptLayer, other),
+        key_with(&agents, Provider::PROMPTLAYER, other),
         format!("promptlayer:sha256:{}", canonical_hash(other))
     );
     let missing = r#"{"event_type": "agent_run_finished", "details": {"agent_id": 3}}"#;
     assert_eq!(
-        key_with(&agents, Provider::PromptLayer, missing),
+        key_with(&agents, Provider::PROMPTLAYER, missing),
         format!("promptlayer:sha256:{}", canonical_hash(missing))
     );
     // The option concerns PromptLayer only.
     assert_eq!(
-        key_with(&agents, Provider::Generic, r#"{"id": "e"}"#),
+        key_with(&agents, Provider::GENERIC, r#"{"id": "e"}"#),
         "generic:id:e"
     );
 }
@@ -186,42 +189,42 @@ fn custom_keys_override_and_stay_namespaced() {
     assert_eq!(
         key_with(
             &strategy,
-            Provider::Generic,
+            Provider::GENERIC,
             r#"{"id": "e", "delivery": "d1"}"#
         ),
         "generic:custom:d1"
     );
     assert_eq!(
-        key_with(&strategy, Provider::Prism, r#"{"delivery": "d1"}"#),
+        key_with(&strategy, Provider::PRISM, r#"{"delivery": "d1"}"#),
         "prism:custom:d1"
     );
     let agent = r#"{"event_type": "agent_run_finished", "details": {"agent_execution_id": 7}, "delivery": "d2"}"#;
     assert_eq!(
-        key_with(&strategy, Provider::PromptLayer, agent),
+        key_with(&strategy, Provider::PROMPTLAYER, agent),
         "promptlayer:custom:d2"
     );
     // `None` and empty keys fall back to the provider's key.
     assert_eq!(
-        key_with(&strategy, Provider::Generic, r#"{"id": "e"}"#),
+        key_with(&strategy, Provider::GENERIC, r#"{"id": "e"}"#),
         "generic:id:e"
     );
     assert_eq!(
         key_with(
             &strategy,
-            Provider::Generic,
+            Provider::GENERIC,
             r#"{"id": "e", "delivery": ""}"#
         ),
         "generic:id:e"
     );
     let agent = r#"{"event_type": "agent_run_finished", "details": {"agent_execution_id": 7}}"#;
     assert_eq!(
-        key_with(&strategy, Provider::PromptLayer, agent),
+        key_with(&strategy, Provider::PROMPTLAYER, agent),
         "promptlayer:agent_execution:7"
     );
 
     let replaced = strategy.with_custom(|_| Some("fixed".to_owned()));
     assert_eq!(
-        key_with(&replaced, Provider::Generic, r#"{"id": "e"}"#),
+        key_with(&replaced, Provider::GENERIC, r#"{"id": "e"}"#),
         "generic:custom:fixed"
     );
 }
@@ -239,23 +242,23 @@ fn strategy_debug_hides_the_function() {
 fn parts_are_escaped_so_keys_cannot_collide() {
     let one = r#"{"request_id": "r1:request", "event": "completed"}"#;
     let two = r#"{"request_id": "r1", "event": "request:completed"}"#;
-    assert_eq!(key(Provider::Prism, one), "prism:id:r1%3Arequest:completed");
-    assert_eq!(key(Provider::Prism, two), "prism:id:r1:request%3Acompleted");
+    assert_eq!(key(Provider::PRISM, one), "prism:id:r1%3Arequest:completed");
+    assert_eq!(key(Provider::PRISM, two), "prism:id:r1:request%3Acompleted");
     // An id that spells a fallback key is not that fallback.
     let spelled = format!(r#"{{"id": "sha256:{}"}}"#, raw_hash("{}"));
     assert_eq!(
-        key(Provider::Generic, &spelled),
+        key(Provider::GENERIC, &spelled),
         format!("generic:id:sha256%3A{}", raw_hash("{}"))
     );
     assert_eq!(
-        key(Provider::Generic, r#"{"id": "100%"}"#),
+        key(Provider::GENERIC, r#"{"id": "100%"}"#),
         "generic:id:100%25"
     );
 }
 
 #[test]
 fn the_namespace_comes_first_escaped() {
-    let verified = verified(Provider::Generic, r#"{"id": "e"}"#);
+    let verified = verified(Provider::GENERIC, r#"{"id": "e"}"#);
     let document = Document::parse(verified.body()).unwrap();
     let keys = KeyStrategy::default();
     assert_eq!(

@@ -13,12 +13,12 @@ fn parses_promptlayer() {
         "details": {"report_id": 1, "report_name": "r"},
         "user_id": 1, "user_name": null, "user_email": null, "workspace_id": 2,
         "timestamp": "2023-12-01T22:05:57"});
-    let event = AnyEvent::parse(Provider::PromptLayer, &bytes(&body)).unwrap();
+    let event = AnyEvent::parse(Provider::PROMPTLAYER, &bytes(&body)).unwrap();
     assert!(matches!(
         event,
         AnyEvent::PromptLayer(PromptLayerEvent::ReportFinished(..))
     ));
-    assert_eq!(event.provider(), Provider::PromptLayer);
+    assert_eq!(event.provider(), Provider::PROMPTLAYER);
     assert_eq!(event.event_type(), "report_finished");
     assert!(!event.is_unknown());
     assert_eq!(serde_json::to_value(&event).unwrap(), body);
@@ -27,9 +27,9 @@ fn parses_promptlayer() {
 #[test]
 fn parses_prism() {
     let body = json!({"event": "test", "webhook_id": "w", "message": "m"});
-    let event = AnyEvent::parse(Provider::Prism, &bytes(&body)).unwrap();
+    let event = AnyEvent::parse(Provider::PRISM, &bytes(&body)).unwrap();
     assert!(matches!(event, AnyEvent::Prism(PrismEvent::Test(_))));
-    assert_eq!(event.provider(), Provider::Prism);
+    assert_eq!(event.provider(), Provider::PRISM);
     assert_eq!(event.event_type(), "test");
     assert_eq!(serde_json::to_value(&event).unwrap(), body);
 }
@@ -38,12 +38,12 @@ fn parses_prism() {
 fn parses_promptreports() {
     let body = json!({"id": "e", "type": "approval.requested",
         "timestamp": "2024-01-15T10:30:00Z", "data": {}});
-    let event = AnyEvent::parse(Provider::PromptReports, &bytes(&body)).unwrap();
+    let event = AnyEvent::parse(Provider::PROMPTREPORTS, &bytes(&body)).unwrap();
     assert!(matches!(
         event,
         AnyEvent::PromptReports(PromptReportsEvent::ApprovalRequested(..))
     ));
-    assert_eq!(event.provider(), Provider::PromptReports);
+    assert_eq!(event.provider(), Provider::PROMPTREPORTS);
     assert_eq!(event.event_type(), "approval.requested");
     assert_eq!(serde_json::to_value(&event).unwrap(), body);
 }
@@ -52,9 +52,9 @@ fn parses_promptreports() {
 fn parses_generic() {
     let body = json!({"id": "evt_1", "type": "user.created",
         "created_at": "2024-01-15T10:30:00Z", "data": {"a": 1}});
-    let event = AnyEvent::parse(Provider::Generic, &bytes(&body)).unwrap();
+    let event = AnyEvent::parse(Provider::GENERIC, &bytes(&body)).unwrap();
     assert!(matches!(event, AnyEvent::Generic(GenericEvent::Known(_))));
-    assert_eq!(event.provider(), Provider::Generic);
+    assert_eq!(event.provider(), Provider::GENERIC);
     assert_eq!(event.event_type(), "user.created");
     assert_eq!(serde_json::to_value(&event).unwrap(), body);
 }
@@ -63,8 +63,8 @@ fn parses_generic() {
 fn the_provider_decides_the_type_not_the_body() {
     // a PromptLayer body verified under the generic scheme is an unknown generic event
     let body = json!({"event_type": "report_finished", "details": {}});
-    let event = AnyEvent::parse(Provider::Generic, &bytes(&body)).unwrap();
-    assert_eq!(event.provider(), Provider::Generic);
+    let event = AnyEvent::parse(Provider::GENERIC, &bytes(&body)).unwrap();
+    assert_eq!(event.provider(), Provider::GENERIC);
     assert!(event.is_unknown());
     assert_eq!(event.raw(), Some(&body));
     assert_eq!(event.event_type(), "unknown");
