@@ -20,12 +20,15 @@ use bytes::Bytes;
 use futures_util::future::join_all;
 use hookverify::dedup::{Claim, ClaimToken, DedupKey, DedupStore, StoreError, StoreFuture};
 use hookverify::pipeline::WebhookConfig;
+use hookverify::scheme::{Scheme, SigningContext};
+use hookverify::senders::{Prism, PromptLayer, StandardWebhooks, Stripe};
 use hookverify::{testing, Provider, Secret};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::client::{self, Client, Reply};
+use crate::signers::{self, Signer};
 use crate::spec::{Behaviour, Extractor, RunningServer, ServerSpec};
 
 /// An adapter: starts a server for a spec on `127.0.0.1:0`, stopped when the
@@ -108,6 +111,10 @@ pub const CASES: &[Case] = &[
     case!(unverified_budget_full, "bodies past the unverified-bytes budget: 503 with Retry-After, and room again once they are gone"),
     case!(oversize_413_is_readable, "a sender writing a whole 6 MiB body past the 1 MiB limit reads the 413, every time"),
     case!(promptlayer_signed_values_only, "a captured PromptLayer signature over a body with a respelled number: 401, and the handler reads only signed values"),
+    case!(senders_own_libraries, "GitHub, Stripe, Standard Webhooks and Svix deliveries signed by each sender's own library: processed once; the redelivery, re-signed later, is a duplicate"),
+    case!(timestamp_tolerance, "Standard Webhooks and Stripe signed 290 s ago or ahead are accepted, 310 s refused with 401"),
+    case!(two_senders_two_secrets, "one layer, two senders with secrets of their own as the README wires it: a secret verifies only its sender; a typed handler refuses the other sender with 422 and does not record it"),
+    case!(valid_next_to_forged, "a valid signature next to another sender's forged one is accepted"),
 ];
 
 /// The case called `name`.
@@ -1614,5 +1621,298 @@ async fn oversize_413_is_readable(spawn: Spawn) -> Outcome {
         }
     }
     check.eq("handler calls", server.recorder.calls(), 0);
+    check.finish()
+}
+
+/// Now, in Unix seconds.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// `headers` as a sender posts them, with the JSON content type.
+fn as_json(headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut headers = headers;
+    headers.push(("content-type".to_owned(), "application/json".to_owned()));
+    headers
+}
+
+/// A delivery signed by its sender's own library, and the event it is.
+struct Foreign {
+    signer: Signer,
+    provider: &'static str,
+    event_type: &'static str,
+    id: &'static str,
+    body: String,
+}
+
+async fn senders_own_libraries(spawn: Spawn) -> Outcome {
+    // A Standard Webhooks secret; GitHub and Stripe use the same string as their key bytes.
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let server = spawn(ServerSpec::new(WebhookConfig::new(secret(SECRET))));
+    let client = Client::new();
+    let mut check = Check::default();
+    let deliveries = [
+        Foreign {
+            signer: Signer::GitHub,
+            provider: "github",
+            event_type: "ping",
+            id: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+            body: json!({"zen": "Design for failure.", "hook_id": 12_345_678,
+                "hook": {"type": "Repository", "id": 12_345_678, "active": true, "events": ["push"]},
+                "repository": {"id": 1_296_269, "full_name": "octocat/Hello-World"}})
+            .to_string(),
+        },
+        Foreign {
+            signer: Signer::Stripe,
+            provider: "stripe",
+            event_type: "payment_intent.succeeded",
+            id: "evt_3OqGf2LkdIwHu7ix0zUH0Ag8",
+            body: json!({"id": "evt_3OqGf2LkdIwHu7ix0zUH0Ag8", "object": "event",
+                "api_version": "2024-06-20", "created": 1_700_000_000, "livemode": false,
+                "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null},
+                "type": "payment_intent.succeeded",
+                "data": {"object": {"id": "pi_3OqGf2", "object": "payment_intent", "amount": 2000, "currency": "usd"}}})
+            .to_string(),
+        },
+        Foreign {
+            signer: Signer::StandardWebhooks,
+            provider: "standard-webhooks",
+            event_type: "user.created",
+            id: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+            body: json!({"type": "user.created", "timestamp": "2022-11-03T20:26:10.344522Z",
+                "data": {"id": "user_1", "email": "ada@example.com", "name": "Ada Lövelace"}})
+            .to_string(),
+        },
+        Foreign {
+            signer: Signer::Svix,
+            provider: "standard-webhooks",
+            event_type: "response.completed",
+            id: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4X",
+            body: json!({"object": "event", "id": "evt_685343a1381c819085d44c354e1b330e",
+                "type": "response.completed", "created_at": 1_750_287_018,
+                "data": {"id": "resp_abc123"}})
+            .to_string(),
+        },
+    ];
+    for delivery in &deliveries {
+        let label = format!("{:?}", delivery.signer);
+        let now = unix_now();
+        // A redelivery carries the same id, re-signed at its own time.
+        for (attempt, signed_at) in [(1, now), (2, now + 3)] {
+            let Some(mut headers) = signers::sign(
+                delivery.signer,
+                SECRET,
+                delivery.body.as_bytes(),
+                delivery.id,
+                signed_at,
+            ) else {
+                return Ok(());
+            };
+            if delivery.signer == Signer::GitHub {
+                headers.push(("x-github-delivery".to_owned(), delivery.id.to_owned()));
+                headers.push(("x-github-event".to_owned(), delivery.event_type.to_owned()));
+            }
+            let reply = post(&client, &server, &as_json(headers), &delivery.body).await?;
+            if attempt == 1 {
+                check.processed(&format!("{label} delivery"), &reply);
+            } else {
+                check.reply(
+                    &format!("{label} redelivery"),
+                    &reply,
+                    200,
+                    &duplicate_body(),
+                );
+            }
+        }
+    }
+    let seen: Vec<(String, String)> = server
+        .recorder
+        .seen()
+        .into_iter()
+        .map(|seen| (seen.provider, seen.event_type))
+        .collect();
+    let want: Vec<(String, String)> = deliveries
+        .iter()
+        .map(|delivery| (delivery.provider.to_owned(), delivery.event_type.to_owned()))
+        .collect();
+    check.eq("senders and event types seen, once each", seen, want);
+    check.finish()
+}
+
+async fn timestamp_tolerance(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let mut check = Check::default();
+    let schemes: [&dyn Scheme; 2] = [&StandardWebhooks::new(), &Stripe::new()];
+    for scheme in schemes {
+        // The exact edges (300 s in, 301 s out) are tested with an injected clock in the
+        // core; over HTTP a margin keeps the case independent of the second it runs in.
+        for (offset, accepted) in [(-290, true), (290, true), (-310, false), (310, false)] {
+            let id = format!("evt_tolerance_{offset}");
+            let body = json!({"id": id, "object": "event", "type": "t.checked", "created": 1,
+                "data": {"object": {}}})
+            .to_string();
+            let context =
+                SigningContext::new(unix_now() + offset, format!("msg_tolerance_{offset}"));
+            let signature = testing::sign_with(scheme, &the_secret(), body.as_bytes(), &context)
+                .map_err(|error| format!("signing: {error}"))?;
+            let headers = signature
+                .into_headers()
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect();
+            let reply = post(&client, &server, &as_json(headers), &body).await?;
+            let what = format!("{} signed {offset} s from now", scheme.provider());
+            if accepted {
+                check.processed(&what, &reply);
+            } else {
+                check.reply(&what, &reply, 401, &unauthenticated());
+            }
+        }
+    }
+    check.eq("handler calls", server.recorder.calls(), 4);
+    check.finish()
+}
+
+async fn two_senders_two_secrets(spawn: Spawn) -> Outcome {
+    let promptlayer_secret = secret("pl_two_senders_0123456789");
+    let prism_new = secret("prism_two_senders_new");
+    let prism_old = secret("prism_two_senders_old");
+    let spec = ServerSpec::new(
+        WebhookConfig::builder()
+            .sender(PromptLayer, promptlayer_secret.clone())
+            .sender(Prism, [prism_new.clone(), prism_old.clone()]),
+    );
+    // Two handlers behind the one configuration, as the README's two routes share a layer.
+    let promptlayer_route = spawn(spec.clone().extractor(Extractor::PromptLayerEvent));
+    let any_route = spawn(spec.extractor(Extractor::AnyEvent));
+    let client = Client::new();
+    let mut check = Check::default();
+
+    let pl = promptlayer_event(71);
+    let reply = post(
+        &client,
+        &promptlayer_route,
+        &signed(Provider::PROMPTLAYER, &promptlayer_secret, &pl),
+        &pl,
+    )
+    .await?;
+    check.processed("PromptLayer under its own secret", &reply);
+    let forged = promptlayer_event(72);
+    let reply = post(
+        &client,
+        &promptlayer_route,
+        &signed(Provider::PROMPTLAYER, &prism_new, &forged),
+        &forged,
+    )
+    .await?;
+    check.reply(
+        "PromptLayer signed with the Prism secret",
+        &reply,
+        401,
+        &unauthenticated(),
+    );
+
+    let prism =
+        r#"{"request_id": "req_two_senders", "event": "request.completed", "model": "gpt-4o"}"#;
+    let prism_headers = signed(Provider::PRISM, &prism_old, prism);
+    let reply = post(&client, &promptlayer_route, &prism_headers, prism).await?;
+    check.eq(
+        "Prism on the PromptLayer handler: status",
+        reply.status.as_u16(),
+        422,
+    );
+    check.eq(
+        "Prism on the PromptLayer handler: error",
+        reply.json().get("error").cloned(),
+        Some(json!("wrong_sender")),
+    );
+    let reply = post(&client, &any_route, &prism_headers, prism).await?;
+    check.processed(
+        "the refused Prism event, on a handler of any sender",
+        &reply,
+    );
+    let reply = post(
+        &client,
+        &any_route,
+        &signed(Provider::PRISM, &promptlayer_secret, prism),
+        prism,
+    )
+    .await?;
+    check.reply(
+        "Prism signed with the PromptLayer secret",
+        &reply,
+        401,
+        &unauthenticated(),
+    );
+    let generic = generic_event("evt_two_senders");
+    let reply = post(
+        &client,
+        &any_route,
+        &signed(Provider::GENERIC, &promptlayer_secret, &generic),
+        &generic,
+    )
+    .await?;
+    check.reply("a sender not configured", &reply, 401, &unauthenticated());
+
+    check.eq(
+        "PromptLayer handler runs",
+        promptlayer_route.recorder.calls(),
+        1,
+    );
+    check.eq(
+        "senders the other handler saw",
+        any_route
+            .recorder
+            .seen()
+            .into_iter()
+            .map(|seen| seen.provider)
+            .collect::<Vec<_>>(),
+        vec!["prism".to_owned()],
+    );
+    check.finish()
+}
+
+async fn valid_next_to_forged(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_next_to_forged");
+    let mut headers = vec![("x-promptlayer-signature".to_owned(), "0".repeat(64))];
+    headers.extend(generic_signed(&body));
+    let reply = post(&client, &server, &headers, &body).await?;
+    check.processed(
+        "valid X-Signature-256 next to a forged X-PromptLayer-Signature",
+        &reply,
+    );
+
+    let stripe =
+        json!({"id": "evt_next_to_forged_stripe", "object": "event", "type": "charge.succeeded",
+        "created": 1, "data": {"object": {}}})
+        .to_string();
+    let mut headers = vec![(
+        "x-hub-signature-256".to_owned(),
+        format!("sha256={}", "f".repeat(64)),
+    )];
+    headers.extend(signed(Provider::STRIPE, &the_secret(), &stripe));
+    let reply = post(&client, &server, &headers, &stripe).await?;
+    check.processed(
+        "valid Stripe-Signature next to a forged X-Hub-Signature-256",
+        &reply,
+    );
+    check.eq(
+        "senders seen",
+        server
+            .recorder
+            .seen()
+            .into_iter()
+            .map(|seen| seen.provider)
+            .collect::<Vec<_>>(),
+        vec!["generic".to_owned(), "stripe".to_owned()],
+    );
     check.finish()
 }

@@ -9,6 +9,7 @@ pub mod axum_server;
 pub mod cases;
 pub mod client;
 pub mod load;
+pub mod signers;
 pub mod spec;
 
 pub use spec::{Behaviour, Extractor, Recorder, RunningServer, ServerSpec};

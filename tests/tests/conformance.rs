@@ -39,6 +39,10 @@ macro_rules! for_each_case {
             unverified_budget_full,
             oversize_413_is_readable,
             promptlayer_signed_values_only,
+            senders_own_libraries,
+            timestamp_tolerance,
+            two_senders_two_secrets,
+            valid_next_to_forged,
         }
     };
 }

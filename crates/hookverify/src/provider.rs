@@ -90,7 +90,7 @@ impl Provider {
     /// preference; empty for a sender of your own (its scheme says).
     #[must_use]
     pub fn header_names(self) -> &'static [&'static str] {
-        crate::senders::built_in(self).map_or(&[], |scheme| scheme.signature_headers())
+        crate::senders::built_in_ref(self).map_or(&[], |scheme| scheme.signature_headers())
     }
 }
 

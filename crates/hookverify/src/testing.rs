@@ -90,7 +90,8 @@ impl TestSignature {
 /// [`SignError`]: for a sender of your own (use [`sign_with`]), or for PromptLayer when
 /// `body` is not JSON.
 pub fn sign(provider: Provider, secret: &Secret, body: &[u8]) -> Result<TestSignature, SignError> {
-    let scheme = crate::senders::built_in(provider).ok_or(SignError::Unsupported { provider })?;
+    let scheme =
+        crate::senders::built_in_ref(provider).ok_or(SignError::Unsupported { provider })?;
     let context = SigningContext::new(SystemWallClock.unix_time(), delivery_id(provider, body));
     sign_with(&**scheme, secret, body, &context)
 }
@@ -134,7 +135,8 @@ pub fn sign_bytes(
             signature: 0,
         });
     }
-    let scheme = crate::senders::built_in(provider).ok_or(SignError::Unsupported { provider })?;
+    let scheme =
+        crate::senders::built_in_ref(provider).ok_or(SignError::Unsupported { provider })?;
     let context = SigningContext::new(
         SystemWallClock.unix_time(),
         delivery_id(provider, signed_bytes),

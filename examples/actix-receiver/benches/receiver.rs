@@ -15,7 +15,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use actix_receiver::{configure, routes, EventLog};
+use actix_receiver::{configure, routes, EventLog, Secrets};
 use actix_web::web::Bytes;
 use actix_web::{web, App, HttpServer};
 use hookverify::dedup::{DedupStore, MemoryStore};
@@ -68,7 +68,7 @@ fn serve(served: Served, redis_store: &std::sync::mpsc::Sender<RedisStore>) -> S
                             }
                             None => Arc::clone(&memory),
                         };
-                        let routes = routes(&Secret::new(SECRET).unwrap(), &store);
+                        let routes = routes(&Secrets::one(Secret::new(SECRET).unwrap()), &store);
                         App::new().configure(|cfg| configure(cfg, &routes, &events))
                     })
                     .workers(1)

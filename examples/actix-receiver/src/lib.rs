@@ -6,10 +6,15 @@
 //! ```
 //!
 //! - `POST /webhooks/promptlayer`, `/webhooks/prism`, `/webhooks/promptreports`,
-//!   `/webhooks/generic`: each accepts only its own provider's signature;
+//!   `/webhooks/generic`, `/webhooks/github`, `/webhooks/standard-webhooks`,
+//!   `/webhooks/stripe`: each accepts only its own sender's signature;
 //! - `POST /webhooks`: any of them;
 //! - `GET /events`: the last 1000 processed events, oldest first, as JSON.
 //!
+//! `HOOKVERIFY_SECRET` is every sender's secret (for Standard Webhooks a `whsec_` value is
+//! base64-decoded, as that sender does; any other value is the key bytes);
+//! `HOOKVERIFY_SECRET_<SENDER>` (`PROMPTLAYER`, `PRISM`, `PROMPTREPORTS`, `GENERIC`,
+//! `GITHUB`, `STANDARD_WEBHOOKS`, `STRIPE`) overrides it for one sender.
 //! `HOOKVERIFY_REDIS_URL` (e.g. `redis://127.0.0.1:6379/`) deduplicates in Redis, so that
 //! several replicas behind one sender run each event once; unset, in this process's memory.
 //!
@@ -17,6 +22,7 @@
 //! and worker its copies reach. `RUST_LOG` sets the log filter (default `info`).
 
 pub mod log;
+pub mod secrets;
 
 use std::sync::Arc;
 
@@ -24,36 +30,46 @@ use actix_web::{web, HttpResponse};
 
 use hookverify::dedup::{DedupStore, MemoryStore, StoreError};
 use hookverify::events::AnyEvent;
-use hookverify::{Provider, Secret};
+use hookverify::Provider;
 use hookverify_actix::{VerifiedWebhook, Webhook, WebhookVerify};
 use hookverify_redis::RedisStore;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 pub use crate::log::{EventLog, Processed};
+pub use crate::secrets::{Secrets, DEMO_SECRET};
 
-/// Used when `HOOKVERIFY_SECRET` is unset; never in production.
-pub const DEMO_SECRET: &str = "hookverify-demo-secret";
 /// Where it listens when `HOOKVERIFY_ADDR` is unset.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
-/// The webhook routes, each with its middleware; all share `store`.
-pub fn routes(secret: &Secret, store: &Arc<dyn DedupStore>) -> Vec<(&'static str, WebhookVerify)> {
-    let verify = |providers: &[Provider]| {
-        WebhookVerify::new(secret.clone())
-            .providers(providers.iter().copied())
-            .dedup_store_arc(Arc::clone(store))
-    };
-    vec![
-        ("/webhooks/promptlayer", verify(&[Provider::PROMPTLAYER])),
-        ("/webhooks/prism", verify(&[Provider::PRISM])),
-        (
-            "/webhooks/promptreports",
-            verify(&[Provider::PROMPTREPORTS]),
-        ),
-        ("/webhooks/generic", verify(&[Provider::GENERIC])),
-        ("/webhooks", verify(&Provider::ALL)),
-    ]
+/// The webhook routes and the senders each accepts.
+pub const ROUTES: [(&str, &[Provider]); 8] = [
+    ("/webhooks/promptlayer", &[Provider::PROMPTLAYER]),
+    ("/webhooks/prism", &[Provider::PRISM]),
+    ("/webhooks/promptreports", &[Provider::PROMPTREPORTS]),
+    ("/webhooks/generic", &[Provider::GENERIC]),
+    ("/webhooks/github", &[Provider::GITHUB]),
+    (
+        "/webhooks/standard-webhooks",
+        &[Provider::STANDARD_WEBHOOKS],
+    ),
+    ("/webhooks/stripe", &[Provider::STRIPE]),
+    ("/webhooks", &Provider::ALL),
+];
+
+/// The webhook routes of [`ROUTES`], each with its middleware; all share `store`.
+pub fn routes(
+    secrets: &Secrets,
+    store: &Arc<dyn DedupStore>,
+) -> Vec<(&'static str, WebhookVerify)> {
+    ROUTES
+        .iter()
+        .map(|(path, providers)| {
+            let verify = WebhookVerify::from_config(secrets.config(providers))
+                .dedup_store_arc(Arc::clone(store));
+            (*path, verify)
+        })
+        .collect()
 }
 
 /// One worker's routes.
@@ -166,25 +182,6 @@ impl DedupStore for Unavailable {
     }
 }
 
-/// The secret from `HOOKVERIFY_SECRET`, or the demo secret with a warning.
-pub fn secret() -> Result<Secret, Box<dyn std::error::Error>> {
-    match std::env::var("HOOKVERIFY_SECRET") {
-        Ok(secret) => Secret::new(secret)
-            .map_err(|error| format!("HOOKVERIFY_SECRET is set but unusable: {error}").into()),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err("HOOKVERIFY_SECRET is set but is not valid UTF-8".into())
-        }
-        Err(std::env::VarError::NotPresent) => {
-            tracing::warn!(
-                secret = DEMO_SECRET,
-                "HOOKVERIFY_SECRET is not set: using the public demo secret; \
-                 anyone can sign webhooks for this receiver"
-            );
-            Ok(Secret::new(DEMO_SECRET)?)
-        }
-    }
-}
-
 /// Records and logs one verified, first-seen event.
 async fn handle(
     delivery: VerifiedWebhook,
@@ -227,9 +224,9 @@ mod tests {
 
     #[actix_web::test]
     async fn routes_share_one_store_and_log_events() {
-        let secret = Secret::new(DEMO_SECRET).unwrap();
+        let secret = hookverify::Secret::new(DEMO_SECRET).unwrap();
         let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
-        let routes = routes(&secret, &store);
+        let routes = routes(&Secrets::one(secret.clone()), &store);
         let events = web::Data::new(EventLog::default());
         // Two apps stand for two workers.
         let workers = [

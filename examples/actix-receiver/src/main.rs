@@ -5,7 +5,7 @@
 //! HOOKVERIFY_SECRET=whsec_... HOOKVERIFY_ADDR=127.0.0.1:3000 cargo run -p actix-receiver
 //! ```
 
-use actix_receiver::{configure, routes, secret, EventLog, Stores, DEFAULT_ADDR};
+use actix_receiver::{configure, routes, EventLog, Secrets, Stores, DEFAULT_ADDR};
 use actix_web::{web, App, HttpServer};
 use tracing_subscriber::EnvFilter;
 
@@ -17,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 
-    let secret = secret()?;
+    let secrets = Secrets::from_env()?;
     let addr = std::env::var("HOOKVERIFY_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
 
     // The middleware is built in each worker, as actix-web apps do; the memory store (or
@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stores = Stores::from_env().await?;
     let events = web::Data::new(EventLog::default());
     let server = HttpServer::new(move || {
-        let routes = routes(&secret, &stores.for_worker());
+        let routes = routes(&secrets, &stores.for_worker());
         App::new().configure(|cfg| configure(cfg, &routes, &events))
     })
     .bind(&addr)?;

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::routing::post;
 use axum::Router;
-use axum_receiver::{app, EventLog};
+use axum_receiver::{app, EventLog, Secrets};
 use bytes::Bytes;
 use hookverify::dedup::{DedupStore, MemoryStore};
 use hookverify::Secret;
@@ -55,7 +55,11 @@ where
 }
 
 fn receiver(store: &Arc<dyn DedupStore>) -> Router {
-    app(&Secret::new(SECRET).unwrap(), store, EventLog::default())
+    app(
+        &Secrets::one(Secret::new(SECRET).unwrap()),
+        store,
+        EventLog::default(),
+    )
 }
 
 fn url(addr: SocketAddr) -> String {

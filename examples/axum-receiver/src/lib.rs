@@ -6,10 +6,15 @@
 //! ```
 //!
 //! - `POST /webhooks/promptlayer`, `/webhooks/prism`, `/webhooks/promptreports`,
-//!   `/webhooks/generic`: each accepts only its own provider's signature;
+//!   `/webhooks/generic`, `/webhooks/github`, `/webhooks/standard-webhooks`,
+//!   `/webhooks/stripe`: each accepts only its own sender's signature;
 //! - `POST /webhooks`: any of them;
 //! - `GET /events`: the last 1000 processed events, oldest first, as JSON.
 //!
+//! `HOOKVERIFY_SECRET` is every sender's secret (for Standard Webhooks a `whsec_` value is
+//! base64-decoded, as that sender does; any other value is the key bytes);
+//! `HOOKVERIFY_SECRET_<SENDER>` (`PROMPTLAYER`, `PRISM`, `PROMPTREPORTS`, `GENERIC`,
+//! `GITHUB`, `STANDARD_WEBHOOKS`, `STRIPE`) overrides it for one sender.
 //! `HOOKVERIFY_REDIS_URL` (e.g. `redis://127.0.0.1:6379/`) deduplicates in Redis, so that
 //! several replicas behind one sender run each event once; unset, in this process's memory.
 //!
@@ -17,6 +22,7 @@
 //! its copies reach. `RUST_LOG` sets the log filter (default `info`). Ctrl-C stops it
 //! gracefully.
 
+pub mod secrets;
 pub mod state;
 
 use axum::extract::State;
@@ -28,39 +34,43 @@ use std::sync::Arc;
 
 use hookverify::dedup::{DedupStore, MemoryStore};
 use hookverify::events::AnyEvent;
-use hookverify::{Provider, Secret};
+use hookverify::Provider;
 use hookverify_redis::RedisStore;
 use hookverify_tower::{VerifiedWebhook, Webhook, WebhookVerify};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use crate::secrets::{Secrets, DEMO_SECRET};
 pub use crate::state::{EventLog, Processed};
 
-/// Used when `HOOKVERIFY_SECRET` is unset; never in production.
-pub const DEMO_SECRET: &str = "hookverify-demo-secret";
 /// Where it listens when `HOOKVERIFY_ADDR` is unset.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
-/// The whole application: one router per provider route, each behind its own layer, every
-/// layer sharing `store`; `GET /events` outside them.
-pub fn app(secret: &Secret, store: &Arc<dyn DedupStore>, events: EventLog) -> Router {
-    let webhook = |path: &str, providers: &[Provider]| {
-        let verify = WebhookVerify::new(secret.clone())
-            .providers(providers.iter().copied())
+/// The webhook routes and the senders each accepts.
+pub const ROUTES: [(&str, &[Provider]); 8] = [
+    ("/webhooks/promptlayer", &[Provider::PROMPTLAYER]),
+    ("/webhooks/prism", &[Provider::PRISM]),
+    ("/webhooks/promptreports", &[Provider::PROMPTREPORTS]),
+    ("/webhooks/generic", &[Provider::GENERIC]),
+    ("/webhooks/github", &[Provider::GITHUB]),
+    (
+        "/webhooks/standard-webhooks",
+        &[Provider::STANDARD_WEBHOOKS],
+    ),
+    ("/webhooks/stripe", &[Provider::STRIPE]),
+    ("/webhooks", &Provider::ALL),
+];
+
+/// The whole application: one router per route of [`ROUTES`], each behind its own layer,
+/// every layer sharing `store`; `GET /events` outside them.
+pub fn app(secrets: &Secrets, store: &Arc<dyn DedupStore>, events: EventLog) -> Router {
+    let mut app = Router::new();
+    for (path, providers) in ROUTES {
+        let verify = WebhookVerify::from_config(secrets.config(providers))
             .dedup_store_arc(Arc::clone(store));
-        Router::new().route(path, post(handle)).route_layer(verify)
-    };
-    Router::new()
-        .merge(webhook("/webhooks/promptlayer", &[Provider::PROMPTLAYER]))
-        .merge(webhook("/webhooks/prism", &[Provider::PRISM]))
-        .merge(webhook(
-            "/webhooks/promptreports",
-            &[Provider::PROMPTREPORTS],
-        ))
-        .merge(webhook("/webhooks/generic", &[Provider::GENERIC]))
-        .merge(webhook("/webhooks", &Provider::ALL))
-        .route("/events", get(list_events))
-        .with_state(events)
+        app = app.merge(Router::new().route(path, post(handle)).route_layer(verify));
+    }
+    app.route("/events", get(list_events)).with_state(events)
 }
 
 /// The deduplication store: Redis at `HOOKVERIFY_REDIS_URL` when it is set (every replica
@@ -78,25 +88,6 @@ pub async fn store() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> 
             Err("HOOKVERIFY_REDIS_URL is set but is not valid UTF-8".into())
         }
         Err(std::env::VarError::NotPresent) => Ok(Arc::new(MemoryStore::new())),
-    }
-}
-
-/// The secret from `HOOKVERIFY_SECRET`, or the demo secret with a warning.
-pub fn secret() -> Result<Secret, Box<dyn std::error::Error>> {
-    match std::env::var("HOOKVERIFY_SECRET") {
-        Ok(secret) => Secret::new(secret)
-            .map_err(|error| format!("HOOKVERIFY_SECRET is set but unusable: {error}").into()),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err("HOOKVERIFY_SECRET is set but is not valid UTF-8".into())
-        }
-        Err(std::env::VarError::NotPresent) => {
-            tracing::warn!(
-                secret = DEMO_SECRET,
-                "HOOKVERIFY_SECRET is not set: using the public demo secret; \
-                 anyone can sign webhooks for this receiver"
-            );
-            Ok(Secret::new(DEMO_SECRET)?)
-        }
     }
 }
 
@@ -154,9 +145,9 @@ mod tests {
 
     #[tokio::test]
     async fn routes_share_one_store_and_log_events() {
-        let secret = Secret::new(DEMO_SECRET).unwrap();
+        let secret = hookverify::Secret::new(DEMO_SECRET).unwrap();
         let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
-        let app = app(&secret, &store, EventLog::default());
+        let app = app(&Secrets::one(secret.clone()), &store, EventLog::default());
         let body =
             r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
         let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();

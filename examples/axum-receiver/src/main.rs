@@ -4,7 +4,7 @@
 //! HOOKVERIFY_SECRET=whsec_... HOOKVERIFY_ADDR=127.0.0.1:3000 cargo run -p axum-receiver
 //! ```
 
-use axum_receiver::{app, secret, store, EventLog, DEFAULT_ADDR};
+use axum_receiver::{app, store, EventLog, Secrets, DEFAULT_ADDR};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -15,9 +15,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 
-    let secret = secret()?;
+    let secrets = Secrets::from_env()?;
     let addr = std::env::var("HOOKVERIFY_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
-    let app = app(&secret, &store().await?, EventLog::default());
+    let app = app(&secrets, &store().await?, EventLog::default());
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "axum-receiver listening");

@@ -11,7 +11,8 @@ pub const CAPACITY: usize = 1000;
 /// One processed event, as `GET /events` lists it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Processed {
-    /// `promptlayer`, `prism`, `promptreports` or `generic`.
+    /// The sender's name: `promptlayer`, `prism`, `promptreports`, `generic`, `github`,
+    /// `standard-webhooks` or `stripe`.
     pub provider: &'static str,
     /// The event type the sender gave (or `unknown`).
     pub event_type: String,

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{KeyFields, NaturalKey, SignError, Signature, SignatureHeader, SigningContext};
@@ -90,5 +91,49 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
         Err(SignError::Unsupported {
             provider: self.provider(),
         })
+    }
+}
+
+/// A shared scheme is the scheme: `.sender(senders::built_in(provider)?, secret)` works.
+impl<S: Scheme + ?Sized> Scheme for Arc<S> {
+    fn provider(&self) -> Provider {
+        (**self).provider()
+    }
+
+    fn signature_headers(&self) -> &'static [&'static str] {
+        (**self).signature_headers()
+    }
+
+    fn read_signature(
+        &self,
+        header: SignatureHeader<'_>,
+        headers: &dyn HeaderSource,
+    ) -> Result<Signature, MalformedReason> {
+        (**self).read_signature(header, headers)
+    }
+
+    fn signed_content(&self) -> SignedContent {
+        (**self).signed_content()
+    }
+
+    fn hmac_key<'s>(&self, secret: &'s [u8]) -> Result<Cow<'s, [u8]>, SecretError> {
+        (**self).hmac_key(secret)
+    }
+
+    fn timestamp_tolerance(&self) -> Option<Duration> {
+        (**self).timestamp_tolerance()
+    }
+
+    fn natural_key(&self, fields: &KeyFields<'_>) -> Option<NaturalKey> {
+        (**self).natural_key(fields)
+    }
+
+    fn sign(
+        &self,
+        key: &[u8],
+        body: &[u8],
+        context: &SigningContext,
+    ) -> Result<Vec<(&'static str, String)>, SignError> {
+        (**self).sign(key, body, context)
     }
 }

@@ -47,7 +47,21 @@ pub(crate) static BUILT_IN: LazyLock<[Arc<dyn Scheme>; 7]> = LazyLock::new(|| {
     ]
 });
 
-/// The built-in scheme of `provider`, with its defaults.
-pub(crate) fn built_in(provider: Provider) -> Option<&'static Arc<dyn Scheme>> {
+/// The built-in scheme of `provider`, with its defaults; `None` for a sender of your own.
+///
+/// ```
+/// use hookverify::{senders, Provider};
+///
+/// let github = senders::built_in(Provider::GITHUB).unwrap();
+/// assert_eq!(github.signature_headers(), ["x-hub-signature-256"]);
+/// assert!(senders::built_in(Provider::new("acme")).is_none());
+/// ```
+#[must_use]
+pub fn built_in(provider: Provider) -> Option<Arc<dyn Scheme>> {
+    built_in_ref(provider).map(Arc::clone)
+}
+
+/// [`built_in`], borrowed from the process-wide defaults.
+pub(crate) fn built_in_ref(provider: Provider) -> Option<&'static Arc<dyn Scheme>> {
     BUILT_IN.iter().find(|scheme| scheme.provider() == provider)
 }

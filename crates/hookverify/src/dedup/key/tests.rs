@@ -10,7 +10,7 @@ use crate::SignedForm;
 
 fn verified(provider: Provider, body: &str) -> Verified {
     Verified {
-        scheme: std::sync::Arc::clone(crate::senders::built_in(provider).unwrap()),
+        scheme: std::sync::Arc::clone(crate::senders::built_in_ref(provider).unwrap()),
         provider,
         body: Bytes::copy_from_slice(body.as_bytes()),
         fingerprint: [0; 32],
