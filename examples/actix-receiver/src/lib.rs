@@ -263,4 +263,50 @@ mod tests {
         let parsed = OffsetDateTime::parse(received_at, &Rfc3339).unwrap();
         assert_eq!(parsed.offset(), time::UtcOffset::UTC);
     }
+
+    #[actix_web::test]
+    async fn each_sender_route_takes_its_own_sender_under_its_own_secret() {
+        let shared = hookverify::Secret::new(DEMO_SECRET).unwrap();
+        let github_only = hookverify::Secret::new("github-only-secret").unwrap();
+        let secrets = Secrets::one(shared.clone()).with(Provider::GITHUB, github_only.clone());
+        let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+        let routes = routes(&secrets, &store);
+        let events = web::Data::new(EventLog::default());
+        let app =
+            test::init_service(App::new().configure(|cfg| configure(cfg, &routes, &events))).await;
+        let post = |uri: &str, signature: &testing::TestSignature, body: &str| {
+            signature
+                .headers()
+                .into_iter()
+                .fold(test::TestRequest::post().uri(uri), |request, header| {
+                    request.insert_header(header)
+                })
+                .set_payload(body.to_owned())
+                .to_request()
+        };
+        for (index, (path, providers)) in ROUTES.iter().enumerate().take(ROUTES.len() - 1) {
+            let provider = providers[0];
+            let body = serde_json::json!({"id": format!("evt_{index}"), "type": "t.happened",
+                "created": 1, "data": {"object": {}}})
+            .to_string();
+            let secret = if provider == Provider::GITHUB {
+                &github_only
+            } else {
+                &shared
+            };
+            let signature = testing::sign(provider, secret, body.as_bytes()).unwrap();
+            let (other_path, other) = ROUTES[(index + 1) % (ROUTES.len() - 1)];
+            assert_ne!(other[0], provider);
+            let elsewhere = test::call_service(&app, post(other_path, &signature, &body)).await;
+            assert_eq!(elsewhere.status(), 401, "{provider} on {other_path}");
+            let own = test::call_service(&app, post(path, &signature, &body)).await;
+            assert_eq!(own.status(), 200, "{provider} on {path}");
+            assert_eq!(test::read_body(own).await, r#"{"status":"processed"}"#);
+        }
+        // GitHub has a secret of its own: the shared one no longer signs for it.
+        let body = r#"{"zen": "Keep it logically awesome."}"#;
+        let by_shared = testing::sign(Provider::GITHUB, &shared, body.as_bytes()).unwrap();
+        let refused = test::call_service(&app, post("/webhooks/github", &by_shared, body)).await;
+        assert_eq!(refused.status(), 401);
+    }
 }

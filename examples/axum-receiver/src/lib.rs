@@ -181,4 +181,51 @@ mod tests {
         );
         assert!(received_at.ends_with('Z'), "{received_at}");
     }
+
+    #[tokio::test]
+    async fn each_sender_route_takes_its_own_sender_under_its_own_secret() {
+        let shared = hookverify::Secret::new(DEMO_SECRET).unwrap();
+        let github_only = hookverify::Secret::new("github-only-secret").unwrap();
+        let secrets = Secrets::one(shared.clone()).with(Provider::GITHUB, github_only.clone());
+        let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+        let app = app(&secrets, &store, EventLog::default());
+        let post = |uri: &str, signature: &testing::TestSignature, body: &str| {
+            let mut request = Request::post(uri);
+            for (name, value) in signature.headers() {
+                request = request.header(name, value);
+            }
+            request.body(Body::from(body.to_owned())).unwrap()
+        };
+        for (index, (path, providers)) in ROUTES.iter().enumerate().take(ROUTES.len() - 1) {
+            let provider = providers[0];
+            let body = json!({"id": format!("evt_{index}"), "type": "t.happened", "created": 1,
+                "data": {"object": {}}})
+            .to_string();
+            let secret = if provider == Provider::GITHUB {
+                &github_only
+            } else {
+                &shared
+            };
+            let signature = testing::sign(provider, secret, body.as_bytes()).unwrap();
+            let (other_path, other) = ROUTES[(index + 1) % (ROUTES.len() - 1)];
+            assert_ne!(other[0], provider);
+            let elsewhere = call(&app, post(other_path, &signature, &body)).await;
+            assert_eq!(
+                elsewhere.0,
+                StatusCode::UNAUTHORIZED,
+                "{provider} on {other_path}"
+            );
+            let own = call(&app, post(path, &signature, &body)).await;
+            assert_eq!(
+                own,
+                (StatusCode::OK, json!({"status": "processed"})),
+                "{provider} on {path}"
+            );
+        }
+        // GitHub has a secret of its own: the shared one no longer signs for it.
+        let body = r#"{"zen": "Keep it logically awesome."}"#;
+        let by_shared = testing::sign(Provider::GITHUB, &shared, body.as_bytes()).unwrap();
+        let refused = call(&app, post("/webhooks/github", &by_shared, body)).await;
+        assert_eq!(refused.0, StatusCode::UNAUTHORIZED);
+    }
 }
