@@ -166,25 +166,61 @@ pub(crate) fn encode_base64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
-/// Decodes a secret's base64 as Python's `base64.b64decode` does by default, which is what
-/// the Standard Webhooks reference libraries call: characters outside the alphabet are
-/// skipped, padding may be missing, and decoding stops at the first `=`. `None` when the
-/// characters left cannot be base64 (one more than a multiple of four).
-pub(crate) fn decode_base64_leniently(text: &[u8]) -> Option<Vec<u8>> {
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-            .with_decode_allow_trailing_bits(true),
-    );
-    let alphabet: Vec<u8> = text
-        .iter()
-        .copied()
-        .take_while(|byte| *byte != b'=')
-        .filter(|byte| byte.is_ascii_alphanumeric() || *byte == b'+' || *byte == b'/')
-        .collect();
-    LENIENT.decode(alphabet).ok()
+/// Decodes a secret's base64 exactly as the Standard Webhooks reference libraries do:
+/// Python's `base64.b64decode(secret + "==")`, whose non-strict decoder skips characters
+/// outside the alphabet, skips a `=` that does not complete a group, and stops at one that
+/// does. `None` where Python raises (data left over that is not a whole byte).
+pub(crate) fn decode_base64_like_python(text: &[u8]) -> Option<Vec<u8>> {
+    fn value(byte: u8) -> Option<u32> {
+        match byte {
+            b'A'..=b'Z' => Some(u32::from(byte - b'A')),
+            b'a'..=b'z' => Some(u32::from(byte - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(byte - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
+    let (mut quad, mut pads, mut left) = (0u32, 0u32, 0u32);
+    for &byte in text.iter().chain(b"==") {
+        if byte == b'=' {
+            if quad >= 2 {
+                pads += 1;
+                if quad + pads >= 4 {
+                    return Some(out);
+                }
+            }
+            continue;
+        }
+        let Some(six) = value(byte) else {
+            continue;
+        };
+        pads = 0;
+        // Each arm emits the byte the new six bits complete; the casts keep its low 8 bits.
+        match quad {
+            0 => {
+                left = six;
+                quad = 1;
+            }
+            1 => {
+                out.push(((left << 2) | (six >> 4)) as u8);
+                left = six & 0x0f;
+                quad = 2;
+            }
+            2 => {
+                out.push(((left << 4) | (six >> 2)) as u8);
+                left = six & 0x03;
+                quad = 3;
+            }
+            _ => {
+                out.push(((left << 6) | six) as u8);
+                left = 0;
+                quad = 0;
+            }
+        }
+    }
+    (quad == 0).then_some(out)
 }
 
 #[cfg(test)]
@@ -224,15 +260,20 @@ mod tests {
     fn secrets_decode_as_python_decodes_them() {
         // base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" + "==")
         assert_eq!(
-            decode_base64_leniently(b"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap(),
+            decode_base64_like_python(b"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap(),
             STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()
         );
         // CPython: base64.b64decode("property_test==") == b"\xa6\xba)z\xbbr\xb5\xeb-"
         assert_eq!(
-            decode_base64_leniently(b"property_test").unwrap(),
+            decode_base64_like_python(b"property_test").unwrap(),
             b"\xa6\xba)z\xbbr\xb5\xeb-"
         );
-        assert_eq!(decode_base64_leniently(b"abcde"), None);
+        assert_eq!(decode_base64_like_python(b"abcde"), None);
+        // CPython: b64decode("ab=cd==") == b64decode("a=bcd==") == b"i\xb7\x1d"
+        assert_eq!(decode_base64_like_python(b"ab=cd").unwrap(), b"i\xb7\x1d");
+        assert_eq!(decode_base64_like_python(b"a=bcd").unwrap(), b"i\xb7\x1d");
+        // A completed group ends the input: b64decode("abc=de==") == b"i\xb7"
+        assert_eq!(decode_base64_like_python(b"abc=de").unwrap(), b"i\xb7");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::scheme::{
     base64_tag, unix_timestamp, KeyFields, NaturalKey, Scheme, SignError, Signature,
     SignatureHeader, SigningContext,
 };
-use crate::signature::{decode_base64_leniently, encode_base64, hmac};
+use crate::signature::{decode_base64_like_python, encode_base64, hmac};
 use crate::{HeaderSource, MalformedReason, Provider, SecretError};
 
 /// At most this many signatures are looked at in one header; senders send one per active
@@ -109,7 +109,7 @@ impl Scheme for StandardWebhooks {
         match secret.strip_prefix(b"whsec_") {
             // Decoded as the reference libraries decode it (Python's lenient `b64decode`), so
             // a secret they accept signs the same here.
-            Some(encoded) => match decode_base64_leniently(encoded) {
+            Some(encoded) => match decode_base64_like_python(encoded) {
                 Some(key) if !key.is_empty() => Ok(Cow::Owned(key)),
                 _ => Err(SecretError::Malformed {
                     reason: "a `whsec_` secret must be followed by base64",
