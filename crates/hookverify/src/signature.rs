@@ -36,14 +36,15 @@ pub fn hex_tag(hex: &[u8]) -> Result<Tag, MalformedReason> {
         });
     }
     let mut tag = [0u8; TAG_LEN];
-    let mut invalid = 0u8;
-    for (byte, pair) in tag.iter_mut().zip(hex.chunks_exact(2)) {
-        let (high, low) = (
-            HEX_VALUE[usize::from(pair[0])],
-            HEX_VALUE[usize::from(pair[1])],
-        );
-        invalid |= (high | low) & INVALID;
-        *byte = (high << 4) | (low & 0x0f);
+    let mut invalid = 0u64;
+    // Sixteen digits at a time as two words, decoded without branches or table lookups and
+    // stored as one word: byte-wise stores read back as words (the comparison does) stall
+    // on store forwarding, which cost more than the decoding did.
+    for (out, digits) in tag.chunks_exact_mut(8).zip(hex.chunks_exact(16)) {
+        let (low, low_invalid) = decode_eight(&digits[..8]);
+        let (high, high_invalid) = decode_eight(&digits[8..]);
+        invalid |= low_invalid | high_invalid;
+        out.copy_from_slice(&(u64::from(low) | (u64::from(high) << 32)).to_le_bytes());
     }
     if invalid != 0 {
         return Err(MalformedReason::NotHex);
@@ -79,27 +80,35 @@ pub fn base64_tag(text: &[u8]) -> Result<Tag, MalformedReason> {
     }
 }
 
-/// Marks a byte that is not a hex digit in [`HEX_VALUE`].
-const INVALID: u8 = 0x80;
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Each byte's value as a hex digit, or [`INVALID`]. Senders write lowercase hex; uppercase
-/// is accepted because it names the same bytes. A table, because the header is decoded on
-/// every request and a branch per digit cost more than the comparison it feeds.
-const HEX_VALUE: [u8; 256] = {
-    let mut table = [INVALID; 256];
-    let mut digit = 0u8;
-    while digit < 10 {
-        table[(b'0' + digit) as usize] = digit;
-        digit += 1;
-    }
-    let mut letter = 0u8;
-    while letter < 6 {
-        table[(b'a' + letter) as usize] = 10 + letter;
-        table[(b'A' + letter) as usize] = 10 + letter;
-        letter += 1;
-    }
-    table
-};
+/// The high bit of each byte of `x` (all below 0x80) that lies in `lo..=hi`.
+const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = x + ONES * (0x80 - lo as u64);
+    let above_hi = x + ONES * (0x7f - hi as u64);
+    at_least_lo & !above_hi & HIGH
+}
+
+/// Eight hex digits (either case) to four bytes, and a non-zero mask if any is not a digit.
+fn decode_eight(digits: &[u8]) -> (u32, u64) {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(digits);
+    let word = u64::from_le_bytes(bytes);
+    // Bytes with the high bit set are refused, and cleared so that no addition carries.
+    let ascii = word & !HIGH;
+    let digit = in_range(ascii, b'0', b'9');
+    let letter = in_range(ascii | (ONES * 0x20), b'a', b'f');
+    let invalid = (word & HIGH) | ((digit | letter) ^ HIGH);
+    // '0'..'9' are 0x30..0x39, letters 0x41.. / 0x61..: the low nibble, plus 9 for letters.
+    let nibbles = (ascii & (ONES * 0x0f)) + ((ascii >> 6) & ONES) * 9;
+    // Each pair of nibbles (first digit in the lower byte) into one byte, then the four
+    // bytes, at every other position, packed together.
+    let pairs = ((nibbles & 0x00ff_00ff_00ff_00ff) << 4) | ((nibbles >> 8) & 0x00ff_00ff_00ff_00ff);
+    let packed = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
+    let packed = (packed | (packed >> 16)) & 0xffff_ffff;
+    (packed as u32, invalid)
+}
 
 /// Compares two tags in constant time. `subtle` compares slices element by element, so the
 /// tags go in as four 64-bit words: a quarter of the steps, still with no early exit.
@@ -286,6 +295,45 @@ mod tests {
                 other[index] ^= 1 << bit;
                 assert!(!tags_equal(&tag, &other), "byte {index} bit {bit}");
             }
+        }
+    }
+
+    #[test]
+    fn decoding_agrees_with_a_digit_by_digit_decoder() {
+        fn reference(hex: &[u8]) -> Option<Tag> {
+            let mut tag = [0u8; TAG_LEN];
+            for (byte, pair) in tag.iter_mut().zip(hex.chunks_exact(2)) {
+                if !pair.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                let text = std::str::from_utf8(pair).ok()?;
+                *byte = u8::from_str_radix(text, 16).ok()?;
+            }
+            Some(tag)
+        }
+        // Digits, letters and the bytes next to each range, shuffled by a fixed generator.
+        let alphabet = b"0123456789abcdefABCDEF/:@G`g\x00\x7f\x80\xb0\xc6\xff+- ";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for round in 0..20_000 {
+            let mut hex = [0u8; 64];
+            for byte in &mut hex {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly valid digits, so that single bad bytes are exercised.
+                let index = (state % 64) as usize;
+                *byte = if index < 16 || round % 3 == 0 {
+                    alphabet[(state >> 8) as usize % alphabet.len()]
+                } else {
+                    b"0123456789abcdefABCDEF"[(state >> 8) as usize % 22]
+                };
+            }
+            assert_eq!(
+                hex_tag(&hex).ok(),
+                reference(&hex),
+                "{:?}",
+                String::from_utf8_lossy(&hex)
+            );
         }
     }
 

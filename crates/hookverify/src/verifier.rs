@@ -177,65 +177,72 @@ impl Verifier {
             return Err(self.absent(headers));
         };
         let (first_sender, header_index) = inner.header_owners[name_index];
-        let first_error =
-            match self.verify_as(first_sender, header_index, value, dyn_headers, &body) {
-                Ok(verified) => return Ok(verified),
-                Err(error) => error,
-            };
+        let header = SignatureHeader::new(header_index, inner.header_names[name_index], value);
+        let (first_error, mut body) = match self.verify_as(first_sender, header, dyn_headers, body)
+        {
+            Ok(verified) => return Ok(verified),
+            Err(refused) => refused,
+        };
         // The headers of senders earlier in the order are absent (the lookup found the
         // first present one); later senders' may be present too.
         for (index, sender) in inner.senders.iter().enumerate().skip(first_sender + 1) {
-            if let Some((header_index, value)) = headers.first_of(sender.scheme.signature_headers())
-            {
-                if let Ok(verified) = self.verify_as(index, header_index, value, dyn_headers, &body)
-                {
-                    return Ok(verified);
+            let names = sender.scheme.signature_headers();
+            if let Some((header_index, value)) = headers.first_of(names) {
+                let name = names.get(header_index).copied().unwrap_or_default();
+                let header = SignatureHeader::new(header_index, name, value);
+                match self.verify_as(index, header, dyn_headers, body) {
+                    Ok(verified) => return Ok(verified),
+                    Err((_, returned)) => body = returned,
                 }
             }
         }
         Err(first_error)
     }
 
-    /// Verifies the delivery as sender `index`, whose header `header_index` holds `value`.
+    /// Verifies the delivery as sender `index`, found by `header`; a refusal hands the body
+    /// back for the next sender.
     fn verify_as(
         &self,
         index: usize,
-        header_index: usize,
-        value: &[u8],
+        header: SignatureHeader<'_>,
         headers: &dyn HeaderSource,
-        body: &Bytes,
-    ) -> Result<Verified, VerifyError> {
+        body: Bytes,
+    ) -> Result<Verified, (VerifyError, Bytes)> {
         let sender = &self.inner.senders[index];
         let provider = sender.provider;
         let scheme = &*sender.scheme;
-        let name = scheme
-            .signature_headers()
-            .get(header_index)
-            .copied()
-            .unwrap_or_default();
-        let signature = scheme
-            .read_signature(SignatureHeader::new(header_index, name, value), headers)
-            .map_err(|reason| VerifyError::MalformedSignature { provider, reason })?;
-        let (body, form, matched, document) = if sender.canonical {
-            sender.match_canonical_or_raw(body, &signature)?
+        let signature = match scheme.read_signature(header, headers) {
+            Ok(signature) => signature,
+            Err(reason) => {
+                return Err((VerifyError::MalformedSignature { provider, reason }, body))
+            }
+        };
+        let matched = if sender.canonical {
+            sender.match_canonical_or_raw(&body, &signature)
         } else {
-            let matched = sender
-                .match_raw(body, &signature)
-                .ok_or(VerifyError::Mismatch { provider })?;
-            (body.clone(), SignedForm::RawBody, matched, None)
+            sender
+                .match_raw(&body, &signature)
+                .map(|matched| (None, SignedForm::RawBody, matched, None))
+                .ok_or(VerifyError::Mismatch { provider })
+        };
+        let (canonical, form, matched, document) = match matched {
+            Ok(matched) => matched,
+            Err(error) => return Err((error, body)),
         };
         if let (Some(timestamp), Some(tolerance)) =
             (signature.timestamp, scheme.timestamp_tolerance())
         {
             let now = self.inner.clock.unix_time();
             if now.abs_diff(timestamp) > tolerance.as_secs() {
-                return Err(VerifyError::OutsideTolerance {
+                let error = VerifyError::OutsideTolerance {
                     provider,
                     timestamp,
                     now,
-                });
+                };
+                return Err((error, body));
             }
         }
+        let body = canonical.unwrap_or(body);
         Ok(Verified {
             scheme: Arc::clone(&sender.scheme),
             provider,
@@ -261,7 +268,7 @@ impl Sender {
         &self,
         body: &Bytes,
         signature: &Signature,
-    ) -> Result<(Bytes, SignedForm, Matched, Option<Document>), VerifyError> {
+    ) -> Result<(Option<Bytes>, SignedForm, Matched, Option<Document>), VerifyError> {
         let provider = self.provider;
         match Document::parse(body) {
             Ok(document) => {
@@ -271,18 +278,17 @@ impl Sender {
                 if let Some(matched) =
                     self.match_canonical(&document, body, signature, &mut canonical)
                 {
-                    return Ok((Bytes::from(canonical), SignedForm::Canonical, matched, None));
+                    let canonical = Some(Bytes::from(canonical));
+                    return Ok((canonical, SignedForm::Canonical, matched, None));
                 }
                 drop(canonical);
                 match self.match_raw(body, signature) {
-                    Some(matched) => {
-                        Ok((body.clone(), SignedForm::RawBody, matched, Some(document)))
-                    }
+                    Some(matched) => Ok((None, SignedForm::RawBody, matched, Some(document))),
                     None => Err(VerifyError::Mismatch { provider }),
                 }
             }
             Err(source) => match self.match_raw(body, signature) {
-                Some(matched) => Ok((body.clone(), SignedForm::RawBody, matched, None)),
+                Some(matched) => Ok((None, SignedForm::RawBody, matched, None)),
                 None => Err(VerifyError::UnverifiableBody { provider, source }),
             },
         }
@@ -294,7 +300,9 @@ impl Sender {
         let mut first = [0u8; 32];
         for (index, key) in self.keys.iter().enumerate() {
             let mut mac = key.clone();
-            mac.update(&signature.signed_prefix);
+            if !signature.signed_prefix.is_empty() {
+                mac.update(&signature.signed_prefix);
+            }
             mac.update(body);
             let tag = finalize(mac);
             if index == 0 {
