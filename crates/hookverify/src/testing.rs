@@ -150,8 +150,10 @@ pub fn hmac_hex(secret: &Secret, bytes: &[u8]) -> String {
     encode_hex(&hmac(secret.expose(), &[bytes]))
 }
 
-/// A delivery id derived from the body, in the sender's usual shape.
-fn delivery_id(provider: Provider, body: &[u8]) -> String {
+/// The delivery id [`sign`] gives `body`: derived from the body, in the sender's usual shape
+/// (a GUID for GitHub, `msg_...` otherwise), so one body is one event.
+#[must_use]
+pub fn delivery_id(provider: Provider, body: &[u8]) -> String {
     let digest = encode_hex(&Sha256::digest(body));
     if provider == Provider::GITHUB {
         format!(

@@ -1,0 +1,413 @@
+//! Why a delivery's signature is valid or not, in plain words: which header and scheme were
+//! found, and when no secret verifies the body as received, which nearby body or secret
+//! does (the classic mistakes: a trailing newline added or lost, the body parsed and
+//! re-serialized before verifying, the wrong secret, a stale timestamp).
+//!
+//! ```
+//! use hookverify::explain::{explain, Finding};
+//! use hookverify::{testing, Provider, Secret};
+//!
+//! let secret = Secret::new("whsec_example").unwrap();
+//! let body = br#"{"id": "evt_1", "type": "user.created", "data": {}}"#;
+//! let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
+//! let headers: Vec<(String, String)> = signature.headers().iter()
+//!     .map(|(name, value)| (name.to_string(), value.to_string())).collect();
+//!
+//! // A framework re-serialized the JSON before the check: the explanation says so.
+//! let reserialized = serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(body).unwrap()).unwrap();
+//! let explanation = explain(&[secret], &headers, &reserialized, &|| 0);
+//! assert!(!explanation.is_valid());
+//! assert!(explanation.findings().iter().any(|finding| matches!(finding, Finding::SignedOtherBody { .. })));
+//! println!("{explanation}");
+//! ```
+
+use std::fmt;
+
+use crate::scheme::WallClock;
+use crate::senders::BUILT_IN;
+use crate::{HeaderSource, MalformedReason, Provider, Secret, SignedForm, Verifier, VerifyError};
+
+/// What a signature turned out to cover, when it is not the body as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyChange {
+    /// The body with a trailing newline added (an editor, `echo`, a template).
+    NewlineAdded,
+    /// The body without its trailing newline.
+    NewlineRemoved,
+    /// The body parsed and written back compactly (`serde_json::to_vec` of a `Value`,
+    /// `JSON.stringify(JSON.parse(..))`): the framework parsed before verifying.
+    ReserializedCompact,
+    /// The body parsed and written back indented.
+    ReserializedPretty,
+    /// The body as CPython's `json.dumps(json.loads(body), sort_keys=True)` writes it.
+    CanonicalJson,
+}
+
+impl BodyChange {
+    const ALL: [BodyChange; 5] = [
+        BodyChange::NewlineAdded,
+        BodyChange::NewlineRemoved,
+        BodyChange::ReserializedCompact,
+        BodyChange::ReserializedPretty,
+        BodyChange::CanonicalJson,
+    ];
+
+    /// The changed body, when the change applies to this one.
+    fn apply(self, body: &[u8]) -> Option<Vec<u8>> {
+        let parsed = || serde_json::from_slice::<serde_json::Value>(body).ok();
+        match self {
+            BodyChange::NewlineAdded => Some([body, b"\n"].concat()),
+            BodyChange::NewlineRemoved => body
+                .strip_suffix(b"\r\n")
+                .or_else(|| body.strip_suffix(b"\n"))
+                .map(<[u8]>::to_vec),
+            BodyChange::ReserializedCompact => serde_json::to_vec(&parsed()?).ok(),
+            BodyChange::ReserializedPretty => serde_json::to_vec_pretty(&parsed()?).ok(),
+            BodyChange::CanonicalJson => crate::canonical::canonical_json(body).ok(),
+        }
+        .filter(|changed| changed != body)
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            BodyChange::NewlineAdded => "the body with a trailing newline added",
+            BodyChange::NewlineRemoved => "the body without its trailing newline",
+            BodyChange::ReserializedCompact => {
+                "the body parsed and re-serialized compactly (was it parsed as JSON before verifying?)"
+            }
+            BodyChange::ReserializedPretty => {
+                "the body parsed and re-serialized with indentation (was it parsed as JSON before verifying?)"
+            }
+            BodyChange::CanonicalJson => {
+                "the canonical JSON form (keys sorted, Python's separators) of the body"
+            }
+        }
+    }
+}
+
+/// One thing found about a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Finding {
+    /// A sender's signature header is present.
+    Header {
+        /// The sender.
+        provider: Provider,
+        /// The header, lowercase.
+        name: &'static str,
+    },
+    /// No header of any known sender is present.
+    NoSignatureHeader,
+    /// Valid: `provider`'s signature matches under secret number `secret` (from 1).
+    Valid {
+        /// The sender.
+        provider: Provider,
+        /// Which of the given secrets, counting from 1.
+        secret: usize,
+        /// Which bytes it covers.
+        form: SignedForm,
+    },
+    /// The header cannot be a signature of its sender.
+    Malformed {
+        /// The sender.
+        provider: Provider,
+        /// What is wrong.
+        reason: MalformedReason,
+    },
+    /// Not the body as received, but a changed body, verifies.
+    SignedOtherBody {
+        /// The sender.
+        provider: Provider,
+        /// What the signature covers instead.
+        change: BodyChange,
+        /// Under which secret, from 1.
+        secret: usize,
+    },
+    /// The signature matches, but its timestamp is outside the tolerance.
+    OutsideTolerance {
+        /// The sender.
+        provider: Provider,
+        /// Seconds between the signed time and now (positive: in the past).
+        age: i64,
+    },
+    /// Nothing found that the signature covers, under any of the given secrets.
+    NoMatch {
+        /// The sender.
+        provider: Provider,
+        /// How many secrets were tried.
+        secrets: usize,
+    },
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::Header { provider, name } => {
+                write!(f, "found `{name}`: a {provider} signature")
+            }
+            Finding::NoSignatureHeader => f.write_str(
+                "no signature header of any known sender (PromptLayer, Prism, PromptReports, \
+                 X-Signature-256, GitHub, Standard Webhooks, Stripe)",
+            ),
+            Finding::Valid {
+                provider,
+                secret,
+                form,
+            } => {
+                let covers = match form {
+                    SignedForm::Canonical => "the canonical JSON form of the body",
+                    _ => "the body as received",
+                };
+                write!(
+                    f,
+                    "valid: the {provider} signature covers {covers}, under secret #{secret}"
+                )
+            }
+            Finding::Malformed { provider, reason } => {
+                write!(f, "the {provider} signature header is malformed: {reason}")
+            }
+            Finding::SignedOtherBody {
+                provider,
+                change,
+                secret,
+            } => write!(
+                f,
+                "the {provider} signature does not cover the body as received, but it covers {} \
+                 (under secret #{secret})",
+                change.describe()
+            ),
+            Finding::OutsideTolerance { provider, age } => {
+                let when = if *age >= 0 {
+                    format!("{age} s ago")
+                } else {
+                    format!("{} s in the future", age.unsigned_abs())
+                };
+                write!(
+                    f,
+                    "the {provider} signature matches, but it was signed {when}: outside the \
+                     tolerance, so it is refused as a replay (check the clocks, or resend)"
+                )
+            }
+            Finding::NoMatch { provider, secrets } => write!(
+                f,
+                "the {provider} signature matches neither the body nor any usual change of it, \
+                 under {} given: the secret is likely wrong, or the body was changed in transit",
+                if *secrets == 1 {
+                    "the one secret".to_owned()
+                } else {
+                    format!("any of the {secrets} secrets")
+                }
+            ),
+        }
+    }
+}
+
+/// The verdict on one delivery and how it was reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    findings: Vec<Finding>,
+}
+
+impl Explanation {
+    /// Whether some sender's signature is valid.
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        self.valid().is_some()
+    }
+
+    /// The sender whose signature is valid.
+    #[must_use]
+    pub fn valid(&self) -> Option<Provider> {
+        self.findings.iter().find_map(|finding| match finding {
+            Finding::Valid { provider, .. } => Some(*provider),
+            _ => None,
+        })
+    }
+
+    /// The senders whose headers are present.
+    #[must_use]
+    pub fn senders(&self) -> Vec<Provider> {
+        self.findings
+            .iter()
+            .filter_map(|finding| match finding {
+                Finding::Header { provider, .. } => Some(*provider),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Everything found, in order: the headers, then per sender what verifies.
+    #[must_use]
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for finding in &self.findings {
+            writeln!(f, "{finding}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Explains a delivery: its headers and body, against `secrets` (tried in order, for
+/// every built-in sender), at the time `clock` gives.
+#[must_use]
+pub fn explain<C: WallClock + Clone>(
+    secrets: &[Secret],
+    headers: &[(String, String)],
+    body: &[u8],
+    clock: &C,
+) -> Explanation {
+    let mut findings = Vec::new();
+    let present: Vec<Provider> = BUILT_IN
+        .iter()
+        .filter_map(|scheme| {
+            let (index, _) = headers.first_of(scheme.signature_headers())?;
+            let name = scheme.signature_headers().get(index)?;
+            findings.push(Finding::Header {
+                provider: scheme.provider(),
+                name,
+            });
+            Some(scheme.provider())
+        })
+        .collect();
+    if present.is_empty() {
+        findings.push(Finding::NoSignatureHeader);
+        return Explanation { findings };
+    }
+    for provider in present {
+        let Some(verifier) = verifier_for(provider, secrets, clock.clone()) else {
+            continue;
+        };
+        match verifier.verify(headers, body.to_vec()) {
+            Ok(verified) => {
+                findings.push(Finding::Valid {
+                    provider,
+                    secret: verified.secret_index() + 1,
+                    form: verified.signed_form(),
+                });
+                return Explanation { findings };
+            }
+            Err(VerifyError::MalformedSignature { reason, .. }) => {
+                findings.push(Finding::Malformed { provider, reason });
+            }
+            Err(VerifyError::OutsideTolerance { timestamp, now, .. }) => {
+                findings.push(Finding::OutsideTolerance {
+                    provider,
+                    age: now.saturating_sub(timestamp),
+                });
+            }
+            Err(_) => findings.push(other_body(provider, secrets, headers, body, clock)),
+        }
+    }
+    Explanation { findings }
+}
+
+/// What `provider`'s signature covers when not the body as received.
+fn other_body(
+    provider: Provider,
+    secrets: &[Secret],
+    headers: &[(String, String)],
+    body: &[u8],
+    clock: &(impl WallClock + Clone),
+) -> Finding {
+    for change in BodyChange::ALL {
+        let Some(changed) = change.apply(body) else {
+            continue;
+        };
+        for (index, secret) in secrets.iter().enumerate() {
+            let Some(verifier) =
+                verifier_for(provider, std::slice::from_ref(secret), clock.clone())
+            else {
+                continue;
+            };
+            match verifier.verify(headers, changed.clone()) {
+                Ok(_) | Err(VerifyError::OutsideTolerance { .. }) => {
+                    return Finding::SignedOtherBody {
+                        provider,
+                        change,
+                        secret: index + 1,
+                    };
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    Finding::NoMatch {
+        provider,
+        secrets: secrets.len(),
+    }
+}
+
+/// A verifier of `provider` alone under `secrets`.
+fn verifier_for(provider: Provider, secrets: &[Secret], clock: impl WallClock) -> Option<Verifier> {
+    let scheme = crate::senders::built_in(provider)?;
+    Some(
+        Verifier::builder()
+            .sender(scheme, secrets.to_vec())
+            .clock(clock)
+            .build(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    fn owned(headers: Vec<(&'static str, String)>) -> Vec<(String, String)> {
+        headers
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
+    }
+
+    #[test]
+    fn another_secret_is_named() {
+        let (new, old) = (Secret::new("new").unwrap(), Secret::new("old").unwrap());
+        let body = br#"{"id":"evt_1"}"#;
+        let headers = owned(
+            testing::sign(Provider::GENERIC, &old, body)
+                .unwrap()
+                .into_headers(),
+        );
+        let explanation = explain(&[new, old], &headers, body, &|| 0);
+        assert_eq!(
+            explanation.findings().last(),
+            Some(&Finding::Valid {
+                provider: Provider::GENERIC,
+                secret: 2,
+                form: SignedForm::RawBody
+            })
+        );
+    }
+
+    #[test]
+    fn each_change_is_recognised() {
+        let secret = Secret::new("k").unwrap();
+        let body = b"{\"b\": 1, \"a\": [1, 2]}\n".to_vec();
+        for change in BodyChange::ALL {
+            let Some(signed) = change.apply(&body) else {
+                continue;
+            };
+            let headers = owned(
+                testing::sign_bytes(Provider::GENERIC, &secret, &signed)
+                    .unwrap()
+                    .into_headers(),
+            );
+            let explanation = explain(std::slice::from_ref(&secret), &headers, &body, &|| 0);
+            assert!(
+                explanation.findings().contains(&Finding::SignedOtherBody {
+                    provider: Provider::GENERIC,
+                    change,
+                    secret: 1
+                }),
+                "{change:?}: {explanation}"
+            );
+        }
+    }
+}
