@@ -13,12 +13,12 @@
 //! let headers: Vec<(String, String)> = signature.headers().iter()
 //!     .map(|(name, value)| (name.to_string(), value.to_string())).collect();
 //!
-//! // A framework re-serialized the JSON before the check: the explanation says so.
-//! let reserialized = serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(body).unwrap()).unwrap();
-//! let explanation = explain(&[secret], &headers, &reserialized, &|| 0);
+//! // The body was saved with a newline after it was signed: the explanation says so.
+//! let saved = [&body[..], b"\n"].concat();
+//! let explanation = explain(&[secret], &headers, &saved, &|| 0);
 //! assert!(!explanation.is_valid());
 //! assert!(explanation.findings().iter().any(|finding| matches!(finding, Finding::SignedOtherBody { .. })));
-//! println!("{explanation}");
+//! assert!(explanation.to_string().contains("without its trailing newline"));
 //! ```
 
 use std::fmt;
