@@ -22,6 +22,9 @@
 //! and worker its copies reach. `RUST_LOG` sets the log filter (default `info`).
 
 pub mod log;
+/// The senders' secrets from the environment: one file for both receivers, whose contract
+/// is one.
+#[path = "../../axum-receiver/src/secrets.rs"]
 pub mod secrets;
 
 use std::sync::Arc;

@@ -1,12 +1,9 @@
 //! Events from GitHub-style senders: `{"id", "type", "created_at", "data"}`.
 
-use serde::de::Deserializer;
-use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::content::{self, Content};
 use super::timestamp;
 
 /// The documented generic envelope: `{"id": "evt_…", "type": "user.created",
@@ -54,72 +51,15 @@ pub enum GenericEvent {
     Unknown(Value),
 }
 
+super::open::known_or_unknown!(GenericEvent, GenericPayload, "generic");
+
 impl GenericEvent {
-    /// The `type`, e.g. `user.created`; for [`Unknown`](Self::Unknown) the body's `type`
-    /// string, or `unknown`.
-    #[must_use]
-    pub fn event_type(&self) -> &str {
-        match self {
-            Self::Known(payload) => &payload.event_type,
-            Self::Unknown(raw) => raw.get("type").and_then(Value::as_str).unwrap_or("unknown"),
-        }
-    }
-
-    /// The typed envelope, unless [`Unknown`](Self::Unknown).
-    #[must_use]
-    pub fn payload(&self) -> Option<&GenericPayload> {
-        match self {
-            Self::Known(payload) => Some(payload),
-            Self::Unknown(_) => None,
-        }
-    }
-
     /// The event id: the payload's, or an `Unknown` body's `id` string.
     #[must_use]
     pub fn id(&self) -> Option<&str> {
         match self {
             Self::Known(payload) => Some(&payload.id),
             Self::Unknown(raw) => raw.get("id").and_then(Value::as_str),
-        }
-    }
-
-    /// The whole body, for [`Unknown`](Self::Unknown); `None` for a typed event.
-    #[must_use]
-    pub fn raw(&self) -> Option<&Value> {
-        match self {
-            Self::Unknown(raw) => Some(raw),
-            Self::Known(_) => None,
-        }
-    }
-
-    /// Whether this is [`Unknown`](Self::Unknown).
-    #[must_use]
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-}
-
-impl Serialize for GenericEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Known(payload) => payload.serialize(serializer),
-            Self::Unknown(raw) => raw.serialize(serializer),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for GenericEvent {
-    /// Never fails on a JSON object (see the type's docs); anything else is an error.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let body = content::object(deserializer, "a webhook event object")?;
-        match content::read::<GenericPayload>(&body) {
-            Ok(payload) => Ok(Self::Known(payload)),
-            Err(error) => {
-                let members = body.as_map().unwrap_or_default();
-                let event_type = content::member(members, "type").and_then(Content::as_str);
-                content::warn_unknown("generic", event_type, Some(&error));
-                Ok(Self::Unknown(body.into_value()))
-            }
         }
     }
 }

@@ -59,6 +59,7 @@ mod any;
 mod content;
 mod generic;
 mod github;
+mod open;
 mod prism;
 mod promptlayer;
 mod promptreports;
