@@ -190,9 +190,49 @@ fn bench_payload(c: &mut Criterion, name: &str, body: &str) {
     );
 }
 
+/// The cost of refusing a forged signature, per sender: PromptLayer must rebuild the
+/// canonical form before it can tell; a raw-body sender hashes the body once. The bodies
+/// are the attacker's choice, so the most expensive to canonicalise are measured.
+fn forged(c: &mut Criterion) {
+    let secret = Secret::new(SECRET).unwrap();
+    let verifier = Verifier::new(secret);
+    let floats = format!("[{}]", vec!["1e-7"; 190_000].join(","));
+    let mixed = format!(
+        "[{}]",
+        vec![r#"{"b": 1.5, "a": [12345678, "text \u00e9", true, null], "c": -0.0001}"#; 15_000]
+            .join(", ")
+    );
+    for (name, body) in [("floats_1mib", floats), ("mixed_1mib", mixed)] {
+        let body = Bytes::from(body);
+        let mut group = c.benchmark_group(format!("forged/{name}"));
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.sample_size(20);
+        for (sender, header, value) in [
+            ("promptlayer", "x-promptlayer-signature", "0".repeat(64)),
+            (
+                "generic",
+                "x-signature-256",
+                format!("sha256={}", "0".repeat(64)),
+            ),
+        ] {
+            let headers = [(header, value)];
+            assert!(verifier.verify(&headers[..], body.clone()).is_err());
+            group.bench_function(sender, |b| {
+                b.iter(|| {
+                    verifier
+                        .verify(black_box(&headers[..]), body.clone())
+                        .is_err()
+                });
+            });
+        }
+        group.finish();
+    }
+}
+
 fn benches(c: &mut Criterion) {
     bench_payload(c, "docs_example", DOCS_EXAMPLE);
     bench_payload(c, "skill_files_16k", &large_payload());
+    forged(c);
 }
 
 criterion_group!(canonical, benches);

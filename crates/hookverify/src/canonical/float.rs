@@ -7,8 +7,12 @@ use super::write::Out;
 /// Writes `repr(float(token))` for a float token the parser accepted (not `NaN` or
 /// `Infinity`, which are written as they are).
 pub(super) fn write_float(out: &mut Out<'_>, token: &[u8]) {
-    if !short_decimal(out, token) {
-        via_f64(out, token);
+    if short_decimal(out, token) {
+        return;
+    }
+    match Shortest::of_short_token(token) {
+        Some(shortest) => shortest.write_repr(out),
+        None => via_f64(out, token),
     }
 }
 
@@ -211,6 +215,71 @@ struct Shortest {
 }
 
 impl Shortest {
+    /// The repr digits of a token with at most 15 significant digits whose value is a
+    /// normal double (decimal exponent within -307..=307), read from its text alone: by the
+    /// same DBL_DIG argument as [`short_decimal`], its digits without leading and trailing
+    /// zeros are the shortest round-trip digits. This is what keeps a body of `1e-7`s, the
+    /// dearest input to canonicalise, from costing a float conversion and a formatting per
+    /// number. A zero value is written `0.0` (or `-0.0`). `None` for any other token.
+    fn of_short_token(token: &[u8]) -> Option<Self> {
+        let (negative, unsigned) = match token.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, token),
+        };
+        let e_at = unsigned.iter().position(|&b| b == b'e' || b == b'E');
+        let (mantissa, exponent) = match e_at {
+            Some(at) => (unsigned.get(..at)?, unsigned.get(at + 1..)?),
+            None => (unsigned, &b""[..]),
+        };
+        let exponent: i64 = match exponent {
+            [] => 0,
+            [b'+', digits @ ..] => short_integer(digits)?,
+            [b'-', digits @ ..] => -short_integer(digits)?,
+            digits => short_integer(digits)?,
+        };
+        let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+            Some(dot) => (mantissa.get(..dot)?, mantissa.get(dot + 1..)?),
+            None => (mantissa, &b""[..]),
+        };
+        if int.is_empty() || !int.iter().chain(frac).all(u8::is_ascii_digit) {
+            return None;
+        }
+        let mut shortest = Self {
+            negative,
+            digits: [0; 24],
+            count: 0,
+            exponent: 0,
+        };
+        // One pass: the digits from the first significant one on, and where the last is.
+        let (mut first, mut last) = (None, 0);
+        for (index, &digit) in int.iter().chain(frac).enumerate() {
+            if digit != b'0' {
+                let start = *first.get_or_insert(index);
+                if index - start >= 15 {
+                    return None;
+                }
+                last = index;
+            }
+            if let Some(start) = first {
+                if let Some(slot) = shortest.digits.get_mut(index - start) {
+                    *slot = digit;
+                }
+            }
+        }
+        let Some(first) = first else {
+            shortest.digits[0] = b'0';
+            shortest.count = 1;
+            return Some(shortest);
+        };
+        shortest.count = last - first + 1;
+        let point = int.len() as i64 - 1 - first as i64 + exponent;
+        if !(-307..=307).contains(&point) {
+            return None;
+        }
+        shortest.exponent = i32::try_from(point).ok()?;
+        Some(shortest)
+    }
+
     /// From Rust's `{:e}`, which prints the shortest round-trip digits, like Python's repr.
     fn of(value: f64) -> Option<Self> {
         let mut sci = StackText::default();
@@ -353,16 +422,28 @@ impl Shortest {
                 out.bytes(rest);
             }
             out.bytes(if exponent < 0 { b"e-" } else { b"e+" });
-            let magnitude = exponent.unsigned_abs();
-            if magnitude < 10 {
-                out.byte(b'0');
+            // At least two digits, as C's printf writes them; doubles need at most three.
+            let magnitude = exponent.unsigned_abs().min(999);
+            let digit = |value: u32| b'0' + (value % 10) as u8;
+            if magnitude >= 100 {
+                out.byte(digit(magnitude / 100));
             }
-            let mut text = StackText::default();
-            if write!(text, "{magnitude}").is_ok() {
-                out.bytes(text.as_bytes());
-            }
+            out.byte(digit(magnitude / 10));
+            out.byte(digit(magnitude));
         }
     }
+}
+
+/// A short run of decimal digits (at most 6: exponents beyond are not short tokens).
+fn short_integer(digits: &[u8]) -> Option<i64> {
+    if digits.is_empty() || digits.len() > 6 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        digits
+            .iter()
+            .fold(0i64, |value, digit| value * 10 + i64::from(digit - b'0')),
+    )
 }
 
 fn decimal_len(mut n: u128) -> usize {
@@ -459,6 +540,100 @@ mod tests {
             }
         }
         assert!(fast_taken > 1000, "fast path taken only {fast_taken} times");
+    }
+
+    /// The text-only path against the float path, over tokens with exponents, signs, zero
+    /// runs and the edges of the range it takes.
+    #[test]
+    fn short_tokens_agree_with_the_f64_path() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut taken = 0;
+        for round in 0..40_000 {
+            let mut token = String::new();
+            if next() % 2 == 0 {
+                token.push('-');
+            }
+            let int_len = 1 + (next() % 17) as usize;
+            for index in 0..int_len {
+                let d = if index == 0 && int_len > 1 {
+                    1 + next() % 9
+                } else if next() % 3 == 0 {
+                    next() % 10
+                } else {
+                    0
+                };
+                token.push(char::from(b'0' + d as u8));
+            }
+            if next() % 2 == 0 {
+                token.push('.');
+                for _ in 0..1 + next() % 17 {
+                    let d = if next() % 3 == 0 { next() % 10 } else { 0 };
+                    token.push(char::from(b'0' + d as u8));
+                }
+            }
+            if round % 4 != 0 {
+                token.push(if next() % 2 == 0 { 'e' } else { 'E' });
+                match next() % 3 {
+                    0 => token.push('-'),
+                    1 => token.push('+'),
+                    _ => {}
+                }
+                let magnitude = if next() % 5 == 0 {
+                    290 + next() % 40
+                } else {
+                    next() % 40
+                };
+                token.push_str(&magnitude.to_string());
+            }
+            let mut fast = Vec::new();
+            let wrote = {
+                let mut sink = |c: &[u8]| fast.extend_from_slice(c);
+                let mut out = Out::new(&mut sink, 64);
+                let shortest = Shortest::of_short_token(token.as_bytes());
+                if let Some(shortest) = &shortest {
+                    shortest.write_repr(&mut out);
+                }
+                out.flush();
+                shortest.is_some()
+            };
+            let (_, slow) = both(&token);
+            if wrote {
+                taken += 1;
+                assert_eq!(String::from_utf8(fast).unwrap(), slow, "token {token}");
+            }
+        }
+        assert!(taken > 10_000, "text path taken only {taken} times");
+        for (token, repr) in [
+            ("1e-7", "1e-07"),
+            ("-0e5", "-0.0"),
+            ("0.0e-400", "0.0"),
+            ("1E+16", "1e+16"),
+            ("123.4500e2", "12345.0"),
+            ("1e307", "1e+307"),
+            ("1e-307", "1e-307"),
+        ] {
+            let shortest = Shortest::of_short_token(token.as_bytes()).unwrap();
+            let mut text = Vec::new();
+            {
+                let mut sink = |c: &[u8]| text.extend_from_slice(c);
+                let mut out = Out::new(&mut sink, 64);
+                shortest.write_repr(&mut out);
+                out.flush();
+            }
+            assert_eq!(String::from_utf8(text).unwrap(), repr, "{token}");
+        }
+        for beyond in ["1e308", "1e-308", "1234567890123456e0", "1e1000000"] {
+            assert!(
+                Shortest::of_short_token(beyond.as_bytes()).is_none(),
+                "{beyond}"
+            );
+        }
     }
 
     #[test]
