@@ -1,0 +1,140 @@
+//! The command line: every subcommand and its options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use hookverify::{Provider, Secret};
+
+/// Send signed test webhooks, explain failing signatures, watch deliveries live.
+#[derive(Debug, Parser)]
+#[command(name = "hookverify", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print the header lines a sender would send with a body.
+    Sign(SignArgs),
+    /// Send a realistic sample event, signed as its sender signs it.
+    Send(SendArgs),
+    /// Say whether a captured delivery's signature is valid, and why not.
+    Verify(VerifyArgs),
+    /// A local receiver with a live web page of the deliveries it gets.
+    Listen(ListenArgs),
+    /// List the documented event types.
+    Events(EventsArgs),
+    /// Print one sample event's body, as its sender writes it.
+    Sample(SampleArgs),
+}
+
+/// `--sender`: a built-in sender's name.
+fn parse_sender(name: &str) -> Result<Provider, String> {
+    Provider::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Provider::ALL
+            .iter()
+            .map(|provider| provider.name())
+            .collect();
+        format!("unknown sender `{name}`; one of: {}", names.join(", "))
+    })
+}
+
+/// `--secret`: the secret as the sender's dashboard shows it.
+fn parse_secret(text: &str) -> Result<Secret, String> {
+    Secret::new(text).map_err(|error| error.to_string())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The sender: promptlayer, prism, promptreports, generic, github, standard-webhooks, stripe.
+    #[arg(long, value_parser = parse_sender)]
+    pub(crate) sender: Provider,
+    /// The signing secret, as the sender shows it.
+    #[arg(long, value_parser = parse_secret)]
+    pub(crate) secret: Secret,
+    /// The body to sign: a file, or `-` for standard input (default).
+    #[arg(long, default_value = "-")]
+    pub(crate) body: PathBuf,
+    /// The delivery id, for senders that sign or send one (default: derived from the body).
+    #[arg(long)]
+    pub(crate) id: Option<String>,
+    /// The signing time in Unix seconds, for senders that sign it (default: now).
+    #[arg(long)]
+    pub(crate) timestamp: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SendArgs {
+    /// Where to send, e.g. `http://127.0.0.1:3000/webhooks/promptlayer`.
+    pub(crate) url: String,
+    /// The sender.
+    #[arg(long, value_parser = parse_sender)]
+    pub(crate) sender: Provider,
+    /// The event type (default: the sender's first; see `hookverify events`).
+    #[arg(long)]
+    pub(crate) event: Option<String>,
+    /// The signing secret.
+    #[arg(long, value_parser = parse_secret)]
+    pub(crate) secret: Secret,
+    /// How many events to send.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) count: u64,
+    /// How many in flight at once.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) concurrency: usize,
+    /// The share of sends (0 to 1) that repeat an event already sent, as a sender's retry.
+    #[arg(long, default_value_t = 0.0)]
+    pub(crate) duplicates: f64,
+    /// Which sample to send: the same number is the same event (default: a new one).
+    #[arg(long)]
+    pub(crate) number: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// A secret to try; repeat for several (a rotation).
+    #[arg(long = "secret", value_parser = parse_secret, required = true)]
+    pub(crate) secrets: Vec<Secret>,
+    /// A raw HTTP request as captured (e.g. by `nc -l 4000 > request.http`).
+    #[arg(long, conflicts_with_all = ["headers", "body"], required_unless_present = "headers")]
+    pub(crate) request: Option<PathBuf>,
+    /// The request's headers, one `Name: value` per line.
+    #[arg(long, requires = "body")]
+    pub(crate) headers: Option<PathBuf>,
+    /// The request's body, byte for byte.
+    #[arg(long, requires = "headers")]
+    pub(crate) body: Option<PathBuf>,
+    /// The time to check signed timestamps against, Unix seconds (default: now).
+    #[arg(long)]
+    pub(crate) now: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListenArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    pub(crate) addr: String,
+    /// A secret to verify deliveries with; repeat for several.
+    #[arg(long = "secret", value_parser = parse_secret)]
+    pub(crate) secrets: Vec<Secret>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EventsArgs {
+    /// Only this sender's.
+    #[arg(long, value_parser = parse_sender)]
+    pub(crate) sender: Option<Provider>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SampleArgs {
+    /// The sender.
+    #[arg(value_parser = parse_sender)]
+    pub(crate) sender: Provider,
+    /// The event type.
+    pub(crate) event: String,
+    /// Which sample: the same number is the same event.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) number: u64,
+}

@@ -1,0 +1,39 @@
+//! `hookverify sign`: the header lines a sender sends with a body.
+
+use std::io::Read as _;
+use std::process::ExitCode;
+
+use hookverify::scheme::{SigningContext, SystemWallClock, WallClock};
+use hookverify::{senders, testing};
+
+use crate::cli::SignArgs;
+use crate::Outcome;
+
+pub(crate) fn run(args: &SignArgs) -> Outcome {
+    let body = if args.body.as_os_str() == "-" {
+        let mut body = Vec::new();
+        std::io::stdin().read_to_end(&mut body)?;
+        body
+    } else {
+        std::fs::read(&args.body)
+            .map_err(|error| format!("cannot read {}: {error}", args.body.display()))?
+    };
+    let scheme = senders::built_in(args.sender).ok_or("not a built-in sender")?;
+    let id = args
+        .id
+        .clone()
+        .unwrap_or_else(|| testing::delivery_id(args.sender, &body));
+    let timestamp = args
+        .timestamp
+        .unwrap_or_else(|| SystemWallClock.unix_time());
+    let signature = testing::sign_with(
+        &*scheme,
+        &args.secret,
+        &body,
+        &SigningContext::new(timestamp, id),
+    )?;
+    for (name, value) in signature.headers() {
+        println!("{name}: {value}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
