@@ -116,6 +116,7 @@ impl std::error::Error for VerifyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::UnverifiableBody { source, .. } => Some(source),
+            Self::MalformedSignature { reason, .. } => Some(reason),
             _ => None,
         }
     }
@@ -136,7 +137,7 @@ pub enum MalformedReason {
         /// Its name, lowercase.
         name: &'static str,
     },
-    /// The signed timestamp is not a Unix time in decimal digits.
+    /// The signed timestamp is missing, or not a Unix time in decimal digits.
     InvalidTimestamp,
     /// The delivery id is empty or holds a character the signed message cannot carry
     /// unambiguously (`.`).
@@ -165,10 +166,12 @@ impl fmt::Display for MalformedReason {
             Self::NotHex => f.write_str("not hexadecimal"),
             Self::NotBase64 => f.write_str("not 32 bytes of base64"),
             Self::MissingHeader { name } => write!(f, "the `{name}` header is missing"),
-            Self::InvalidTimestamp => f.write_str("the timestamp is not Unix seconds"),
+            Self::InvalidTimestamp => f.write_str("the timestamp is missing or not Unix seconds"),
             Self::InvalidDeliveryId => f.write_str("the delivery id is empty or contains `.`"),
             Self::NoSignature => f.write_str("no signature of a supported version"),
             Self::TooManySignatures => f.write_str("too many signatures"),
         }
     }
 }
+
+impl std::error::Error for MalformedReason {}

@@ -12,9 +12,10 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-/// A webhook signing secret: the HMAC key, taken as the UTF-8 bytes of the string exactly as
-/// the sender shows it (no trimming, no base64 decoding; every supported sender keys its HMAC
-/// that way).
+/// A webhook signing secret: the UTF-8 bytes of the string exactly as the sender shows it
+/// (no trimming). Each sender's scheme makes its HMAC key from these bytes: every built-in
+/// sender uses them as they are, except Standard Webhooks, which base64-decodes a `whsec_`
+/// secret as its own libraries do.
 ///
 /// The bytes are wiped from memory when the value is dropped, and `Debug` prints
 /// `Secret(..)`, so a secret never reaches a log through a derived `Debug` of a config.

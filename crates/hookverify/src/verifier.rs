@@ -28,7 +28,7 @@ use crate::scheme::{
 };
 use crate::signature::tags_equal;
 use crate::verified::{SignedForm, Verified};
-use crate::{HeaderSource, Provider, Secret};
+use crate::{HeaderSource, MalformedReason, Provider, Secret};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -96,6 +96,7 @@ impl Verifier {
         VerifierBuilder {
             shared: Vec::new(),
             senders: Vec::new(),
+            allowed: None,
             clock: None,
         }
     }
@@ -150,10 +151,14 @@ impl Verifier {
     ///
     /// Each configured sender whose signature header is present is tried in turn, under
     /// its own secrets only, until one verifies: a valid signature of one sender next to a
-    /// forged header of another is accepted, and a secret of one sender never verifies
-    /// another sender's delivery. Tags are compared in constant time on the decoded bytes.
-    /// A sender that signs a timestamp is refused outside its tolerance
-    /// ([`VerifyError::OutsideTolerance`]).
+    /// forged header of another is accepted, and a secret given to one sender with
+    /// [`VerifierBuilder::sender`] never verifies another sender's delivery. (A secret
+    /// shared by every sender, as [`Verifier::new`] configures, verifies each of them; and
+    /// the raw-body senders compute the same HMAC, so under one shared secret a delivery of
+    /// one can be relabelled as another's. Give each sender its own secret in production.)
+    /// Tags are compared in constant time on the decoded bytes. A sender that signs a
+    /// timestamp is refused outside its tolerance ([`VerifyError::OutsideTolerance`]), and
+    /// refused when its scheme claims no timestamp at all.
     ///
     /// For PromptLayer both the canonical JSON form and the raw body are tried, and either
     /// matching is enough; the canonical form goes first because it is what PromptLayer
@@ -229,9 +234,13 @@ impl Verifier {
             Ok(matched) => matched,
             Err(error) => return Err((error, body)),
         };
-        if let (Some(timestamp), Some(tolerance)) =
-            (signature.timestamp, scheme.timestamp_tolerance())
-        {
+        if let Some(tolerance) = scheme.timestamp_tolerance() {
+            // A scheme with a tolerance that read no timestamp would check no freshness at
+            // all: refused, so that a scheme's mistake fails closed.
+            let Some(timestamp) = signature.timestamp else {
+                let reason = MalformedReason::InvalidTimestamp;
+                return Err((VerifyError::MalformedSignature { provider, reason }, body));
+            };
             let now = self.inner.clock.unix_time();
             if now.abs_diff(timestamp) > tolerance.as_secs() {
                 let error = VerifyError::OutsideTolerance {
@@ -355,6 +364,28 @@ impl Sender {
     }
 }
 
+/// The prepared HMAC state of one secret of `provider`, or `None` (logged, naming the
+/// sender, never the secret) when the secret is not a usable key of its scheme.
+fn prepare(scheme: &dyn Scheme, provider: Provider, secret: &Secret) -> Option<HmacSha256> {
+    let key = match scheme.hmac_key(secret.expose()) {
+        Ok(key) => key,
+        Err(error) => {
+            tracing::error!(%provider, %error, "a webhook secret is not usable for this sender and is ignored");
+            return None;
+        }
+    };
+    if key.is_empty() {
+        // An empty HMAC key verifies signatures anyone can compute.
+        tracing::error!(%provider, "a webhook secret makes an empty key for this sender and is ignored");
+        return None;
+    }
+    let mac = HmacSha256::new_from_slice(&key).ok();
+    if let std::borrow::Cow::Owned(mut decoded) = key {
+        zeroize::Zeroize::zeroize(&mut decoded);
+    }
+    mac
+}
+
 /// Whether `tag` is one of the claimed tags; each comparison is constant-time.
 fn claims(signature: &Signature, tag: &Tag) -> bool {
     signature.tags().any(|claimed| tags_equal(claimed, tag))
@@ -427,6 +458,7 @@ struct SenderSpec {
 pub struct VerifierBuilder {
     shared: Vec<Secret>,
     senders: Vec<SenderSpec>,
+    allowed: Option<Vec<Provider>>,
     clock: Option<Arc<dyn WallClock>>,
 }
 
@@ -453,6 +485,7 @@ impl VerifierBuilder {
                     secrets: None,
                 })
                 .collect(),
+            allowed: None,
             clock: None,
         }
     }
@@ -485,13 +518,12 @@ impl VerifierBuilder {
         self
     }
 
-    /// Keeps only these senders. A request that carries only another built-in sender's
-    /// header is refused with [`VerifyError::ProviderNotAllowed`]. An empty list accepts
-    /// nothing.
+    /// Accepts only these senders, whenever they were or are configured: an allow-list
+    /// applied when the verifier is built. A request that carries only another built-in
+    /// sender's header is refused with [`VerifyError::ProviderNotAllowed`]. An empty list
+    /// accepts nothing.
     pub fn providers(mut self, providers: impl IntoIterator<Item = Provider>) -> Self {
-        let chosen: Vec<Provider> = providers.into_iter().collect();
-        self.senders
-            .retain(|spec| chosen.contains(&spec.scheme.provider()));
+        self.allowed = Some(providers.into_iter().collect());
         self
     }
 
@@ -511,9 +543,16 @@ impl VerifierBuilder {
         })
     }
 
-    /// The configured senders' providers.
+    /// The senders the verifier will accept.
     pub(crate) fn configured(&self) -> impl Iterator<Item = Provider> + '_ {
-        self.senders.iter().map(|spec| spec.scheme.provider())
+        self.senders
+            .iter()
+            .map(|spec| spec.scheme.provider())
+            .filter(|provider| {
+                self.allowed
+                    .as_ref()
+                    .is_none_or(|allowed| allowed.contains(provider))
+            })
     }
 
     /// Builds the verifier, preparing each secret's HMAC key schedule once. A secret that
@@ -521,25 +560,35 @@ impl VerifierBuilder {
     /// an error logged naming the sender, never the secret.
     #[must_use]
     pub fn build(self) -> Verifier {
-        if self.senders.iter().all(|spec| spec.secrets.is_some()) && self.shared.len() > 1 {
+        if !self.shared.is_empty() && self.senders.iter().all(|spec| spec.secrets.is_some()) {
             tracing::warn!(
                 "secrets added with `.secret()` serve only the senders of `every_sender`, and \
-                 every sender here has its own: they are unused"
+                 no sender here uses them: they are unused (give a sender its secrets with \
+                 `.sender(scheme, [new, old])`)"
             );
         }
+        let allowed = self.allowed;
         let mut senders = Vec::with_capacity(self.senders.len());
         for spec in self.senders {
             let provider = spec.scheme.provider();
+            if allowed
+                .as_ref()
+                .is_some_and(|allowed| !allowed.contains(&provider))
+            {
+                continue;
+            }
+            if let Some(name) = spec
+                .scheme
+                .signature_headers()
+                .iter()
+                .find(|name| name.bytes().any(|byte| byte.is_ascii_uppercase()))
+            {
+                tracing::error!(%provider, header = name, "a scheme's header names must be lowercase: this one never matches");
+            }
             let secrets = spec.secrets.as_ref().unwrap_or(&self.shared);
             let keys: Vec<HmacSha256> = secrets
                 .iter()
-                .filter_map(|secret| match spec.scheme.hmac_key(secret.expose()) {
-                    Ok(key) => HmacSha256::new_from_slice(&key).ok(),
-                    Err(error) => {
-                        tracing::error!(%provider, %error, "a webhook secret is not usable for this sender and is ignored");
-                        None
-                    }
-                })
+                .filter_map(|secret| prepare(&*spec.scheme, provider, secret))
                 .collect();
             senders.push(Sender {
                 canonical: spec.scheme.signed_content() == SignedContent::CanonicalJson,

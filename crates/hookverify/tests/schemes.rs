@@ -1465,3 +1465,151 @@ fn whsec_secret_with_an_inner_pad_decodes_like_python() {
         );
     }
 }
+
+/// `.providers(..)` is an allow-list, whatever the order of the builder's calls.
+#[test]
+fn providers_is_an_allow_list_applied_at_build() {
+    let s = secret("allow-list");
+    let body = br#"{"id":"evt_allow"}"#;
+    let github = testing::sign(Provider::GITHUB, &s, body).unwrap();
+    let stripe_only_first = Verifier::builder()
+        .providers([Provider::STRIPE])
+        .sender(GitHub, s.clone())
+        .build();
+    assert_eq!(stripe_only_first.providers(), &[] as &[Provider]);
+    assert!(matches!(
+        stripe_only_first.verify(&github.headers()[..], body.to_vec()),
+        Err(VerifyError::ProviderNotAllowed { provider }) if provider == Provider::GITHUB
+    ));
+    let then_added = Verifier::every_sender(s.clone())
+        .providers([Provider::STRIPE, Provider::GITHUB])
+        .sender(GitHub, s)
+        .build();
+    assert_eq!(
+        then_added.providers(),
+        &[Provider::GITHUB, Provider::STRIPE]
+    );
+    assert!(then_added
+        .verify(&github.headers()[..], body.to_vec())
+        .is_ok());
+}
+
+/// A scheme with a tolerance whose headers claim no timestamp is refused: its mistake
+/// fails closed rather than checking no freshness at all.
+#[test]
+fn a_tolerance_without_a_claimed_timestamp_fails_closed() {
+    #[derive(Debug)]
+    struct Forgetful;
+    impl Scheme for Forgetful {
+        fn provider(&self) -> Provider {
+            Provider::new("forgetful")
+        }
+        fn signature_headers(&self) -> &'static [&'static str] {
+            &["x-forgetful-signature"]
+        }
+        fn read_signature(
+            &self,
+            header: SignatureHeader<'_>,
+            _headers: &dyn HeaderSource,
+        ) -> Result<Signature, MalformedReason> {
+            Ok(Signature::new(hookverify::scheme::hex_tag(header.value())?))
+        }
+        fn timestamp_tolerance(&self) -> Option<Duration> {
+            Some(Duration::from_secs(300))
+        }
+    }
+    let s = secret("forgetful");
+    let body = b"{}";
+    let verifier = Verifier::builder().sender(Forgetful, s.clone()).build();
+    let tag = testing::hmac_hex(&s, body);
+    let error = verifier
+        .verify(
+            &[("x-forgetful-signature", tag.as_str())][..],
+            body.to_vec(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        error,
+        malformed(
+            Provider::new("forgetful"),
+            MalformedReason::InvalidTimestamp
+        )
+    );
+}
+
+/// A secret whose key comes out empty would verify what anyone can sign: it is not used.
+#[test]
+fn a_secret_that_makes_an_empty_key_is_not_used() {
+    #[derive(Debug)]
+    struct Emptying;
+    impl Scheme for Emptying {
+        fn provider(&self) -> Provider {
+            Provider::new("emptying")
+        }
+        fn signature_headers(&self) -> &'static [&'static str] {
+            &["x-emptying-signature"]
+        }
+        fn read_signature(
+            &self,
+            header: SignatureHeader<'_>,
+            _headers: &dyn HeaderSource,
+        ) -> Result<Signature, MalformedReason> {
+            Ok(Signature::new(hookverify::scheme::hex_tag(header.value())?))
+        }
+        fn hmac_key<'s>(
+            &self,
+            _secret: &'s [u8],
+        ) -> Result<std::borrow::Cow<'s, [u8]>, hookverify::SecretError> {
+            Ok(std::borrow::Cow::Borrowed(&[]))
+        }
+    }
+    let body = b"{}";
+    let forged = hex(&hmac_sha256(b"", &[body]));
+    let verifier = Verifier::builder()
+        .sender(Emptying, secret("anything"))
+        .build();
+    assert!(matches!(
+        verifier.verify(
+            &[("x-emptying-signature", forged.as_str())][..],
+            body.to_vec()
+        ),
+        Err(VerifyError::Mismatch { .. })
+    ));
+}
+
+/// GitHub's delivery header is not signed: only a GUID is taken as the key, anything else
+/// falls back to the body's hash (so a long forged value cannot fill the store).
+#[tokio::test]
+async fn github_takes_only_a_guid_as_its_delivery_id() {
+    let s = secret("github-guid");
+    let body = br#"{"zen":"Keep it logically awesome."}"#;
+    let signature = testing::sign(Provider::GITHUB, &s, body).unwrap();
+    let pipeline = pipeline(WebhookConfig::builder().sender(GitHub, s.clone()));
+    let long = "a".repeat(4000);
+    for (delivery, hashed) in [
+        ("72d3162e-cc78-11e3-81ab-4c9367dc0958", false),
+        ("not-a-guid", true),
+        (long.as_str(), true),
+    ] {
+        let headers = vec![
+            (
+                "x-hub-signature-256".to_owned(),
+                signature.value().to_owned(),
+            ),
+            ("x-github-delivery".to_owned(), delivery.to_owned()),
+        ];
+        let verified = Verifier::builder()
+            .sender(GitHub, s.clone())
+            .build()
+            .verify(&headers[..], body.to_vec())
+            .unwrap();
+        assert_eq!(verified.delivery_id().is_none(), hashed, "{delivery:.40}");
+        let admitted = pipeline.admit(&headers[..], body.to_vec()).await;
+        if let Ok(admitted) = admitted {
+            let key = admitted.delivery().dedup_key().as_str().to_owned();
+            assert_eq!(key.contains(":github:sha256:"), hashed, "{key}");
+            let (_, runner) = admitted.into_parts();
+            runner.settle(false).await;
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! The senders' secrets from the environment: `HOOKVERIFY_SECRET` for every sender,
 //! `HOOKVERIFY_SECRET_<SENDER>` (`PROMPTLAYER`, `PRISM`, `PROMPTREPORTS`, `GENERIC`,
-//! `GITHUB`, `STANDARD_WEBHOOKS`, `STRIPE`) for one; neither set: the public demo secret,
-//! with a warning.
+//! `GITHUB`, `STANDARD_WEBHOOKS`, `STRIPE`) for one. None set at all: the public demo
+//! secret for every sender, with a warning. Only some senders' own set: those senders
+//! only; the others are refused (never the demo secret behind a real one).
 
 use std::error::Error;
 
@@ -12,10 +13,10 @@ use hookverify::{senders, Provider, Secret};
 /// never in production.
 pub const DEMO_SECRET: &str = "hookverify-demo-secret";
 
-/// One secret for every sender, and the senders that have their own.
+/// One secret for every sender (or none), and the senders that have their own.
 #[derive(Debug, Clone)]
 pub struct Secrets {
-    shared: Secret,
+    shared: Option<Secret>,
     own: Vec<(Provider, Secret)>,
 }
 
@@ -24,7 +25,7 @@ impl Secrets {
     #[must_use]
     pub fn one(secret: Secret) -> Self {
         Self {
-            shared: secret,
+            shared: Some(secret),
             own: Vec::new(),
         }
     }
@@ -53,24 +54,35 @@ impl Secrets {
                 own.push((provider, secret));
             }
         }
-        let shared = match shared {
-            Some(secret) => secret,
-            None => {
+        let shared = match (shared, own.is_empty()) {
+            (Some(secret), _) => Some(secret),
+            (None, true) => {
                 tracing::warn!(
-                    secret = DEMO_SECRET,
-                    "HOOKVERIFY_SECRET is not set: senders without a secret of their own use the \
-                     public demo secret; anyone can sign webhooks for them"
+                    "no HOOKVERIFY_SECRET nor HOOKVERIFY_SECRET_<SENDER> is set: every sender \
+                     uses the public demo secret of the README; anyone can sign webhooks for \
+                     this receiver"
                 );
-                Secret::new(DEMO_SECRET)?
+                Some(Secret::new(DEMO_SECRET)?)
+            }
+            (None, false) => {
+                tracing::info!(
+                    "HOOKVERIFY_SECRET is not set: only the senders with a \
+                     HOOKVERIFY_SECRET_<SENDER> of their own are accepted"
+                );
+                None
             }
         };
         Ok(Self { shared, own })
     }
 
-    /// The configuration of a route that accepts `providers`, each under its secrets.
+    /// The configuration of a route that accepts `providers`, each under its secrets (a
+    /// sender with no secret at all is not accepted).
     pub fn config(&self, providers: &[Provider]) -> WebhookConfig {
-        let mut config =
-            WebhookConfig::new(self.shared.clone()).providers(providers.iter().copied());
+        let mut config = match &self.shared {
+            Some(shared) => WebhookConfig::new(shared.clone()),
+            None => WebhookConfig::builder(),
+        }
+        .providers(providers.iter().copied());
         for (provider, secret) in &self.own {
             if let (true, Some(scheme)) =
                 (providers.contains(provider), senders::built_in(*provider))
@@ -91,5 +103,35 @@ fn read(name: &str) -> Result<Option<Secret>, Box<dyn Error>> {
             Err(format!("{name} is set but is not valid UTF-8").into())
         }
         Err(std::env::VarError::NotPresent) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hookverify::pipeline::Pipeline;
+    use hookverify::testing;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn without_a_shared_secret_only_the_senders_with_their_own_are_accepted() {
+        let github = Secret::new("github-own").unwrap();
+        let secrets = Secrets {
+            shared: None,
+            own: vec![(Provider::GITHUB, github.clone())],
+        };
+        let body = br#"{"id":"evt_1","type":"t","created":1,"data":{"object":{}}}"#;
+        for (provider, secret, accepted) in [
+            (Provider::GITHUB, &github, true),
+            (Provider::STRIPE, &github, false),
+            (Provider::STRIPE, &Secret::new(DEMO_SECRET).unwrap(), false),
+        ] {
+            let pipeline = Pipeline::new(secrets.config(&Provider::ALL));
+            let headers = testing::sign(provider, secret, body)
+                .unwrap()
+                .into_headers();
+            let outcome = pipeline.admit(&headers[..], body.to_vec()).await;
+            assert_eq!(outcome.is_ok(), accepted, "{provider}");
+        }
     }
 }

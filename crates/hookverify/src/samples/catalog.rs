@@ -56,7 +56,7 @@ pub fn sample(provider: Provider, event_type: &str, n: u64) -> Option<Sample> {
             Style::Compact,
             format!("msg_2Lh9KRb0pzN5GhqRKRs{n:08}"),
         ),
-        Provider::STRIPE => (stripe(event_type, n, now), Style::Pretty, String::new()),
+        Provider::STRIPE => (stripe(event_type, n), Style::Pretty, String::new()),
         _ => return None,
     };
     Some(Sample {
@@ -386,7 +386,7 @@ fn standard_webhooks(event_type: &'static str, n: u64) -> Json {
     ])
 }
 
-fn stripe(event_type: &'static str, n: u64, now: i64) -> Json {
+fn stripe(event_type: &'static str, n: u64) -> Json {
     let object = match event_type.split('.').next().unwrap_or_default() {
         "payment_intent" => Json::Object(vec![
             ("id", Json::str(format!("pi_3Oq{n:010}"))),
@@ -424,7 +424,11 @@ fn stripe(event_type: &'static str, n: u64, now: i64) -> Json {
         ("id", Json::str(format!("evt_1Oq{n:010}"))),
         ("object", Json::str("event")),
         ("api_version", Json::str("2024-06-20")),
-        ("created", Json::Int(now)),
+        // Fixed by the sample number: a retry of an event is the same body.
+        (
+            "created",
+            Json::Int(1_717_243_200 + i64::try_from(n % 1_000_000).unwrap_or(0)),
+        ),
         ("data", Json::Object(vec![("object", object)])),
         ("livemode", Json::Bool(false)),
         ("pending_webhooks", Json::Int(1)),

@@ -15,8 +15,9 @@ const EVENT: &str = "x-github-event";
 /// as `application/json`.
 ///
 /// GitHub signs only the body: the delivery and event headers are not covered, so a
-/// captured delivery replayed under a new delivery id is a new key. Deliveries without the
-/// delivery header fall back to the body's hash.
+/// captured delivery replayed under a new delivery id is a new key, and its
+/// `X-GitHub-Event` can be changed. Deliveries without a GUID in the delivery header fall
+/// back to the body's hash.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GitHub;
 
@@ -35,7 +36,9 @@ impl Scheme for GitHub {
         headers: &dyn HeaderSource,
     ) -> Result<Signature, MalformedReason> {
         let mut signature = Signature::new(hex_header::prefixed(header.value())?);
-        if let Some(delivery) = hex_header::text(headers, DELIVERY) {
+        // GitHub's delivery ids are GUIDs; the header is not signed, so anything else (a
+        // long value meant to fill the store, say) is not taken as an id.
+        if let Some(delivery) = hex_header::text(headers, DELIVERY).filter(|id| is_guid(id)) {
             signature = signature.delivery_id(delivery);
         }
         if let Some(event) = hex_header::text(headers, EVENT) {
@@ -64,4 +67,13 @@ impl Scheme for GitHub {
             (EVENT, event.to_owned()),
         ])
     }
+}
+
+/// `8-4-4-4-12` hex digits, as GitHub writes delivery ids.
+fn is_guid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => byte == b'-',
+            _ => byte.is_ascii_hexdigit(),
+        })
 }
