@@ -1591,7 +1591,7 @@ async fn github_takes_only_a_guid_as_its_delivery_id() {
         ("not-a-guid", true),
         (long.as_str(), true),
     ] {
-        let headers = vec![
+        let headers = [
             (
                 "x-hub-signature-256".to_owned(),
                 signature.value().to_owned(),
