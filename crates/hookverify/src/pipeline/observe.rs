@@ -55,7 +55,7 @@ impl Observer {
         self.refusals.in_a_row.store(0, Ordering::Relaxed);
         metrics::counter!(
             "hookverify_verified_total",
-            "namespace" => self.namespace.to_string(),
+            "namespace" => Arc::clone(&self.namespace),
             "provider" => provider.name()
         )
         .increment(1);
@@ -64,7 +64,7 @@ impl Observer {
     pub(crate) fn rejected(&self, rejection: &Rejection) {
         metrics::counter!(
             "hookverify_rejected_total",
-            "namespace" => self.namespace.to_string(),
+            "namespace" => Arc::clone(&self.namespace),
             "reason" => rejection.code()
         )
         .increment(1);
@@ -99,7 +99,7 @@ impl Observer {
     pub(crate) fn running(&self, provider: Provider) -> Running {
         let gauge = metrics::gauge!(
             "hookverify_handlers_running",
-            "namespace" => self.namespace.to_string(),
+            "namespace" => Arc::clone(&self.namespace),
             "provider" => provider.name()
         );
         gauge.increment(1.0);
@@ -122,7 +122,7 @@ impl Running {
     pub(crate) fn finished(&self, outcome: &'static str) {
         metrics::counter!(
             "hookverify_handler_total",
-            "namespace" => self.observer.namespace.to_string(),
+            "namespace" => Arc::clone(&self.observer.namespace),
             "provider" => self.provider.name(),
             "outcome" => outcome
         )
