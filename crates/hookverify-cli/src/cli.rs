@@ -110,9 +110,20 @@ pub(crate) struct VerifyArgs {
     pub(crate) now: Option<i64>,
 }
 
+/// A local receiver with a live web page of the deliveries it gets, for local development.
+///
+/// It binds to loopback by default. Its page and API show every header and body it records,
+/// so do not expose it beyond loopback.
 #[derive(Debug, Args)]
 pub(crate) struct ListenArgs {
-    /// Where to listen.
+    /// Where to listen; keep it a loopback address (the default).
+    ///
+    /// The listener is for local development: its page and API show every header and body
+    /// it records (signatures, tokens and all) to whoever can reach them, so do not expose
+    /// it beyond loopback (no 0.0.0.0, no public address). To take deliveries from a sender
+    /// on the internet, forward them through a tunnel: deliveries are taken under any host
+    /// name, while the page and its API answer only at the listener's own address
+    /// (localhost, 127.0.0.1 or ::1, with its port).
     #[arg(long, default_value = "127.0.0.1:4000")]
     pub(crate) addr: String,
     /// A secret to verify deliveries with; repeat for several.

@@ -27,6 +27,9 @@ use crate::scheme::WallClock;
 use crate::senders::BUILT_IN;
 use crate::{HeaderSource, MalformedReason, Provider, Secret, SignedForm, Verifier, VerifyError};
 
+/// The largest body whose re-serializations [`explain`] tries.
+const RESERIALIZE_LIMIT: usize = 256 * 1024;
+
 /// What a signature turned out to cover, when it is not the body as received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -53,8 +56,14 @@ impl BodyChange {
         BodyChange::CanonicalJson,
     ];
 
-    /// The changed body, when the change applies to this one.
+    /// The changed body, when the change applies to this one. Re-serializations are tried
+    /// only for bodies up to [`RESERIALIZE_LIMIT`]: indenting a deeply nested body can make
+    /// it a hundred times larger.
     fn apply(self, body: &[u8]) -> Option<Vec<u8>> {
+        let reserializes = !matches!(self, BodyChange::NewlineAdded | BodyChange::NewlineRemoved);
+        if reserializes && body.len() > RESERIALIZE_LIMIT {
+            return None;
+        }
         let parsed = || serde_json::from_slice::<serde_json::Value>(body).ok();
         match self {
             BodyChange::NewlineAdded => Some([body, b"\n"].concat()),

@@ -6,13 +6,20 @@
 // one signed with another. The script opens the page, checks both are shown with their
 // verdicts and the refused one's explanation, clicks the valid one's Replay button and
 // waits for the replay to be shown, then sends a hostile (unsigned, HTML-laden) delivery and
-// checks it is shown as text only. It writes a screenshot and prints one JSON line:
+// checks it is shown as text only. Then it plays two attacks from other sites and checks
+// both are refused: another name rebound to the listener's address (DNS rebinding, with
+// Chromium's host resolver rules) is not served the page, and a form on another site cannot
+// make the listener replay a delivery. It writes a screenshot and prints one JSON line:
 // {"ok":true,...} or {"ok":false,"error":"..."} (exit code 1).
 
 import puppeteer from "puppeteer-core";
 
 const [url, screenshot, executablePath] = process.argv.slice(2);
 const STEP = 15000;
+// Names of other sites: the first resolves to the listener's address, as a rebinding
+// attacker's would; the second is answered by this script itself.
+const REBOUND = "rebound.test";
+const ATTACKER = "http://attacker.test/";
 const HOSTILE =
   '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>' +
   '"}]</pre><b id="injected">bold?</b>';
@@ -56,7 +63,13 @@ async function main() {
   const browser = await puppeteer.launch({
     executablePath,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      `--host-resolver-rules=MAP ${REBOUND} ${new URL(url).hostname}`,
+    ],
     timeout: 30000,
   });
   try {
@@ -129,6 +142,48 @@ async function main() {
       () => window.__pwned ?? document.getElementById("injected")?.outerHTML ?? null,
     );
     check(pwned === null, `the hostile payload ran: ${pwned}`);
+
+    // DNS rebinding: another site's name resolving to the listener. Its page would be of
+    // that site's origin, and could read the deliveries; the listener does not serve it.
+    const rebound = new URL(url);
+    rebound.hostname = REBOUND;
+    const other = await browser.newPage();
+    const reboundAnswer = await other.goto(rebound.href, { waitUntil: "load", timeout: STEP });
+    check(
+      reboundAnswer.status() === 403,
+      `the page was served at ${rebound.href}: ${reboundAnswer.status()}`,
+    );
+    check(
+      /forbidden_host/.test(await reboundAnswer.text()),
+      `the refusal at ${rebound.href} does not say why`,
+    );
+
+    // Cross-site request forgery: a form on another site posting to the replay API.
+    await other.setRequestInterception(true);
+    other.on("request", (request) => {
+      if (request.url() === ATTACKER) {
+        request.respond({
+          status: 200,
+          contentType: "text/html",
+          body:
+            `<form method="post" action="${new URL(`/api/replay/${valid.id}`, url).href}">` +
+            '<input name="x-hookverify-page" value="1"></form>',
+        });
+      } else {
+        request.continue();
+      }
+    });
+    await other.goto(ATTACKER, { waitUntil: "load", timeout: STEP });
+    const [forged] = await Promise.all([
+      other.waitForNavigation({ timeout: STEP }),
+      other.evaluate(() => document.forms[0].submit()),
+    ]);
+    check(forged.status() === 403, `another site's form was answered ${forged.status()}`);
+    await other.close();
+    // Nothing was replayed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const afterAttacks = await shown(page);
+    check(afterAttacks.length === 4, `the attacks added deliveries: ${afterAttacks.length}`);
 
     check(external.length === 0, `the page loaded other addresses: ${external.join(", ")}`);
     check(problems.length === 0, problems.join("; "));
