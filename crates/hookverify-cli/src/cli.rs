@@ -62,6 +62,10 @@ pub(crate) struct SignArgs {
     /// The signing time in Unix seconds, for senders that sign it (default: now).
     #[arg(long)]
     pub(crate) timestamp: Option<i64>,
+    /// The event type, for senders that send it in a header (GitHub's `X-GitHub-Event`;
+    /// default `ping`).
+    #[arg(long)]
+    pub(crate) event: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! `hookverify events` and `hookverify sample`.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use hookverify::{samples, Provider};
@@ -21,7 +22,8 @@ pub(crate) fn list(args: &EventsArgs) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints one sample's body, byte for byte as the sender writes it.
+/// Prints one sample's body, byte for byte as the sender writes it (no newline added, so
+/// that `hookverify sample S T > body.json` is the body a sender would post).
 pub(crate) fn sample(args: &SampleArgs) -> Outcome {
     let sample = samples::sample(args.sender, &args.event, args.number).ok_or_else(|| {
         format!(
@@ -29,6 +31,8 @@ pub(crate) fn sample(args: &SampleArgs) -> Outcome {
             args.sender, args.event, args.sender
         )
     })?;
-    println!("{}", String::from_utf8_lossy(sample.body()));
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(sample.body())?;
+    stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }

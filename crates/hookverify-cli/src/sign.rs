@@ -4,7 +4,7 @@ use std::io::Read as _;
 use std::process::ExitCode;
 
 use hookverify::scheme::{SigningContext, SystemWallClock, WallClock};
-use hookverify::{senders, testing};
+use hookverify::{senders, testing, Provider};
 
 use crate::cli::SignArgs;
 use crate::Outcome;
@@ -26,14 +26,28 @@ pub(crate) fn run(args: &SignArgs) -> Outcome {
     let timestamp = args
         .timestamp
         .unwrap_or_else(|| SystemWallClock.unix_time());
-    let signature = testing::sign_with(
-        &*scheme,
-        &args.secret,
-        &body,
-        &SigningContext::new(timestamp, id),
-    )?;
+    if args.sender == Provider::GITHUB && !is_guid(&id) {
+        eprintln!(
+            "hookverify: warning: `{id}` is not a GUID; receivers ignore such an \
+             X-GitHub-Delivery and key the event by its body"
+        );
+    }
+    let mut context = SigningContext::new(timestamp, id);
+    if let Some(event) = &args.event {
+        context = context.event_type(event.clone());
+    }
+    let signature = testing::sign_with(&*scheme, &args.secret, &body, &context)?;
     for (name, value) in signature.headers() {
         println!("{name}: {value}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `8-4-4-4-12` hex digits, as GitHub writes delivery ids.
+fn is_guid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => byte == b'-',
+            _ => byte.is_ascii_hexdigit(),
+        })
 }

@@ -255,6 +255,18 @@ fn a_signature_over_the_reserialized_body_is_found() {
 }
 
 #[test]
+fn a_signature_over_the_body_written_back_in_its_own_order_is_found() {
+    // Keys in the sender's order, not sorted: what JSON.stringify(JSON.parse(..)) keeps.
+    let body =
+        b"{\n  \"type\": \"push\",\n  \"id\": \"evt_order\",\n  \"data\": {\"z\": 1, \"a\": 2}\n}";
+    let compact = br#"{"type":"push","id":"evt_order","data":{"z":1,"a":2}}"#;
+    let raw = captured_raw("github", compact, body);
+    let (code, out) = verify(&raw, &[SECRET], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("parsed and re-serialized compactly"), "{out}");
+}
+
+#[test]
 fn a_signature_over_the_canonical_form_is_found_for_a_raw_sender() {
     let body = br#"{"type":"user.created","id":"evt_canon","data":{"b":1,"a":2}}"#;
     let canonical = br#"{"data": {"a": 2, "b": 1}, "id": "evt_canon", "type": "user.created"}"#;
@@ -345,4 +357,31 @@ fn headers_and_body_files_are_read_like_a_request() {
         body_file.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{output:?}");
+}
+
+#[test]
+fn sign_names_the_github_event_it_is_given() {
+    let file = write_file("push.json", br#"{"ref":"refs/heads/main"}"#);
+    let output = hookverify(&[
+        "sign",
+        "--sender",
+        "github",
+        "--secret",
+        SECRET,
+        "--event",
+        "push",
+        "--body",
+        file.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let headers = String::from_utf8(output.stdout).unwrap();
+    assert!(headers.contains("x-github-event: push"), "{headers}");
+}
+
+#[test]
+fn sample_prints_the_body_byte_for_byte() {
+    let output = hookverify(&["sample", "generic", "user.created", "--number", "3"]);
+    let sample =
+        hookverify::samples::sample(hookverify::Provider::GENERIC, "user.created", 3).unwrap();
+    assert_eq!(output.stdout, sample.body());
 }

@@ -56,26 +56,40 @@ impl BodyChange {
         BodyChange::CanonicalJson,
     ];
 
-    /// The changed body, when the change applies to this one. Re-serializations are tried
-    /// only for bodies up to [`RESERIALIZE_LIMIT`]: indenting a deeply nested body can make
-    /// it a hundred times larger.
-    fn apply(self, body: &[u8]) -> Option<Vec<u8>> {
+    /// The bodies this change can make of `body` (none when it does not apply). A
+    /// re-serialization keeps the members in their order (as `JSON.stringify(JSON.parse(..))`
+    /// and most frameworks do) or sorts them (as a `serde_json::Value` does); both are tried.
+    /// Re-serializations are tried only for bodies up to [`RESERIALIZE_LIMIT`]: indenting a
+    /// deeply nested body can make it a hundred times larger.
+    fn apply(self, body: &[u8]) -> Vec<Vec<u8>> {
         let reserializes = !matches!(self, BodyChange::NewlineAdded | BodyChange::NewlineRemoved);
         if reserializes && body.len() > RESERIALIZE_LIMIT {
-            return None;
+            return Vec::new();
         }
-        let parsed = || serde_json::from_slice::<serde_json::Value>(body).ok();
-        match self {
-            BodyChange::NewlineAdded => Some([body, b"\n"].concat()),
-            BodyChange::NewlineRemoved => body
+        let sorted = || serde_json::from_slice::<serde_json::Value>(body).ok();
+        let candidates: Vec<Option<Vec<u8>>> = match self {
+            BodyChange::NewlineAdded => vec![Some([body, b"\n"].concat())],
+            BodyChange::NewlineRemoved => vec![body
                 .strip_suffix(b"\r\n")
                 .or_else(|| body.strip_suffix(b"\n"))
-                .map(<[u8]>::to_vec),
-            BodyChange::ReserializedCompact => serde_json::to_vec(&parsed()?).ok(),
-            BodyChange::ReserializedPretty => serde_json::to_vec_pretty(&parsed()?).ok(),
-            BodyChange::CanonicalJson => crate::canonical::canonical_json(body).ok(),
+                .map(<[u8]>::to_vec)],
+            BodyChange::ReserializedCompact => vec![
+                relayout(body, None),
+                sorted().and_then(|value| serde_json::to_vec(&value).ok()),
+            ],
+            BodyChange::ReserializedPretty => vec![
+                relayout(body, Some(2)),
+                sorted().and_then(|value| serde_json::to_vec_pretty(&value).ok()),
+            ],
+            BodyChange::CanonicalJson => vec![crate::canonical::canonical_json(body).ok()],
+        };
+        let mut changed: Vec<Vec<u8>> = Vec::new();
+        for candidate in candidates.into_iter().flatten() {
+            if candidate != body && !changed.contains(&candidate) {
+                changed.push(candidate);
+            }
         }
-        .filter(|changed| changed != body)
+        changed
     }
 
     fn describe(self) -> &'static str {
@@ -83,13 +97,15 @@ impl BodyChange {
             BodyChange::NewlineAdded => "the body with a trailing newline added",
             BodyChange::NewlineRemoved => "the body without its trailing newline",
             BodyChange::ReserializedCompact => {
-                "the body parsed and re-serialized compactly (was it parsed as JSON before verifying?)"
+                "the body parsed and re-serialized compactly: did something parse the JSON and \
+                 write it back between the sender and here, or was it signed that way?"
             }
             BodyChange::ReserializedPretty => {
-                "the body parsed and re-serialized with indentation (was it parsed as JSON before verifying?)"
+                "the body parsed and re-serialized with indentation: did something parse the JSON \
+                 and write it back between the sender and here, or was it signed that way?"
             }
             BodyChange::CanonicalJson => {
-                "the canonical JSON form (keys sorted, Python's separators) of the body"
+                "the canonical JSON form of the body, keys sorted with Python's separators"
             }
         }
     }
@@ -182,8 +198,8 @@ impl fmt::Display for Finding {
                 secret,
             } => write!(
                 f,
-                "the {provider} signature does not cover the body as received, but it covers {} \
-                 (under secret #{secret})",
+                "the {provider} signature (under secret #{secret}) does not cover the body as \
+                 received, but it covers {}",
                 change.describe()
             ),
             Finding::OutsideTolerance { provider, age } => {
@@ -325,24 +341,9 @@ fn other_body(
     clock: &(impl WallClock + Clone),
 ) -> Finding {
     for change in BodyChange::ALL {
-        let Some(changed) = change.apply(body) else {
-            continue;
-        };
-        for (index, secret) in secrets.iter().enumerate() {
-            let Some(verifier) =
-                verifier_for(provider, std::slice::from_ref(secret), clock.clone())
-            else {
-                continue;
-            };
-            match verifier.verify(headers, changed.clone()) {
-                Ok(_) | Err(VerifyError::OutsideTolerance { .. }) => {
-                    return Finding::SignedOtherBody {
-                        provider,
-                        change,
-                        secret: index + 1,
-                    };
-                }
-                Err(_) => {}
+        for changed in change.apply(body) {
+            if let Some(finding) = verifies(provider, secrets, headers, &changed, clock, change) {
+                return finding;
             }
         }
     }
@@ -350,6 +351,99 @@ fn other_body(
         provider,
         secrets: secrets.len(),
     }
+}
+
+/// Whether `changed` verifies as `provider`'s under one of `secrets`, as a finding.
+fn verifies(
+    provider: Provider,
+    secrets: &[Secret],
+    headers: &[(String, String)],
+    changed: &[u8],
+    clock: &(impl WallClock + Clone),
+    change: BodyChange,
+) -> Option<Finding> {
+    secrets.iter().enumerate().find_map(|(index, secret)| {
+        let verifier = verifier_for(provider, std::slice::from_ref(secret), clock.clone())?;
+        match verifier.verify(headers, changed.to_vec()) {
+            Ok(_) | Err(VerifyError::OutsideTolerance { .. }) => Some(Finding::SignedOtherBody {
+                provider,
+                change,
+                secret: index + 1,
+            }),
+            Err(_) => None,
+        }
+    })
+}
+
+/// The JSON `body` laid out again with its members in their order: compact (`indent`
+/// `None`, whitespace outside strings dropped) or indented by `indent` spaces per level
+/// with `": "` after keys, as `JSON.stringify(value, null, indent)` writes it. `None` when
+/// the body is not JSON.
+fn relayout(body: &[u8], indent: Option<usize>) -> Option<Vec<u8>> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).ok()?;
+    let mut out = Vec::with_capacity(body.len());
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        if let Some(width) = indent {
+            out.push(b'\n');
+            out.extend(std::iter::repeat_n(b' ', width * depth));
+        }
+    };
+    let mut bytes = body.iter().copied().peekable();
+    while let Some(byte) = bytes.next() {
+        if in_string {
+            out.push(byte);
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            b'"' => {
+                in_string = true;
+                out.push(byte);
+            }
+            b'{' | b'[' => {
+                out.push(byte);
+                // An empty container stays on one line.
+                while bytes.peek().is_some_and(|next| b" \t\n\r".contains(next)) {
+                    bytes.next();
+                }
+                if bytes
+                    .peek()
+                    .is_some_and(|next| *next == b'}' || *next == b']')
+                {
+                    continue;
+                }
+                depth += 1;
+                newline(&mut out, depth);
+            }
+            b'}' | b']' => {
+                if !matches!(out.last(), Some(b'{' | b'[')) {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                }
+                out.push(byte);
+            }
+            b',' => {
+                out.push(byte);
+                newline(&mut out, depth);
+            }
+            b':' => {
+                out.push(byte);
+                if indent.is_some() {
+                    out.push(b' ');
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
 }
 
 /// A verifier of `provider` alone under `secrets`.
@@ -396,11 +490,25 @@ mod tests {
     }
 
     #[test]
+    fn relayout_keeps_the_order() {
+        let body = br#"{ "b": 1, "a": [1, 2], "e": {}, "s": "x, \" y" }"#;
+        assert_eq!(
+            relayout(body, None).unwrap(),
+            br#"{"b":1,"a":[1,2],"e":{},"s":"x, \" y"}"#
+        );
+        assert_eq!(
+            String::from_utf8(relayout(body, Some(2)).unwrap()).unwrap(),
+            "{\n  \"b\": 1,\n  \"a\": [\n    1,\n    2\n  ],\n  \"e\": {},\n  \"s\": \"x, \\\" y\"\n}"
+        );
+        assert!(relayout(b"not json", None).is_none());
+    }
+
+    #[test]
     fn each_change_is_recognised() {
         let secret = Secret::new("k").unwrap();
         let body = b"{\"b\": 1, \"a\": [1, 2]}\n".to_vec();
         for change in BodyChange::ALL {
-            let Some(signed) = change.apply(&body) else {
+            let Some(signed) = change.apply(&body).into_iter().next() else {
                 continue;
             };
             let headers = owned(
