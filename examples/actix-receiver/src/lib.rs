@@ -68,7 +68,7 @@ pub fn routes(
     ROUTES
         .iter()
         .map(|(path, providers)| {
-            let verify = WebhookVerify::from_config(secrets.config(providers))
+            let verify = WebhookVerify::from_config(secrets.config(providers).route(*path))
                 .dedup_store_arc(Arc::clone(store));
             (*path, verify)
         })

@@ -66,7 +66,7 @@ pub const ROUTES: [(&str, &[Provider]); 8] = [
 pub fn app(secrets: &Secrets, store: &Arc<dyn DedupStore>, events: EventLog) -> Router {
     let mut app = Router::new();
     for (path, providers) in ROUTES {
-        let verify = WebhookVerify::from_config(secrets.config(providers))
+        let verify = WebhookVerify::from_config(secrets.config(providers).route(path))
             .dedup_store_arc(Arc::clone(store));
         app = app.merge(Router::new().route(path, post(handle)).route_layer(verify));
     }

@@ -77,7 +77,7 @@ impl Pipeline {
                 lease: config.lease,
                 retention: config.retention,
                 keys: config.keys,
-                observer: Observer::new(&namespace),
+                observer: Observer::new(&namespace, config.route.as_deref()),
                 namespace,
                 fail_open: config.fail_open,
                 detach: !config.cancel_on_disconnect,

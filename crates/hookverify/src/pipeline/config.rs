@@ -59,6 +59,7 @@ pub struct WebhookConfig {
     pub(crate) retention: Duration,
     pub(crate) keys: KeyStrategy,
     pub(crate) namespace: Option<String>,
+    pub(crate) route: Option<String>,
     pub(crate) fail_open: bool,
     pub(crate) cancel_on_disconnect: bool,
 }
@@ -76,6 +77,7 @@ impl fmt::Debug for WebhookConfig {
             .field("retention", &self.retention)
             .field("keys", &self.keys)
             .field("namespace", &self.namespace)
+            .field("route", &self.route)
             .field("fail_open", &self.fail_open)
             .field("cancel_on_disconnect", &self.cancel_on_disconnect)
             .finish()
@@ -110,6 +112,7 @@ impl WebhookConfig {
             retention: DEFAULT_RETENTION,
             keys: KeyStrategy::default(),
             namespace: None,
+            route: None,
             fail_open: false,
             cancel_on_disconnect: false,
         }
@@ -238,6 +241,13 @@ impl WebhookConfig {
     /// store that outlives the process (Redis), or to separate two layers with one secret.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// A `route` label on this layer's metrics (see
+    /// [`observe`](super::observe)), such as the path it guards: counters per route.
+    pub fn route(mut self, route: impl Into<String>) -> Self {
+        self.route = Some(route.into());
         self
     }
 

@@ -70,6 +70,11 @@ macro_rules! forward_webhook_config {
             self.configure(|config| config.secret(secret))
         }
 
+        /// A `route` label on this layer's metrics, such as the path it guards.
+        pub fn route(self, route: impl Into<String>) -> Self {
+            self.configure(|config| config.route(route))
+        }
+
         /// The clock that signed timestamps are compared with (default: the system clock).
         pub fn clock(self, clock: impl $crate::scheme::WallClock) -> Self {
             self.configure(|config| config.clock(clock))

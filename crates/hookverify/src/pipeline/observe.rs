@@ -6,10 +6,13 @@
 //!
 //! | metric | kind | labels |
 //! |---|---|---|
-//! | `hookverify_verified_total` | counter | `namespace`, `provider` |
-//! | `hookverify_rejected_total` | counter | `namespace`, `reason` (the rejection's code: `invalid_signature`, `duplicate`, `in_flight`, ...) |
-//! | `hookverify_handler_total` | counter | `namespace`, `provider`, `outcome` (`completed`, `failed`, `panicked`) |
-//! | `hookverify_handlers_running` | gauge | `namespace`, `provider` |
+//! | `hookverify_verified_total` | counter | `namespace`, (`route`), `provider` |
+//! | `hookverify_rejected_total` | counter | `namespace`, (`route`), `reason` (the rejection's code: `invalid_signature`, `duplicate`, `in_flight`, ...) |
+//! | `hookverify_handler_total` | counter | `namespace`, (`route`), `provider`, `outcome` (`completed`, `failed`, `panicked`) |
+//! | `hookverify_handlers_running` | gauge | `namespace`, (`route`), `provider` |
+//!
+//! `route` is there when the layer was given one
+//! ([`WebhookConfig::route`](super::WebhookConfig::route)).
 //! | `hookverify_store_errors_total` | counter | `operation` (`claim`, `extend`, `complete`, `release`) |
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +31,8 @@ const REFUSALS_TO_WARN: u64 = 10;
 #[derive(Debug, Clone)]
 pub(crate) struct Observer {
     namespace: Arc<str>,
+    /// The labels every metric of this layer carries: its namespace and, if set, its route.
+    labels: Arc<[metrics::Label]>,
     refusals: Arc<RefusalWatch>,
 }
 
@@ -41,9 +46,14 @@ struct RefusalWatch {
 }
 
 impl Observer {
-    pub(crate) fn new(namespace: &str) -> Self {
+    pub(crate) fn new(namespace: &str, route: Option<&str>) -> Self {
+        let mut labels = vec![metrics::Label::new("namespace", namespace.to_owned())];
+        if let Some(route) = route {
+            labels.push(metrics::Label::new("route", route.to_owned()));
+        }
         Self {
             namespace: Arc::from(namespace),
+            labels: labels.into(),
             refusals: Arc::new(RefusalWatch {
                 in_a_row: AtomicU64::new(0),
                 warned_at: AtomicU64::new(u64::MAX),
@@ -55,8 +65,7 @@ impl Observer {
         self.refusals.in_a_row.store(0, Ordering::Relaxed);
         metrics::counter!(
             "hookverify_verified_total",
-            "namespace" => Arc::clone(&self.namespace),
-            "provider" => provider.name()
+            self.labels_with([("provider", provider.name())])
         )
         .increment(1);
     }
@@ -64,8 +73,7 @@ impl Observer {
     pub(crate) fn rejected(&self, rejection: &Rejection) {
         metrics::counter!(
             "hookverify_rejected_total",
-            "namespace" => Arc::clone(&self.namespace),
-            "reason" => rejection.code()
+            self.labels_with([("reason", rejection.code())])
         )
         .increment(1);
         if let Rejection::Unauthenticated(error) = rejection {
@@ -81,6 +89,21 @@ impl Observer {
                 );
             }
         }
+    }
+
+    /// This layer's labels and `extra`.
+    fn labels_with<const N: usize>(
+        &self,
+        extra: [(&'static str, &'static str); N],
+    ) -> Vec<metrics::Label> {
+        let mut labels = Vec::with_capacity(self.labels.len() + N);
+        labels.extend(self.labels.iter().cloned());
+        labels.extend(
+            extra
+                .into_iter()
+                .map(|(key, value)| metrics::Label::new(key, value)),
+        );
+        labels
     }
 
     /// Whether a minute has passed since the last warning; claims the slot if so.
@@ -99,8 +122,7 @@ impl Observer {
     pub(crate) fn running(&self, provider: Provider) -> Running {
         let gauge = metrics::gauge!(
             "hookverify_handlers_running",
-            "namespace" => Arc::clone(&self.namespace),
-            "provider" => provider.name()
+            self.labels_with([("provider", provider.name())])
         );
         gauge.increment(1.0);
         Running {
@@ -122,9 +144,8 @@ impl Running {
     pub(crate) fn finished(&self, outcome: &'static str) {
         metrics::counter!(
             "hookverify_handler_total",
-            "namespace" => Arc::clone(&self.observer.namespace),
-            "provider" => self.provider.name(),
-            "outcome" => outcome
+            self.observer
+                .labels_with([("provider", self.provider.name()), ("outcome", outcome)])
         )
         .increment(1);
     }
@@ -187,6 +208,36 @@ mod tests {
             .collect();
         seen.sort();
         seen
+    }
+
+    #[test]
+    fn a_route_labels_every_counter_of_its_layer() {
+        let recorder = DebuggingRecorder::new();
+        let secret = Secret::new("metrics-route-test").unwrap();
+        let pipeline = Pipeline::new(
+            WebhookConfig::new(secret.clone())
+                .namespace("r")
+                .route("/webhooks/generic"),
+        );
+        let body = br#"{"id":"evt_route","type":"t","data":{}}"#;
+        let forged = [("x-signature-256", "sha256=".to_owned() + &"0".repeat(64))];
+        metrics::with_local_recorder(&recorder, || {
+            block_on(async {
+                let refused = pipeline
+                    .admit(&forged[..], body.to_vec())
+                    .await
+                    .unwrap_err();
+                assert_eq!(refused.code(), "invalid_signature");
+            });
+        });
+        assert_eq!(
+            counters(&recorder),
+            vec![(
+                "hookverify_rejected_total{namespace=r,reason=invalid_signature,route=/webhooks/generic}"
+                    .to_owned(),
+                1
+            )]
+        );
     }
 
     #[test]
