@@ -15,7 +15,9 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use hookverify::events::{AnyEvent, PromptLayerEvent};
 use hookverify_actix::{VerifiedWebhook, Webhook, WebhookVerify};
 
-use crate::spec::{Behaviour, Extractor, Recorder, RunningServer, Seen, ServerSpec, StrictEvent};
+use crate::spec::{
+    Behaviour, Extractor, Fault, Recorder, RunningServer, Seen, ServerSpec, StrictEvent,
+};
 
 /// Starts an actix-web server for `spec` on `127.0.0.1:0` with four workers, each building
 /// its own middleware from the spec's config; it stops when the returned [`RunningServer`]
@@ -107,7 +109,21 @@ async fn behave(ctx: &Ctx, seen: Seen) -> HttpResponse {
     if let Behaviour::Sleep(duration) = ctx.behaviour {
         actix_web::rt::time::sleep(duration).await;
     }
-    match Recorder::decide(ctx.behaviour, call) {
+    let fault = match ctx.behaviour {
+        Behaviour::Faults => Fault::of(&seen.dedup_key, ctx.recorder.attempt(&seen.dedup_key)),
+        _ => Fault::None,
+    };
+    match fault {
+        Fault::Panic => panic!("handler panics on this attempt as the soak asked"),
+        Fault::Slow(duration) => actix_web::rt::time::sleep(duration).await,
+        Fault::Fail | Fault::None => {}
+    }
+    let decided = if fault == Fault::Fail {
+        Err(())
+    } else {
+        Recorder::decide(ctx.behaviour, call)
+    };
+    match decided {
         Ok(()) => {
             ctx.recorder.record(seen);
             HttpResponse::build(StatusCode::OK)

@@ -16,7 +16,9 @@ use axum::Router;
 use hookverify::events::{AnyEvent, PromptLayerEvent};
 use hookverify_tower::{VerifiedWebhook, Webhook, WebhookVerify};
 
-use crate::spec::{Behaviour, Extractor, Recorder, RunningServer, Seen, ServerSpec, StrictEvent};
+use crate::spec::{
+    Behaviour, Extractor, Fault, Recorder, RunningServer, Seen, ServerSpec, StrictEvent,
+};
 
 /// Starts an axum server for `spec` on `127.0.0.1:0`; it stops when the returned
 /// [`RunningServer`] is dropped.
@@ -105,7 +107,21 @@ async fn behave(ctx: &Ctx, seen: Seen) -> Response {
     if let Behaviour::Sleep(duration) = ctx.behaviour {
         tokio::time::sleep(duration).await;
     }
-    match Recorder::decide(ctx.behaviour, call) {
+    let fault = match ctx.behaviour {
+        Behaviour::Faults => Fault::of(&seen.dedup_key, ctx.recorder.attempt(&seen.dedup_key)),
+        _ => Fault::None,
+    };
+    match fault {
+        Fault::Panic => panic!("handler panics on this attempt as the soak asked"),
+        Fault::Slow(duration) => tokio::time::sleep(duration).await,
+        Fault::Fail | Fault::None => {}
+    }
+    let decided = if fault == Fault::Fail {
+        Err(())
+    } else {
+        Recorder::decide(ctx.behaviour, call)
+    };
+    match decided {
         Ok(()) => {
             ctx.recorder.record(seen);
             (StatusCode::OK, r#"{"status":"processed"}"#).into_response()

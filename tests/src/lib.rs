@@ -12,7 +12,7 @@ pub mod load;
 pub mod signers;
 pub mod spec;
 
-pub use spec::{Behaviour, Extractor, Recorder, RunningServer, ServerSpec};
+pub use spec::{Behaviour, Extractor, Fault, Recorder, RunningServer, ServerSpec};
 
 /// The README's Rust snippets, compiled (and the framework-free one run) as doctests of this
 /// crate, which depends on both adapters.

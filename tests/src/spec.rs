@@ -91,6 +91,40 @@ pub enum Behaviour {
     PanicFirst(usize),
     /// Sleeps, then answers 200 (to hold a claim while copies arrive).
     Sleep(Duration),
+    /// Faults chosen per event (by a hash of its key), for the soak: see [`Fault::of`].
+    Faults,
+}
+
+/// What the handler does with one attempt at one event under [`Behaviour::Faults`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Answers 200.
+    None,
+    /// Answers 500 (the first attempt of 10% of events).
+    Fail,
+    /// Panics (the first attempt of 1% of events).
+    Panic,
+    /// Takes longer than the sender waits, then answers 200 (5% of events, every attempt).
+    Slow(Duration),
+}
+
+impl Fault {
+    /// How long a [`Fault::Slow`] handler takes.
+    pub const SLOW: Duration = Duration::from_millis(400);
+
+    /// The fault for attempt `attempt` (from 1) at the event keyed `key`.
+    pub fn of(key: &str, attempt: usize) -> Self {
+        // FNV-1a: a fixed, well-spread choice per key.
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        match (hash % 100, attempt) {
+            (0..=9, 1) => Fault::Fail,
+            (10, 1) => Fault::Panic,
+            (11..=15, _) => Fault::Slow(Self::SLOW),
+            _ => Fault::None,
+        }
+    }
 }
 
 /// What the handler saw, shared between the server and the test.
@@ -98,6 +132,7 @@ pub enum Behaviour {
 pub struct Recorder {
     calls: AtomicUsize,
     seen: Mutex<Vec<Seen>>,
+    attempts: Mutex<std::collections::HashMap<String, usize>>,
 }
 
 /// One handler call's view of the delivery.
@@ -128,6 +163,16 @@ impl Recorder {
     /// Counts a call and returns its number, from 1.
     pub fn begin(&self) -> usize {
         self.calls.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Counts an attempt at the event keyed `key` and returns its number, from 1.
+    pub fn attempt(&self, key: &str) -> usize {
+        let Ok(mut attempts) = self.attempts.lock() else {
+            return 1;
+        };
+        let count = attempts.entry(key.to_owned()).or_default();
+        *count += 1;
+        *count
     }
 
     /// Records what a successful call saw.
