@@ -1,6 +1,6 @@
 //! End-to-end throughput and latency of the axum example receiver (the layer, its handler
-//! and event log) with the memory store and with the Redis store, against a bare axum route
-//! reading `Bytes`; same client, same run, unique signed 1 KiB events over 64 keep-alive
+//! and event log) with the memory store and with the Redis store, and of the layer alone,
+//! against a bare axum route reading `Bytes`; same client, same run, unique signed 1 KiB events over 64 keep-alive
 //! connections. Also counts the Redis commands per delivery.
 //!
 //! ```text
@@ -100,6 +100,23 @@ fn main() {
         });
     }
     let redis_store = redis.as_ref().map(|_| store_rx.recv().unwrap());
+    // The layer alone in front of the bare handler: how much of the receiver's cost is the
+    // library's, and how much its handler and event log.
+    variants.push(Variant {
+        name: "layer alone, bare handler",
+        url: url(serve("layer", || async {
+            let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+            Router::new()
+                .route(
+                    "/webhooks/generic",
+                    post(|body: Bytes| async move { body.len().to_string() }),
+                )
+                .route_layer(
+                    hookverify_tower::WebhookVerify::new(Secret::new(SECRET).unwrap())
+                        .dedup_store_arc(store),
+                )
+        })),
+    });
     load::receiver_benchmark(
         "axum_receiver_1KiB",
         &variants,
