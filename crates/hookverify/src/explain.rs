@@ -67,6 +67,11 @@ impl BodyChange {
             return Vec::new();
         }
         let sorted = || serde_json::from_slice::<serde_json::Value>(body).ok();
+        let in_order = |indent| {
+            serde_json::from_slice::<serde::de::IgnoredAny>(body)
+                .ok()
+                .and_then(|_| relayout(body, indent, usize::MAX))
+        };
         let candidates: Vec<Option<Vec<u8>>> = match self {
             BodyChange::NewlineAdded => vec![Some([body, b"\n"].concat())],
             BodyChange::NewlineRemoved => vec![body
@@ -74,11 +79,11 @@ impl BodyChange {
                 .or_else(|| body.strip_suffix(b"\n"))
                 .map(<[u8]>::to_vec)],
             BodyChange::ReserializedCompact => vec![
-                relayout(body, None),
+                in_order(None),
                 sorted().and_then(|value| serde_json::to_vec(&value).ok()),
             ],
             BodyChange::ReserializedPretty => vec![
-                relayout(body, Some(2)),
+                in_order(Some(2)),
                 sorted().and_then(|value| serde_json::to_vec_pretty(&value).ok()),
             ],
             BodyChange::CanonicalJson => vec![crate::canonical::canonical_json(body).ok()],
@@ -375,13 +380,24 @@ fn verifies(
     })
 }
 
-/// The JSON `body` laid out again with its members in their order: compact (`indent`
-/// `None`, whitespace outside strings dropped) or indented by `indent` spaces per level
-/// with `": "` after keys, as `JSON.stringify(value, null, indent)` writes it. `None` when
-/// the body is not JSON.
-fn relayout(body: &[u8], indent: Option<usize>) -> Option<Vec<u8>> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body).ok()?;
-    let mut out = Vec::with_capacity(body.len());
+/// Valid JSON laid out again with its members in their order, only the whitespace between
+/// tokens changed (strings, numbers and key order stay as written): compact (`indent`
+/// `None`) or indented by `indent` spaces per level with `": "` after keys and empty
+/// containers on one line, as `JSON.stringify(value, null, indent)` writes it. `None` as soon
+/// as the result is over `limit` bytes (indenting a deeply nested body can make it a
+/// hundred times larger). The input is not checked: give it JSON.
+///
+/// ```
+/// use hookverify::explain::relayout;
+///
+/// let body = br#"{ "b": 1, "a": [] }"#;
+/// assert_eq!(relayout(body, None, usize::MAX).unwrap(), br#"{"b":1,"a":[]}"#);
+/// assert_eq!(relayout(body, Some(2), usize::MAX).unwrap(), b"{\n  \"b\": 1,\n  \"a\": []\n}");
+/// assert_eq!(relayout(body, Some(2), 8), None);
+/// ```
+#[must_use]
+pub fn relayout(json: &[u8], indent: Option<usize>, limit: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(json.len().min(limit));
     let mut depth = 0usize;
     let (mut in_string, mut escaped) = (false, false);
     let newline = |out: &mut Vec<u8>, depth: usize| {
@@ -390,8 +406,13 @@ fn relayout(body: &[u8], indent: Option<usize>) -> Option<Vec<u8>> {
             out.extend(std::iter::repeat_n(b' ', width * depth));
         }
     };
-    let mut bytes = body.iter().copied().peekable();
+    let mut bytes = json.iter().copied().peekable();
     while let Some(byte) = bytes.next() {
+        // Checked once a byte: none adds more than a newline and the indentation of a
+        // depth that JSON which parsed can have.
+        if out.len() > limit {
+            return None;
+        }
         if in_string {
             out.push(byte);
             match (escaped, byte) {
@@ -443,7 +464,7 @@ fn relayout(body: &[u8], indent: Option<usize>) -> Option<Vec<u8>> {
             other => out.push(other),
         }
     }
-    Some(out)
+    (out.len() <= limit).then_some(out)
 }
 
 /// A verifier of `provider` alone under `secrets`.
@@ -493,14 +514,16 @@ mod tests {
     fn relayout_keeps_the_order() {
         let body = br#"{ "b": 1, "a": [1, 2], "e": {}, "s": "x, \" y" }"#;
         assert_eq!(
-            relayout(body, None).unwrap(),
+            relayout(body, None, usize::MAX).unwrap(),
             br#"{"b":1,"a":[1,2],"e":{},"s":"x, \" y"}"#
         );
         assert_eq!(
-            String::from_utf8(relayout(body, Some(2)).unwrap()).unwrap(),
+            String::from_utf8(relayout(body, Some(2), usize::MAX).unwrap()).unwrap(),
             "{\n  \"b\": 1,\n  \"a\": [\n    1,\n    2\n  ],\n  \"e\": {},\n  \"s\": \"x, \\\" y\"\n}"
         );
-        assert!(relayout(b"not json", None).is_none());
+        assert!(BodyChange::ReserializedCompact
+            .apply(b"not json")
+            .is_empty());
     }
 
     #[test]

@@ -123,65 +123,9 @@ fn size(bytes: usize) -> String {
 /// over `limit` bytes. Only the whitespace between tokens changes: strings, numbers and key
 /// order stay exactly as written.
 fn reindent(text: &str, limit: usize) -> Option<String> {
-    const INDENT: &str = "  ";
-    let mut out = String::with_capacity(text.len().saturating_mul(2).min(limit));
-    let mut depth = 0usize;
-    let mut chars = text.chars().peekable();
-    let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        for _ in 0..depth {
-            out.push_str(INDENT);
-        }
-    };
-    while let Some(c) = chars.next() {
-        // Checked once a token: a token adds at most itself, or a newline and the
-        // indentation of a depth JSON that parsed can have (serde_json stops at 128).
-        if out.len() > limit {
-            return None;
-        }
-        match c {
-            '"' => {
-                out.push('"');
-                let mut escaped = false;
-                for c in chars.by_ref() {
-                    out.push(c);
-                    if escaped {
-                        escaped = false;
-                    } else if c == '\\' {
-                        escaped = true;
-                    } else if c == '"' {
-                        break;
-                    }
-                }
-            }
-            '{' | '[' => {
-                out.push(c);
-                while chars.peek().is_some_and(char::is_ascii_whitespace) {
-                    chars.next();
-                }
-                if let Some(close @ ('}' | ']')) = chars.peek().copied() {
-                    out.push(close);
-                    chars.next();
-                } else {
-                    depth += 1;
-                    newline(&mut out, depth);
-                }
-            }
-            '}' | ']' => {
-                depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
-                out.push(c);
-            }
-            ',' => {
-                out.push(',');
-                newline(&mut out, depth);
-            }
-            ':' => out.push_str(": "),
-            c if c.is_ascii_whitespace() => {}
-            c => out.push(c),
-        }
-    }
-    (out.len() <= limit).then_some(out)
+    let pretty = hookverify::explain::relayout(text.as_bytes(), Some(2), limit)?;
+    // Only ASCII whitespace was added to UTF-8 text.
+    String::from_utf8(pretty).ok()
 }
 
 #[cfg(test)]
