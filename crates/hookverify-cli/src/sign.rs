@@ -26,7 +26,7 @@ pub(crate) fn run(args: &SignArgs) -> Outcome {
     let timestamp = args
         .timestamp
         .unwrap_or_else(|| SystemWallClock.unix_time());
-    if args.sender == Provider::GITHUB && !is_guid(&id) {
+    if args.sender == Provider::GITHUB && !senders::GitHub::is_delivery_id(&id) {
         eprintln!(
             "hookverify: warning: `{id}` is not a GUID; receivers ignore such an \
              X-GitHub-Delivery and key the event by its body"
@@ -41,13 +41,4 @@ pub(crate) fn run(args: &SignArgs) -> Outcome {
         println!("{name}: {value}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `8-4-4-4-12` hex digits, as GitHub writes delivery ids.
-fn is_guid(text: &str) -> bool {
-    text.len() == 36
-        && text.bytes().enumerate().all(|(index, byte)| match index {
-            8 | 13 | 18 | 23 => byte == b'-',
-            _ => byte.is_ascii_hexdigit(),
-        })
 }

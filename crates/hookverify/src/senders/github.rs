@@ -21,6 +21,26 @@ const EVENT: &str = "x-github-event";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GitHub;
 
+impl GitHub {
+    /// Whether `text` is a delivery id as GitHub writes them, a GUID (`8-4-4-4-12` hex
+    /// digits): only such an `X-GitHub-Delivery` is taken as the event's key.
+    ///
+    /// ```
+    /// use hookverify::senders::GitHub;
+    ///
+    /// assert!(GitHub::is_delivery_id("72d3162e-cc78-11e3-81ab-4c9367dc0958"));
+    /// assert!(!GitHub::is_delivery_id("123"));
+    /// ```
+    #[must_use]
+    pub fn is_delivery_id(text: &str) -> bool {
+        text.len() == 36
+            && text.bytes().enumerate().all(|(index, byte)| match index {
+                8 | 13 | 18 | 23 => byte == b'-',
+                _ => byte.is_ascii_hexdigit(),
+            })
+    }
+}
+
 impl Scheme for GitHub {
     fn provider(&self) -> Provider {
         Provider::GITHUB
@@ -38,7 +58,9 @@ impl Scheme for GitHub {
         let mut signature = Signature::new(hex_header::prefixed(header.value())?);
         // GitHub's delivery ids are GUIDs; the header is not signed, so anything else (a
         // long value meant to fill the store, say) is not taken as an id.
-        if let Some(delivery) = hex_header::text(headers, DELIVERY).filter(|id| is_guid(id)) {
+        if let Some(delivery) =
+            hex_header::text(headers, DELIVERY).filter(|id| GitHub::is_delivery_id(id))
+        {
             signature = signature.delivery_id(delivery);
         }
         if let Some(event) = hex_header::text(headers, EVENT) {
@@ -67,13 +89,4 @@ impl Scheme for GitHub {
             (EVENT, event.to_owned()),
         ])
     }
-}
-
-/// `8-4-4-4-12` hex digits, as GitHub writes delivery ids.
-fn is_guid(text: &str) -> bool {
-    text.len() == 36
-        && text.bytes().enumerate().all(|(index, byte)| match index {
-            8 | 13 | 18 | 23 => byte == b'-',
-            _ => byte.is_ascii_hexdigit(),
-        })
 }
