@@ -345,10 +345,27 @@ fn other_body(
     body: &[u8],
     clock: &(impl WallClock + Clone),
 ) -> Finding {
+    // One verifier per secret, made once: each change is tried under each.
+    let verifiers: Vec<(usize, Verifier)> = secrets
+        .iter()
+        .enumerate()
+        .filter_map(|(index, secret)| {
+            let verifier = verifier_for(provider, std::slice::from_ref(secret), clock.clone())?;
+            Some((index + 1, verifier))
+        })
+        .collect();
     for change in BodyChange::ALL {
         for changed in change.apply(body) {
-            if let Some(finding) = verifies(provider, secrets, headers, &changed, clock, change) {
-                return finding;
+            for (secret, verifier) in &verifiers {
+                if let Ok(_) | Err(VerifyError::OutsideTolerance { .. }) =
+                    verifier.verify(headers, changed.clone())
+                {
+                    return Finding::SignedOtherBody {
+                        provider,
+                        change,
+                        secret: *secret,
+                    };
+                }
             }
         }
     }
@@ -356,28 +373,6 @@ fn other_body(
         provider,
         secrets: secrets.len(),
     }
-}
-
-/// Whether `changed` verifies as `provider`'s under one of `secrets`, as a finding.
-fn verifies(
-    provider: Provider,
-    secrets: &[Secret],
-    headers: &[(String, String)],
-    changed: &[u8],
-    clock: &(impl WallClock + Clone),
-    change: BodyChange,
-) -> Option<Finding> {
-    secrets.iter().enumerate().find_map(|(index, secret)| {
-        let verifier = verifier_for(provider, std::slice::from_ref(secret), clock.clone())?;
-        match verifier.verify(headers, changed.to_vec()) {
-            Ok(_) | Err(VerifyError::OutsideTolerance { .. }) => Some(Finding::SignedOtherBody {
-                provider,
-                change,
-                secret: index + 1,
-            }),
-            Err(_) => None,
-        }
-    })
 }
 
 /// Valid JSON laid out again with its members in their order, only the whitespace between
