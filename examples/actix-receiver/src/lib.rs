@@ -21,11 +21,10 @@
 //! Every route shares one deduplication store, so one event is processed once whichever route
 //! and worker its copies reach. `RUST_LOG` sets the log filter (default `info`).
 
+/// What both receivers promise (address, routes, secrets): one file for both.
+#[path = "../../axum-receiver/src/contract.rs"]
+pub mod contract;
 pub mod log;
-/// The senders' secrets from the environment: one file for both receivers, whose contract
-/// is one.
-#[path = "../../axum-receiver/src/secrets.rs"]
-pub mod secrets;
 
 use std::sync::Arc;
 
@@ -33,32 +32,14 @@ use actix_web::{web, HttpResponse};
 
 use hookverify::dedup::{DedupStore, MemoryStore, StoreError};
 use hookverify::events::AnyEvent;
-use hookverify::Provider;
+
 use hookverify_actix::{VerifiedWebhook, Webhook, WebhookVerify};
 use hookverify_redis::RedisStore;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, ROUTES};
 pub use crate::log::{EventLog, Processed};
-pub use crate::secrets::{Secrets, DEMO_SECRET};
-
-/// Where it listens when `HOOKVERIFY_ADDR` is unset.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
-
-/// The webhook routes and the senders each accepts.
-pub const ROUTES: [(&str, &[Provider]); 8] = [
-    ("/webhooks/promptlayer", &[Provider::PROMPTLAYER]),
-    ("/webhooks/prism", &[Provider::PRISM]),
-    ("/webhooks/promptreports", &[Provider::PROMPTREPORTS]),
-    ("/webhooks/generic", &[Provider::GENERIC]),
-    ("/webhooks/github", &[Provider::GITHUB]),
-    (
-        "/webhooks/standard-webhooks",
-        &[Provider::STANDARD_WEBHOOKS],
-    ),
-    ("/webhooks/stripe", &[Provider::STRIPE]),
-    ("/webhooks", &Provider::ALL),
-];
 
 /// The webhook routes of [`ROUTES`], each with its middleware; all share `store`.
 pub fn routes(
@@ -222,6 +203,7 @@ async fn list_events(events: web::Data<EventLog>) -> HttpResponse {
 mod tests {
     use actix_web::{test, App};
     use hookverify::testing;
+    use hookverify::Provider;
 
     use super::*;
 

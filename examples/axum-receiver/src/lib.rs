@@ -22,7 +22,7 @@
 //! its copies reach. `RUST_LOG` sets the log filter (default `info`). Ctrl-C stops it
 //! gracefully.
 
-pub mod secrets;
+pub mod contract;
 pub mod state;
 
 use axum::extract::State;
@@ -34,32 +34,14 @@ use std::sync::Arc;
 
 use hookverify::dedup::{DedupStore, MemoryStore};
 use hookverify::events::AnyEvent;
-use hookverify::Provider;
+
 use hookverify_redis::RedisStore;
 use hookverify_tower::{VerifiedWebhook, Webhook, WebhookVerify};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-pub use crate::secrets::{Secrets, DEMO_SECRET};
+pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, ROUTES};
 pub use crate::state::{EventLog, Processed};
-
-/// Where it listens when `HOOKVERIFY_ADDR` is unset.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
-
-/// The webhook routes and the senders each accepts.
-pub const ROUTES: [(&str, &[Provider]); 8] = [
-    ("/webhooks/promptlayer", &[Provider::PROMPTLAYER]),
-    ("/webhooks/prism", &[Provider::PRISM]),
-    ("/webhooks/promptreports", &[Provider::PROMPTREPORTS]),
-    ("/webhooks/generic", &[Provider::GENERIC]),
-    ("/webhooks/github", &[Provider::GITHUB]),
-    (
-        "/webhooks/standard-webhooks",
-        &[Provider::STANDARD_WEBHOOKS],
-    ),
-    ("/webhooks/stripe", &[Provider::STRIPE]),
-    ("/webhooks", &Provider::ALL),
-];
 
 /// The whole application: one router per route of [`ROUTES`], each behind its own layer,
 /// every layer sharing `store`; `GET /events` outside them.
@@ -130,6 +112,7 @@ mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use hookverify::testing;
+    use hookverify::Provider;
     use http_body_util::BodyExt;
     use serde_json::{json, Value};
     use tower::ServiceExt;

@@ -1,4 +1,5 @@
-//! The senders' secrets from the environment: `HOOKVERIFY_SECRET` for every sender,
+//! What both example receivers promise, in one file that each includes: where they listen,
+//! their routes, and the senders' secrets from the environment: `HOOKVERIFY_SECRET` for every sender,
 //! `HOOKVERIFY_SECRET_<SENDER>` (`PROMPTLAYER`, `PRISM`, `PROMPTREPORTS`, `GENERIC`,
 //! `GITHUB`, `STANDARD_WEBHOOKS`, `STRIPE`) for one. None set at all: the public demo
 //! secret for every sender, with a warning. Only some senders' own set: those senders
@@ -8,6 +9,24 @@ use std::error::Error;
 
 use hookverify::pipeline::WebhookConfig;
 use hookverify::{senders, Provider, Secret};
+
+/// Where a receiver listens when `HOOKVERIFY_ADDR` is unset.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+/// The webhook routes and the senders each accepts.
+pub const ROUTES: [(&str, &[Provider]); 8] = [
+    ("/webhooks/promptlayer", &[Provider::PROMPTLAYER]),
+    ("/webhooks/prism", &[Provider::PRISM]),
+    ("/webhooks/promptreports", &[Provider::PROMPTREPORTS]),
+    ("/webhooks/generic", &[Provider::GENERIC]),
+    ("/webhooks/github", &[Provider::GITHUB]),
+    (
+        "/webhooks/standard-webhooks",
+        &[Provider::STANDARD_WEBHOOKS],
+    ),
+    ("/webhooks/stripe", &[Provider::STRIPE]),
+    ("/webhooks", &Provider::ALL),
+];
 
 /// Used for every sender without a secret of its own when `HOOKVERIFY_SECRET` is unset;
 /// never in production.
