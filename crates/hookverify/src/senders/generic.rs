@@ -1,6 +1,6 @@
 //! The common `X-Signature-256: sha256=<hex>` template.
 
-use super::hex_header;
+use super::header_value;
 use crate::scheme::{
     KeyFields, NaturalKey, Scheme, SignError, Signature, SignatureHeader, SigningContext,
 };
@@ -25,7 +25,7 @@ impl Scheme for Generic {
         header: SignatureHeader<'_>,
         _headers: &dyn HeaderSource,
     ) -> Result<Signature, MalformedReason> {
-        Ok(Signature::new(hex_header::prefixed(header.value())?))
+        Ok(Signature::new(header_value::prefixed(header.value())?))
     }
 
     fn natural_key(&self, fields: &KeyFields<'_>) -> Option<NaturalKey> {
@@ -40,7 +40,7 @@ impl Scheme for Generic {
     ) -> Result<Vec<(&'static str, String)>, SignError> {
         Ok(vec![(
             "x-signature-256",
-            hex_header::sign_prefixed(key, body),
+            header_value::sign_prefixed(key, body),
         )])
     }
 }

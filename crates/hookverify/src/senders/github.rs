@@ -1,6 +1,6 @@
 //! GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body.
 
-use super::hex_header;
+use super::header_value;
 use crate::scheme::{
     KeyFields, NaturalKey, Scheme, SignError, Signature, SignatureHeader, SigningContext,
 };
@@ -55,15 +55,15 @@ impl Scheme for GitHub {
         header: SignatureHeader<'_>,
         headers: &dyn HeaderSource,
     ) -> Result<Signature, MalformedReason> {
-        let mut signature = Signature::new(hex_header::prefixed(header.value())?);
+        let mut signature = Signature::new(header_value::prefixed(header.value())?);
         // GitHub's delivery ids are GUIDs; the header is not signed, so anything else (a
         // long value meant to fill the store, say) is not taken as an id.
         if let Some(delivery) =
-            hex_header::text(headers, DELIVERY).filter(|id| GitHub::is_delivery_id(id))
+            header_value::text(headers, DELIVERY).filter(|id| GitHub::is_delivery_id(id))
         {
             signature = signature.delivery_id(delivery);
         }
-        if let Some(event) = hex_header::text(headers, EVENT) {
+        if let Some(event) = header_value::text(headers, EVENT) {
             signature = signature.event_type(event);
         }
         Ok(signature)
@@ -84,7 +84,10 @@ impl Scheme for GitHub {
             event => event,
         };
         Ok(vec![
-            ("x-hub-signature-256", hex_header::sign_prefixed(key, body)),
+            (
+                "x-hub-signature-256",
+                header_value::sign_prefixed(key, body),
+            ),
             (DELIVERY, context.delivery_id().to_owned()),
             (EVENT, event.to_owned()),
         ])

@@ -14,7 +14,7 @@
 
 mod generic;
 mod github;
-mod hex_header;
+mod header_value;
 mod prism;
 mod promptlayer;
 mod promptreports;

@@ -1,6 +1,6 @@
 //! Prism / Agent Command Center: `X-AgentCC-Signature: sha256=<hex>` over the raw body.
 
-use super::hex_header;
+use super::header_value;
 use crate::scheme::{
     KeyFields, NaturalKey, Scheme, SignError, Signature, SignatureHeader, SigningContext,
 };
@@ -26,7 +26,7 @@ impl Scheme for Prism {
         header: SignatureHeader<'_>,
         _headers: &dyn HeaderSource,
     ) -> Result<Signature, MalformedReason> {
-        Ok(Signature::new(hex_header::prefixed(header.value())?))
+        Ok(Signature::new(header_value::prefixed(header.value())?))
     }
 
     fn natural_key(&self, fields: &KeyFields<'_>) -> Option<NaturalKey> {
@@ -43,7 +43,7 @@ impl Scheme for Prism {
     ) -> Result<Vec<(&'static str, String)>, SignError> {
         Ok(vec![(
             "x-agentcc-signature",
-            hex_header::sign_prefixed(key, body),
+            header_value::sign_prefixed(key, body),
         )])
     }
 }

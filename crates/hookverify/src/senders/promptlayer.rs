@@ -45,7 +45,7 @@ impl Scheme for PromptLayer {
         let canonical = canonical_json(body)?;
         Ok(vec![(
             "x-promptlayer-signature",
-            super::hex_header::sign_bare(key, &canonical),
+            super::header_value::sign_bare(key, &canonical),
         )])
     }
 }

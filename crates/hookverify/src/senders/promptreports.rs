@@ -1,6 +1,6 @@
 //! PromptReports: `X-PromptReports-Signature: <hex>` over the raw body.
 
-use super::hex_header;
+use super::header_value;
 use crate::scheme::{
     hex_tag, KeyFields, NaturalKey, Scheme, SignError, Signature, SignatureHeader, SigningContext,
 };
@@ -40,7 +40,7 @@ impl Scheme for PromptReports {
     ) -> Result<Vec<(&'static str, String)>, SignError> {
         Ok(vec![(
             "x-promptreports-signature",
-            hex_header::sign_bare(key, body),
+            header_value::sign_bare(key, body),
         )])
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use super::hex_header::text;
+use super::header_value::text;
 use crate::scheme::{
     base64_tag, unix_timestamp, KeyFields, NaturalKey, Scheme, SignError, Signature,
     SignatureHeader, SigningContext,

@@ -1,4 +1,4 @@
-//! The `sha256=<hex>` and bare-hex header values most raw-body senders write.
+//! Header values as the senders write them: `sha256=<hex>` and bare hex tags, and plain text.
 
 use crate::scheme::{hex_tag, Tag};
 use crate::signature::{encode_hex, hmac};
