@@ -89,6 +89,9 @@ impl RedisServer {
     }
 
     /// Starts it again on the same port.
+    ///
+    /// # Panics
+    /// When it does not start (a test harness: a machine that cannot is broken).
     pub fn restart(&mut self) {
         self.stop();
         self.launch();
