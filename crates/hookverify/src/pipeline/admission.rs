@@ -120,17 +120,20 @@ impl Pipeline {
             .header("content-length")
             .and_then(|value| std::str::from_utf8(value).ok())
             .and_then(|value| value.trim().parse::<u64>().ok());
-        if let Err(rejection) = self.precheck(headers, declared) {
-            if matches!(rejection, Rejection::PayloadTooLarge { .. }) {
-                // A sender still writing the body reads the 413 only if the body is read:
-                // closing on unread bytes resets the connection under its write.
-                drain(body).await;
+        let provider = match self.precheck(headers, declared) {
+            Ok(provider) => provider,
+            Err(rejection) => {
+                if matches!(rejection, Rejection::PayloadTooLarge { .. }) {
+                    // A sender still writing the body reads the 413 only if the body is
+                    // read: closing on unread bytes resets the connection under its write.
+                    drain(body).await;
+                }
+                return Err(rejection);
             }
-            return Err(rejection);
-        }
+        };
         // This body counts against the unverified budget until its signature is checked.
         let mut reservation = self.reservation();
-        let bytes = read_body(body, self, &mut reservation).await?;
+        let bytes = read_body(body, self, provider, &mut reservation).await?;
         self.admit_recorded(headers, bytes, Some(reservation)).await
     }
 
@@ -145,24 +148,26 @@ impl Pipeline {
         self.inner.body_timeout
     }
 
-    /// Counts a rejection, and logs and records it (see [`reject`]).
-    fn reject(&self, rejection: Rejection) -> Rejection {
-        self.inner.observer.rejected(&rejection);
+    /// Counts a rejection of a delivery claiming to be `provider`'s (`None`: no signature
+    /// header of an allowed sender), and logs and records it (see [`reject`]).
+    fn reject(&self, rejection: Rejection, provider: Option<Provider>) -> Rejection {
+        self.inner.observer.rejected(&rejection, provider);
         reject(rejection)
     }
 
     /// The rejection for a body that did not arrive within the body timeout.
-    #[must_use]
-    pub fn body_timed_out(&self) -> Rejection {
-        self.reject(Rejection::BodyTimeout {
-            timeout: self.inner.body_timeout,
-        })
+    pub(crate) fn body_timed_out(&self, provider: Provider) -> Rejection {
+        self.reject(
+            Rejection::BodyTimeout {
+                timeout: self.inner.body_timeout,
+            },
+            Some(provider),
+        )
     }
 
     /// The rejection for a body that would pass the unverified budget.
-    #[must_use]
-    pub fn unverified_budget_full(&self) -> Rejection {
-        self.reject(Rejection::UnverifiedBudgetFull)
+    pub(crate) fn unverified_budget_full(&self, provider: Provider) -> Rejection {
+        self.reject(Rejection::UnverifiedBudgetFull, Some(provider))
     }
 
     /// The checks made before the body is read: a signature header of an allowed provider
@@ -175,34 +180,35 @@ impl Pipeline {
         headers: &H,
         content_length: Option<u64>,
     ) -> Result<Provider, Rejection> {
-        let provider = self
-            .inner
-            .verifier
-            .detect(headers)
-            .map_err(|error| self.reject(Rejection::Unauthenticated(error)))?;
+        let provider = self.inner.verifier.detect(headers).map_err(|error| {
+            let claimed = error.provider();
+            self.reject(Rejection::Unauthenticated(error), claimed)
+        })?;
         Span::current().record("provider", provider.name());
         let limit = self.inner.body_limit;
         if content_length.is_some_and(|length| length > limit as u64) {
-            return Err(self.reject(Rejection::PayloadTooLarge { limit }));
+            return Err(self.reject(Rejection::PayloadTooLarge { limit }, Some(provider)));
         }
         Ok(provider)
     }
 
     /// The rejection for a body that grew past the limit while it was read.
-    #[must_use]
-    pub fn too_large(&self) -> Rejection {
-        self.reject(Rejection::PayloadTooLarge {
-            limit: self.inner.body_limit,
-        })
+    pub(crate) fn too_large(&self, provider: Provider) -> Rejection {
+        self.reject(
+            Rejection::PayloadTooLarge {
+                limit: self.inner.body_limit,
+            },
+            Some(provider),
+        )
     }
 
     /// The rejection for a body that could not be read.
-    #[must_use]
-    pub fn body_read_failed(
+    pub(crate) fn body_read_failed(
         &self,
         error: impl std::error::Error + Send + Sync + 'static,
+        provider: Provider,
     ) -> Rejection {
-        self.reject(Rejection::BodyRead(Arc::new(error)))
+        self.reject(Rejection::BodyRead(Arc::new(error)), Some(provider))
     }
 
     /// Verifies the complete body, checks that it is usable JSON, derives the deduplication
@@ -232,7 +238,10 @@ impl Pipeline {
         let record_provider = reservation.is_none();
         let verified = inner.verifier.verify(headers, body);
         drop(reservation);
-        let verified = verified.map_err(|error| self.reject(Rejection::Unauthenticated(error)))?;
+        let verified = verified.map_err(|error| {
+            let claimed = error.provider();
+            self.reject(Rejection::Unauthenticated(error), claimed)
+        })?;
         let provider = verified.provider();
         inner.observer.verified(provider);
         let span = Span::current();
@@ -244,8 +253,9 @@ impl Pipeline {
         let document = match verified.document() {
             Some(document) => document,
             None => {
-                parsed = Document::parse(verified.body())
-                    .map_err(|error| self.reject(Rejection::MalformedPayload(error)))?;
+                parsed = Document::parse(verified.body()).map_err(|error| {
+                    self.reject(Rejection::MalformedPayload(error), Some(provider))
+                })?;
                 &parsed
             }
         };
@@ -291,7 +301,7 @@ impl Pipeline {
                 // key cannot come free before the handler ends or the holder's next renewal
                 // is missed, whichever is sooner.
                 let retry_after = retry_after.min(renewal_interval(inner.lease));
-                Err(self.reject(Rejection::InFlight { retry_after }))
+                Err(self.reject(Rejection::InFlight { retry_after }, Some(provider)))
             }
             Ok(Claim::Completed { same_body }) => {
                 if !same_body {
@@ -300,7 +310,7 @@ impl Pipeline {
                         "a different body arrived under an already processed key; acknowledged as a duplicate"
                     );
                 }
-                Err(self.reject(Rejection::Duplicate { same_body }))
+                Err(self.reject(Rejection::Duplicate { same_body }, Some(provider)))
             }
             Err(error) if inner.fail_open => {
                 observe::store_error("claim");
@@ -309,7 +319,7 @@ impl Pipeline {
             }
             Err(error) => {
                 observe::store_error("claim");
-                Err(self.reject(Rejection::StoreUnavailable(Arc::new(error))))
+                Err(self.reject(Rejection::StoreUnavailable(Arc::new(error)), Some(provider)))
             }
         }
     }

@@ -10,6 +10,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::budget::Reservation;
 use super::{Pipeline, Rejection};
+use crate::Provider;
 
 /// The error type body streams report, as tower and hyper box them.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -28,6 +29,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) async fn read_body<S, D, E>(
     body: S,
     pipeline: &Pipeline,
+    provider: Provider,
     reservation: &mut Reservation,
 ) -> Result<Bytes, Rejection>
 where
@@ -35,7 +37,7 @@ where
     D: Buf,
     E: Into<BoxError>,
 {
-    let mut reading = std::pin::pin!(read(body, pipeline, reservation));
+    let mut reading = std::pin::pin!(read(body, pipeline, provider, reservation));
     // A body already received in full (the common case) is read on the first poll: no
     // timer for it.
     if let Poll::Ready(read) =
@@ -46,7 +48,7 @@ where
     match tokio::runtime::Handle::try_current() {
         Ok(_) => tokio::time::timeout(pipeline.body_timeout(), reading)
             .await
-            .unwrap_or_else(|_| Err(pipeline.body_timed_out())),
+            .unwrap_or_else(|_| Err(pipeline.body_timed_out(provider))),
         // No timer to bound it with: the limits on size still hold.
         Err(_) => reading.await,
     }
@@ -55,6 +57,7 @@ where
 async fn read<S, D, E>(
     body: S,
     pipeline: &Pipeline,
+    provider: Provider,
     reservation: &mut Reservation,
 ) -> Result<Bytes, Rejection>
 where
@@ -77,7 +80,7 @@ where
             break;
         };
         let mut chunk =
-            chunk.map_err(|error| pipeline.body_read_failed(BodyError(error.into())))?;
+            chunk.map_err(|error| pipeline.body_read_failed(BodyError(error.into()), provider))?;
         let size = chunk.remaining();
         if size == 0 {
             continue;
@@ -88,10 +91,10 @@ where
             drop(first.take());
             rest.clear();
             drain(body.as_mut()).await;
-            return Err(pipeline.too_large());
+            return Err(pipeline.too_large(provider));
         }
         if !reservation.grow(size) {
-            return Err(pipeline.unverified_budget_full());
+            return Err(pipeline.unverified_budget_full(provider));
         }
         let chunk = chunk.copy_to_bytes(size);
         if first.is_none() {
@@ -207,7 +210,12 @@ mod tests {
         E: Into<BoxError>,
     {
         let mut reservation = pipeline.reservation();
-        block_on(read_body(body, pipeline, &mut reservation))
+        block_on(read_body(
+            body,
+            pipeline,
+            Provider::GENERIC,
+            &mut reservation,
+        ))
     }
 
     #[test]
@@ -234,7 +242,13 @@ mod tests {
         let pipeline =
             Pipeline::new(WebhookConfig::new(Secret::new("k").unwrap()).unverified_bytes_limit(5));
         let mut held = pipeline.reservation();
-        assert!(block_on(read_body(chunks(&[b"abc"]), &pipeline, &mut held)).is_ok());
+        assert!(block_on(read_body(
+            chunks(&[b"abc"]),
+            &pipeline,
+            Provider::GENERIC,
+            &mut held
+        ))
+        .is_ok());
         let refused = read_all(chunks(&[b"ab", b"c"]), &pipeline);
         assert!(
             matches!(refused, Err(ref rejection) if rejection.status() == 503),
@@ -256,7 +270,7 @@ mod tests {
         let trickle =
             stream::iter([Ok::<_, Infallible>(Bytes::from_static(b"{"))]).chain(stream::pending());
         let mut reservation = pipeline.reservation();
-        let read = read_body(trickle, &pipeline, &mut reservation).await;
+        let read = read_body(trickle, &pipeline, Provider::GENERIC, &mut reservation).await;
         assert!(
             matches!(read, Err(ref rejection) if rejection.status() == 408),
             "{read:?}"

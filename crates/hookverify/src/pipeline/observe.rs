@@ -7,7 +7,7 @@
 //! | metric | kind | labels |
 //! |---|---|---|
 //! | `hookverify_verified_total` | counter | `namespace`, (`route`), `provider` |
-//! | `hookverify_rejected_total` | counter | `namespace`, (`route`), `reason` (the rejection's code: `invalid_signature`, `duplicate`, `in_flight`, ...) |
+//! | `hookverify_rejected_total` | counter | `namespace`, (`route`), `provider` (the sender the delivery claimed to be; `none` without a signature header of an allowed sender), `reason` (the rejection's code: `invalid_signature`, `duplicate`, `in_flight`, ...) |
 //! | `hookverify_handler_total` | counter | `namespace`, (`route`), `provider`, `outcome` (`completed`, `failed`, `panicked`) |
 //! | `hookverify_handlers_running` | gauge | `namespace`, (`route`), `provider` |
 //!
@@ -70,10 +70,15 @@ impl Observer {
         .increment(1);
     }
 
-    pub(crate) fn rejected(&self, rejection: &Rejection) {
+    /// Counts a rejection; `provider` is the sender the delivery claimed to be (`None`
+    /// when it carried no signature header of an allowed sender).
+    pub(crate) fn rejected(&self, rejection: &Rejection, provider: Option<Provider>) {
         metrics::counter!(
             "hookverify_rejected_total",
-            self.labels_with([("reason", rejection.code())])
+            self.labels_with([
+                ("provider", provider.map_or("none", Provider::name)),
+                ("reason", rejection.code()),
+            ])
         )
         .increment(1);
         if let Rejection::Unauthenticated(error) = rejection {
@@ -233,7 +238,7 @@ mod tests {
         assert_eq!(
             counters(&recorder),
             vec![(
-                "hookverify_rejected_total{namespace=r,reason=invalid_signature,route=/webhooks/generic}"
+                "hookverify_rejected_total{namespace=r,provider=generic,reason=invalid_signature,route=/webhooks/generic}"
                     .to_owned(),
                 1
             )]
@@ -270,6 +275,12 @@ mod tests {
                     .await
                     .unwrap_err();
                 assert_eq!(refused.code(), "invalid_signature");
+                let unsigned = [("content-type", "application/json")];
+                let unsigned = pipeline
+                    .admit(&unsigned[..], body.to_vec())
+                    .await
+                    .unwrap_err();
+                assert_eq!(unsigned.status(), 401);
             });
         });
         assert_eq!(
@@ -281,11 +292,18 @@ mod tests {
                     1
                 ),
                 (
-                    "hookverify_rejected_total{namespace=m,reason=duplicate}".to_owned(),
+                    "hookverify_rejected_total{namespace=m,provider=generic,reason=duplicate}"
+                        .to_owned(),
                     1
                 ),
                 (
-                    "hookverify_rejected_total{namespace=m,reason=invalid_signature}".to_owned(),
+                    "hookverify_rejected_total{namespace=m,provider=generic,reason=invalid_signature}"
+                        .to_owned(),
+                    1
+                ),
+                (
+                    "hookverify_rejected_total{namespace=m,provider=none,reason=invalid_signature}"
+                        .to_owned(),
                     1
                 ),
                 (
