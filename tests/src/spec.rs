@@ -1,8 +1,8 @@
 //! What a test server is made of, independent of the web framework.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use hookverify::pipeline::WebhookConfig;
@@ -133,6 +133,42 @@ pub struct Recorder {
     calls: AtomicUsize,
     seen: Mutex<Vec<Seen>>,
     attempts: Mutex<std::collections::HashMap<String, usize>>,
+    ledger: OnceLock<Ledger>,
+}
+
+/// Attempts and completions per event, for long runs that watch the server's memory: one
+/// byte each, indexed by the event's number, allocated and written once up front, so the
+/// test's own bookkeeping does not grow while the run measures the process.
+#[derive(Debug)]
+pub struct Ledger {
+    attempts: Box<[AtomicU8]>,
+    completions: Box<[AtomicU8]>,
+    number_of: fn(&str) -> Option<usize>,
+}
+
+impl Ledger {
+    fn counters(events: usize) -> Box<[AtomicU8]> {
+        // Built element by element: every page is written, so resident, from the start.
+        (0..events).map(|_| AtomicU8::new(0)).collect()
+    }
+
+    /// How many times event `number`'s handler succeeded (saturating at 255).
+    pub fn completions(&self, number: usize) -> u8 {
+        self.completions
+            .get(number)
+            .map_or(0, |count| count.load(Ordering::SeqCst))
+    }
+
+    /// Counts one more at `number`; the new count. `None` when out of range.
+    fn bump(counters: &[AtomicU8], number: usize) -> Option<usize> {
+        let counter = counters.get(number)?;
+        let before = counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(1))
+            })
+            .unwrap_or(u8::MAX);
+        Some(usize::from(before) + 1)
+    }
 }
 
 /// One handler call's view of the delivery.
@@ -165,8 +201,31 @@ impl Recorder {
         self.calls.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// From now on, counts attempts and completions of events `0..events` in a [`Ledger`]
+    /// instead of keeping each [`Seen`]: `number_of` reads an event's number from its
+    /// deduplication key. Keys it cannot read are kept as before. Only the first call counts.
+    pub fn keep_ledger(&self, events: usize, number_of: fn(&str) -> Option<usize>) {
+        let _ = self.ledger.set(Ledger {
+            attempts: Ledger::counters(events),
+            completions: Ledger::counters(events),
+            number_of,
+        });
+    }
+
+    /// The ledger, when [`keep_ledger`](Self::keep_ledger) was called.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.get()
+    }
+
     /// Counts an attempt at the event keyed `key` and returns its number, from 1.
     pub fn attempt(&self, key: &str) -> usize {
+        if let Some(ledger) = self.ledger.get() {
+            if let Some(count) =
+                (ledger.number_of)(key).and_then(|n| Ledger::bump(&ledger.attempts, n))
+            {
+                return count;
+            }
+        }
         let Ok(mut attempts) = self.attempts.lock() else {
             return 1;
         };
@@ -177,6 +236,13 @@ impl Recorder {
 
     /// Records what a successful call saw.
     pub fn record(&self, seen: Seen) {
+        if let Some(ledger) = self.ledger.get() {
+            let counted = (ledger.number_of)(&seen.dedup_key)
+                .and_then(|n| Ledger::bump(&ledger.completions, n));
+            if counted.is_some() {
+                return;
+            }
+        }
         if let Ok(mut list) = self.seen.lock() {
             list.push(seen);
         }

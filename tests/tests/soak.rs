@@ -1,7 +1,8 @@
 //! The soak: a simulated sender delivers many events over real HTTP, to each adapter on
-//! the memory store, with faults injected on both sides, and retries each event until a
-//! 2xx, as senders do. At the end every event's handler has completed exactly once and no
-//! claim is left: each event sent again is a duplicate.
+//! the memory store and on Redis (when `redis-server` is installed), with faults injected
+//! on both sides, and retries each event until a 2xx, as senders do. At the end every
+//! event's handler has completed exactly once, no claim is left (each event sent again is a
+//! duplicate), and the process's memory has stopped growing once the store is full.
 //!
 //! Faults (per event, fixed by a hash of its key; see `Fault::of`): the handler fails the
 //! first attempt of 10% of events and panics on 1%; 5% of handlers take longer than the
@@ -9,34 +10,69 @@
 //! of events twice, 5% as two concurrent copies, and for 2% first drops a connection
 //! mid-body.
 //!
-//! `cargo test --test soak` runs a short version (600 events per adapter);
-//! `HOOKVERIFY_SOAK_EVENTS=1000000 cargo test --release --test soak -- --nocapture` the
-//! full one.
+//! `cargo test --test soak` runs a short version (600 events per adapter and store). The
+//! full one:
+//!
+//! ```text
+//! HOOKVERIFY_SOAK_EVENTS=1000000 HOOKVERIFY_SOAK_IN_FLIGHT=256 \
+//!     cargo test --release --test soak -- --nocapture --test-threads 1
+//! ```
+//!
+//! `HOOKVERIFY_SOAK_CAPACITY` sets the memory store's capacity (default
+//! `MemoryStore::new`'s); past it the store forgets the oldest processed events, so the
+//! final duplicate check covers the most recent half of the capacity, and the memory check
+//! applies once the run is four times the capacity.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
+use hookverify::dedup::{DedupStore, MemoryStore, DEFAULT_CAPACITY};
 use hookverify::pipeline::WebhookConfig;
 use hookverify::{testing, Provider, Secret};
 use hookverify_conformance::client::Client;
 use hookverify_conformance::spec::Fault;
 use hookverify_conformance::{actix_server, axum_server, Behaviour, RunningServer, ServerSpec};
+use hookverify_redis::testing::RedisServer;
+use hookverify_redis::RedisStore;
 use tokio::io::AsyncWriteExt;
 
 const SECRET: &str = "whsec_soak_0123456789abcdef";
 /// How long the simulated sender waits for an answer: shorter than a slow handler.
 const SENDER_TIMEOUT: Duration = Duration::from_millis(150);
 const BACKOFF: Duration = Duration::from_millis(40);
-const IN_FLIGHT: usize = 32;
+/// Past this growth of the process's resident memory between the middle and the end of a
+/// run whose store is full, the soak fails: what is left growing then is a leak.
+const MAX_LATE_GROWTH_MIB: f64 = 32.0;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
 
 fn events() -> usize {
-    std::env::var("HOOKVERIFY_SOAK_EVENTS")
+    setting("HOOKVERIFY_SOAK_EVENTS", 600)
+}
+
+/// The event number in a soak event's key (`...evt_soak_<n>`).
+fn number_of(key: &str) -> Option<usize> {
+    key.rsplit_once("evt_soak_")?.1.parse().ok()
+}
+
+/// This process's resident memory, in MiB (0 where `/proc` is not there).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|events| events.parse().ok())
-        .unwrap_or(600)
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// A fixed share of events, by their number.
@@ -106,24 +142,76 @@ async fn drop_mid_body(server: &RunningServer, event: &Event) {
     let _ = stream.shutdown().await;
 }
 
-fn soak(spawn: fn(ServerSpec) -> RunningServer) {
+/// Where the soak's server keeps its claims.
+enum Store {
+    Memory { capacity: usize },
+    Redis(RedisServer),
+}
+
+/// The handlers' panics are part of the run: not printed, unlike any other.
+fn quiet_soak_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            if !message.is_some_and(|message| message.contains("as the soak asked")) {
+                default(info);
+            }
+        }));
+    });
+}
+
+fn soak(spawn: fn(ServerSpec) -> RunningServer, kind: &Store) {
+    quiet_soak_panics();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let server = spawn(
-        ServerSpec::new(WebhookConfig::new(Secret::new(SECRET).unwrap()))
-            .behaviour(Behaviour::Faults),
-    );
-    let url = server.url();
     let total = events();
+    let in_flight = setting("HOOKVERIFY_SOAK_IN_FLIGHT", 32);
+    let (store, retained, label): (Arc<dyn DedupStore>, usize, String) = match kind {
+        Store::Memory { capacity } => (
+            Arc::new(MemoryStore::with_capacity(*capacity)),
+            // Past its capacity the store forgets the oldest completions first; the most
+            // recent half of it is certainly kept.
+            if total > *capacity {
+                capacity / 2
+            } else {
+                total
+            },
+            format!("memory store of {capacity}"),
+        ),
+        Store::Redis(redis) => (
+            Arc::new(runtime.block_on(RedisStore::connect(&redis.url())).unwrap()),
+            total,
+            "Redis store".to_owned(),
+        ),
+    };
+    let server = runtime.block_on(async {
+        spawn(
+            ServerSpec::new(
+                WebhookConfig::new(Secret::new(SECRET).unwrap()).dedup_store_arc(store),
+            )
+            .behaviour(Behaviour::Faults),
+        )
+    });
+    server.recorder.keep_ledger(total, number_of);
+    let url = server.url();
     let started = Instant::now();
     let client = Client::new();
+    let done = AtomicUsize::new(0);
+    // (events done, resident MiB), sampled while the run goes.
+    let mut memory = vec![(0, rss_mib())];
     let sends = runtime.block_on(async {
-        stream::iter(0..total)
+        let sending = stream::iter(0..total)
             .map(|number| {
-                let (client, url, server) = (&client, url.as_str(), &server);
+                let (client, url, server, done) = (&client, url.as_str(), &server, &done);
                 async move {
                     let event = event(number);
                     if share(number, 1, 2) {
@@ -141,32 +229,40 @@ fn soak(spawn: fn(ServerSpec) -> RunningServer) {
                     if share(number, 3, 30) {
                         sends += deliver(client, url, &event).await;
                     }
+                    done.fetch_add(1, Ordering::Relaxed);
                     sends
                 }
             })
-            .buffer_unordered(IN_FLIGHT)
-            .fold(0usize, |total, sends| async move { total + sends })
-            .await
+            .buffer_unordered(in_flight)
+            .fold(0usize, |total, sends| async move { total + sends });
+        let mut sending = std::pin::pin!(sending);
+        let mut every = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tokio::select! {
+                sends = &mut sending => break sends,
+                _ = every.tick() => memory.push((done.load(Ordering::Relaxed), rss_mib())),
+            }
+        }
     });
+    memory.push((total, rss_mib()));
+    let elapsed = started.elapsed();
 
     // Every event completed exactly once.
-    let mut completions: HashMap<String, usize> = HashMap::new();
-    for seen in server.recorder.seen() {
-        *completions.entry(seen.dedup_key).or_default() += 1;
-    }
-    let twice: Vec<_> = completions
-        .iter()
-        .filter(|(_, count)| **count != 1)
+    let ledger = server.recorder.ledger().unwrap();
+    let wrong: Vec<(usize, u8)> = (0..total)
+        .map(|number| (number, ledger.completions(number)))
+        .filter(|(_, count)| *count != 1)
         .collect();
     assert!(
-        twice.is_empty(),
-        "events completed more than once: {twice:?}"
+        wrong.is_empty(),
+        "{label}: {} events did not complete exactly once (number, completions): {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(10)]
     );
-    assert_eq!(completions.len(), total, "events completed");
 
-    // No claim left behind: each event again is a duplicate.
+    // No claim left behind: each event the store still remembers is a duplicate.
     let leftovers = runtime.block_on(async {
-        stream::iter(0..total)
+        stream::iter(total - retained..total)
             .map(|number| {
                 let (client, url) = (&client, url.as_str());
                 async move {
@@ -175,11 +271,11 @@ fn soak(spawn: fn(ServerSpec) -> RunningServer) {
                         .post(url, &event.headers, event.body.clone())
                         .await
                         .unwrap();
-                    (reply.status.as_u16(), reply.json())
+                    (number, reply.status.as_u16(), reply.json())
                 }
             })
-            .buffer_unordered(IN_FLIGHT)
-            .filter(|(status, body)| {
+            .buffer_unordered(in_flight)
+            .filter(|(_, status, body)| {
                 std::future::ready(*status != 200 || body["status"] != "duplicate")
             })
             .collect::<Vec<_>>()
@@ -187,23 +283,68 @@ fn soak(spawn: fn(ServerSpec) -> RunningServer) {
     });
     assert!(
         leftovers.is_empty(),
-        "not duplicates after the soak: {:?}",
+        "{label}: not duplicates after the soak: {:?}",
         &leftovers[..leftovers.len().min(5)]
     );
+
+    // Memory: resident size at each quarter of the run.
+    let at = |fraction: f64| {
+        let wanted = (total as f64 * fraction) as usize;
+        memory
+            .iter()
+            .find(|(done, _)| *done >= wanted)
+            .map_or(0.0, |(_, mib)| *mib)
+    };
+    let quarters = [0.0, 0.25, 0.5, 0.75, 1.0].map(at);
     eprintln!(
-        "soak: {total} events, {sends} sends until a 2xx, {} handler calls, {:.1} s",
+        "soak ({label}): {total} events, {sends} sends until a 2xx, {} handler calls, \
+         {:.1} s ({:.0} events/s); resident MiB at 0/25/50/75/100%: {:.0?}",
         server.recorder.calls(),
-        started.elapsed().as_secs_f64()
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64(),
+        quarters,
     );
+    if let Store::Memory { capacity } = kind {
+        if total >= 4 * *capacity {
+            let late_growth = quarters[4] - quarters[2];
+            assert!(
+                late_growth <= MAX_LATE_GROWTH_MIB,
+                "{label}: memory still grew by {late_growth:.0} MiB over the second half of the \
+                 run, the store being full: {quarters:.0?}"
+            );
+        }
+    }
     let _ = Fault::SLOW;
+}
+
+fn memory() -> Store {
+    Store::Memory {
+        capacity: setting("HOOKVERIFY_SOAK_CAPACITY", DEFAULT_CAPACITY),
+    }
 }
 
 #[test]
 fn axum_processes_every_event_once_under_faults() {
-    soak(axum_server::spawn);
+    soak(axum_server::spawn, &memory());
 }
 
 #[test]
 fn actix_processes_every_event_once_under_faults() {
-    soak(actix_server::spawn);
+    soak(actix_server::spawn, &memory());
+}
+
+#[test]
+fn axum_on_redis_processes_every_event_once_under_faults() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    soak(axum_server::spawn, &Store::Redis(redis));
+}
+
+#[test]
+fn actix_on_redis_processes_every_event_once_under_faults() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    soak(actix_server::spawn, &Store::Redis(redis));
 }
