@@ -109,6 +109,7 @@ pub const CASES: &[Case] = &[
     case!(namespaces_keep_layers_apart, "layers over one store: their own namespaces never collide; one namespace is one event"),
     case!(slow_body_times_out, "a body trickled slower than the body timeout: 408, the connection not held for ever"),
     case!(unverified_budget_full, "bodies past the unverified-bytes budget: 503 with Retry-After, and room again once they are gone"),
+    case!(unread_body_closes_connection, "a request refused before its body is read (no signature header, over the unverified budget) is answered with Connection: close and the connection closed; a refused signature over a whole body keeps it"),
     case!(oversize_413_is_readable, "a sender writing a whole 6 MiB body past the 1 MiB limit reads the 413, every time"),
     case!(promptlayer_signed_values_only, "a captured PromptLayer signature over a body with a respelled number: 401, and the handler reads only signed values"),
     case!(senders_own_libraries, "GitHub, Stripe, Standard Webhooks and Svix deliveries signed by each sender's own library: processed once; the redelivery, re-signed later, is a duplicate"),
@@ -1620,6 +1621,68 @@ async fn oversize_413_is_readable(spawn: Spawn) -> Outcome {
             Err(error) => check.that(false, || format!("attempt {attempt}: {error}")),
         }
     }
+    check.eq("handler calls", server.recorder.calls(), 0);
+    check.finish()
+}
+
+async fn unread_body_closes_connection(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config().unverified_bytes_limit(16 * 1024)));
+    let mut check = Check::default();
+    let within = Duration::from_secs(2);
+    // No signature header, 64 KiB announced and 1 KiB sent: refused before the body.
+    let unsigned = vec![("x-unrelated".to_owned(), "1".to_owned())];
+    let (reply, closed) = client::raw_then_closed(
+        server.addr,
+        &raw_head(&server, &unsigned, 64 * 1024),
+        &[b' '; 1024],
+        within,
+    )
+    .await?;
+    check.eq("unsigned: status", reply.status.as_u16(), 401);
+    check.eq(
+        "unsigned: connection header",
+        reply.header("connection"),
+        Some("close"),
+    );
+    check.that(closed, || "unsigned: the connection stayed open".to_owned());
+    // Signed, but past the 16 KiB unverified budget: 503, refused while reading.
+    let body = format!("[{}]", "0,".repeat(16 * 1024) + "0");
+    let (reply, closed) = client::raw_then_closed(
+        server.addr,
+        &raw_head(&server, &generic_signed(&body), body.len()),
+        body.as_bytes(),
+        within,
+    )
+    .await?;
+    check.eq("over the budget: status", reply.status.as_u16(), 503);
+    check.eq(
+        "over the budget: connection header",
+        reply.header("connection"),
+        Some("close"),
+    );
+    check.that(closed, || {
+        "over the budget: the connection stayed open".to_owned()
+    });
+    // A forged signature over a whole, small body: the connection can carry the next request.
+    let body = generic_event("evt_forged_keepalive");
+    let forged = vec![(
+        "x-signature-256".to_owned(),
+        format!("sha256={}", "0".repeat(64)),
+    )];
+    let (reply, closed) = client::raw_then_closed(
+        server.addr,
+        &raw_head(&server, &forged, body.len()),
+        body.as_bytes(),
+        Duration::from_millis(300),
+    )
+    .await?;
+    check.eq("forged: status", reply.status.as_u16(), 401);
+    check.that(reply.header("connection") != Some("close"), || {
+        "forged over a whole body: Connection: close".to_owned()
+    });
+    check.that(!closed, || {
+        "forged over a whole body: the connection was closed".to_owned()
+    });
     check.eq("handler calls", server.recorder.calls(), 0);
     check.finish()
 }

@@ -201,6 +201,54 @@ pub async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Result<Reply, Str
         .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))?
 }
 
+/// Like [`raw`], and then waits up to `within` for the server to close the connection;
+/// the answer and whether it did. Bytes after the answer count as not closed.
+///
+/// # Errors
+/// As [`raw`].
+pub async fn raw_then_closed(
+    addr: SocketAddr,
+    head: &str,
+    body: &[u8],
+    within: Duration,
+) -> Result<(Reply, bool), String> {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|error| format!("connect {addr}: {error}"))?;
+    let mut request = Vec::with_capacity(head.len() + 4 + body.len());
+    request.extend_from_slice(head.as_bytes());
+    request.extend_from_slice(b"\r\n\r\n");
+    request.extend_from_slice(body);
+    stream
+        .write_all(&request)
+        .await
+        .map_err(|error| format!("write: {error}"))?;
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 8192];
+    let reply = loop {
+        if let Some(reply) = parse_response(&received)? {
+            break reply;
+        }
+        let read = tokio::time::timeout(TIMEOUT, stream.read(&mut buffer))
+            .await
+            .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))?
+            .map_err(|error| format!("read: {error}"))?;
+        if read == 0 {
+            return Err(format!(
+                "connection closed after {} bytes of answer",
+                received.len()
+            ));
+        }
+        received.extend_from_slice(&buffer[..read]);
+    };
+    // A reset counts as closed too: the server is done with the connection either way.
+    let closed = matches!(
+        tokio::time::timeout(within, stream.read(&mut buffer)).await,
+        Ok(Ok(0) | Err(_))
+    );
+    Ok((reply, closed))
+}
+
 /// Sends `head` and `body` over a fresh TCP connection, waits until `entered()` holds (the
 /// handler is running), then closes the connection without reading the answer: a client
 /// that went away.

@@ -37,6 +37,7 @@ macro_rules! for_each_case {
             namespaces_keep_layers_apart,
             slow_body_times_out,
             unverified_budget_full,
+            unread_body_closes_connection,
             oversize_413_is_readable,
             promptlayer_signed_values_only,
             senders_own_libraries,

@@ -15,6 +15,9 @@ pub(crate) fn rejection_response(rejection: Rejection) -> HttpResponse {
     if let Some(secs) = rejection.retry_after_secs() {
         builder.insert_header((header::RETRY_AFTER, secs));
     }
+    if rejection.closes_connection() {
+        builder.force_close();
+    }
     let mut response = builder.body(rejection.body());
     response.extensions_mut().insert(rejection);
     response

@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hookverify::pipeline::Rejection;
-use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderValue, CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use http::{Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
@@ -100,6 +100,9 @@ pub(crate) fn rejection_response<B>(rejection: Rejection) -> Response<ResponseBo
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(seconds) = rejection.retry_after_secs() {
         headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if rejection.closes_connection() {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
     response.extensions_mut().insert(rejection);
     response

@@ -117,6 +117,31 @@ impl Rejection {
         }
     }
 
+    /// Whether the answer should close the connection: the request's body was refused
+    /// before or while it was read (no signature header of an allowed sender, over the
+    /// limit, too slow, over the unverified budget, unreadable), so the connection still
+    /// holds the rest of it. Closing frees the connection and its buffers at once, rather
+    /// than reading on what a hostile client keeps sending. Both adapters answer with
+    /// `Connection: close` then.
+    #[must_use]
+    pub fn closes_connection(&self) -> bool {
+        match self {
+            Self::Unauthenticated(error) => matches!(
+                error,
+                VerifyError::MissingSignature | VerifyError::ProviderNotAllowed { .. }
+            ),
+            Self::PayloadTooLarge { .. }
+            | Self::BodyTimeout { .. }
+            | Self::UnverifiedBudgetFull
+            | Self::BodyRead(_) => true,
+            Self::MalformedPayload(_)
+            | Self::InFlight { .. }
+            | Self::StoreUnavailable(_)
+            | Self::HandlerAborted
+            | Self::Duplicate { .. } => false,
+        }
+    }
+
     /// The `Retry-After` header value in whole seconds (at least 1), for every 503.
     #[must_use]
     pub fn retry_after_secs(&self) -> Option<u64> {
