@@ -15,7 +15,7 @@
 //!
 //! ```text
 //! HOOKVERIFY_SOAK_EVENTS=1000000 HOOKVERIFY_SOAK_IN_FLIGHT=256 \
-//!     cargo test --release --test soak -- --nocapture --test-threads 1
+//!     cargo test --release -p hookverify-conformance --test soak -- --nocapture --test-threads 1
 //! ```
 //!
 //! `HOOKVERIFY_SOAK_CAPACITY` sets the memory store's capacity (default
