@@ -45,6 +45,7 @@ mod lazy;
 pub mod observe;
 mod rejection;
 mod run;
+mod tasks;
 
 pub use admission::{Admitted, Pipeline};
 pub use body::BoxError;
@@ -57,3 +58,4 @@ pub use extract::{ExtractError, FromDelivery};
 pub use lazy::LazyPipeline;
 pub use rejection::{Rejection, STORE_RETRY_AFTER};
 pub use run::{HandlerResult, Runner};
+pub use tasks::{handlers_running, wait_for_handlers};

@@ -16,6 +16,7 @@ use tracing::{Instrument, Span};
 
 use super::admission::Settlement;
 use super::observe::Running;
+use super::tasks::Counted;
 use super::Rejection;
 
 /// Runs the handler of one admitted delivery and settles its claim by the outcome: a
@@ -141,7 +142,7 @@ impl Runner {
             .supervise(handler, succeeded)
             .instrument(Span::current());
         if detach {
-            joined(spawn_local(Box::pin(supervised))).await
+            joined(spawn_local(Box::pin(Counted::wrap(supervised)))).await
         } else {
             resumed(supervised.await)
         }
@@ -275,9 +276,9 @@ impl<T: 'static> Drop for DetachOnDrop<T> {
     fn drop(&mut self) {
         if let Some(future) = self.future.take() {
             tracing::debug!("the request went away while its handler ran; the handler runs on");
-            drop(self.runtime.spawn(async move {
+            drop(self.runtime.spawn(Counted::wrap(async move {
                 drop(future.await);
-            }));
+            })));
         }
     }
 }
@@ -318,7 +319,7 @@ impl Drop for ReleaseOnDrop {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 tracing::debug!("webhook handler dropped before it answered; releasing its claim");
-                drop(runtime.spawn(settlement.release()));
+                drop(runtime.spawn(Counted::wrap(settlement.release())));
             }
             Err(_) => tracing::warn!(
                 "webhook handler dropped outside a tokio runtime; its claim stays until the lease expires"
