@@ -38,7 +38,7 @@ use hookverify_redis::RedisStore;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, ROUTES};
+pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, NAMESPACE, ROUTES};
 pub use crate::log::{EventLog, Processed};
 
 /// The webhook routes of [`ROUTES`], each with its middleware; all share `store`.
@@ -247,6 +247,36 @@ mod tests {
         let received_at = listed[0]["received_at"].as_str().unwrap();
         let parsed = OffsetDateTime::parse(received_at, &Rfc3339).unwrap();
         assert_eq!(parsed.offset(), time::UtcOffset::UTC);
+    }
+
+    #[actix_web::test]
+    async fn one_event_on_two_routes_is_one_event_with_secrets_per_sender() {
+        let github = hookverify::Secret::new("github-only-secret").unwrap();
+        let stripe = hookverify::Secret::new("stripe-only-secret").unwrap();
+        let secrets = Secrets::per_sender()
+            .with(Provider::GITHUB, github)
+            .with(Provider::STRIPE, stripe.clone());
+        let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+        let routes = routes(&secrets, &store);
+        let events = web::Data::new(EventLog::default());
+        let app =
+            test::init_service(App::new().configure(|cfg| configure(cfg, &routes, &events))).await;
+        let body = r#"{"id":"evt_two_routes","object":"event","type":"invoice.paid","created":1,"data":{"object":{}}}"#;
+        let signature = testing::sign(Provider::STRIPE, &stripe, body.as_bytes()).unwrap();
+        let post = |uri: &str| {
+            signature
+                .headers()
+                .into_iter()
+                .fold(test::TestRequest::post().uri(uri), |request, header| {
+                    request.insert_header(header)
+                })
+                .set_payload(body)
+                .to_request()
+        };
+        let first = test::call_service(&app, post("/webhooks/stripe")).await;
+        assert_eq!(test::read_body(first).await, r#"{"status":"processed"}"#);
+        let copy = test::call_service(&app, post("/webhooks")).await;
+        assert_eq!(test::read_body(copy).await, r#"{"status":"duplicate"}"#);
     }
 
     #[actix_web::test]

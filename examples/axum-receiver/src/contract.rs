@@ -28,6 +28,10 @@ pub const ROUTES: [(&str, &[Provider]); 8] = [
     ("/webhooks", &Provider::ALL),
 ];
 
+/// The deduplication namespace of every route: one event is one event on any route, and the
+/// keys stay the same when a secret is rotated.
+pub const NAMESPACE: &str = "receiver";
+
 /// Used for every sender without a secret of its own when `HOOKVERIFY_SECRET` is unset;
 /// never in production.
 pub const DEMO_SECRET: &str = "hookverify-demo-secret";
@@ -45,6 +49,16 @@ impl Secrets {
     pub fn one(secret: Secret) -> Self {
         Self {
             shared: Some(secret),
+            own: Vec::new(),
+        }
+    }
+
+    /// No shared secret: only the senders given their own with [`with`](Self::with) are
+    /// accepted.
+    #[must_use]
+    pub fn per_sender() -> Self {
+        Self {
+            shared: None,
             own: Vec::new(),
         }
     }
@@ -95,13 +109,16 @@ impl Secrets {
     }
 
     /// The configuration of a route that accepts `providers`, each under its secrets (a
-    /// sender with no secret at all is not accepted).
+    /// sender with no secret at all is not accepted). Every route's keys are in
+    /// [`NAMESPACE`], so copies of one event reaching two routes are one event whichever
+    /// secrets the routes have.
     pub fn config(&self, providers: &[Provider]) -> WebhookConfig {
         let mut config = match &self.shared {
             Some(shared) => WebhookConfig::new(shared.clone()),
             None => WebhookConfig::builder(),
         }
-        .providers(providers.iter().copied());
+        .providers(providers.iter().copied())
+        .namespace(NAMESPACE);
         for (provider, secret) in &self.own {
             if let (true, Some(scheme)) =
                 (providers.contains(provider), senders::built_in(*provider))

@@ -40,7 +40,7 @@ use hookverify_tower::{VerifiedWebhook, Webhook, WebhookVerify};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, ROUTES};
+pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, NAMESPACE, ROUTES};
 pub use crate::state::{EventLog, Processed};
 
 /// The whole application: one router per route of [`ROUTES`], each behind its own layer,
@@ -163,6 +163,30 @@ mod tests {
             "{received_at}"
         );
         assert!(received_at.ends_with('Z'), "{received_at}");
+    }
+
+    #[tokio::test]
+    async fn one_event_on_two_routes_is_one_event_with_secrets_per_sender() {
+        let github = hookverify::Secret::new("github-only-secret").unwrap();
+        let stripe = hookverify::Secret::new("stripe-only-secret").unwrap();
+        let secrets = Secrets::per_sender()
+            .with(Provider::GITHUB, github)
+            .with(Provider::STRIPE, stripe.clone());
+        let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+        let app = app(&secrets, &store, EventLog::default());
+        let body = r#"{"id":"evt_two_routes","object":"event","type":"invoice.paid","created":1,"data":{"object":{}}}"#;
+        let signature = testing::sign(Provider::STRIPE, &stripe, body.as_bytes()).unwrap();
+        let post = |uri: &str| {
+            let mut request = Request::post(uri);
+            for (name, value) in signature.headers() {
+                request = request.header(name, value);
+            }
+            request.body(Body::from(body)).unwrap()
+        };
+        let first = call(&app, post("/webhooks/stripe")).await;
+        assert_eq!(first, (StatusCode::OK, json!({"status": "processed"})));
+        let copy = call(&app, post("/webhooks")).await;
+        assert_eq!(copy, (StatusCode::OK, json!({"status": "duplicate"})));
     }
 
     #[tokio::test]

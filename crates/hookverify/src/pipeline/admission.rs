@@ -63,6 +63,14 @@ impl Pipeline {
                  with `.sender(scheme, secret)`"
             );
         }
+        if config.store_without_namespace() {
+            tracing::warn!(
+                "a webhook layer is given a deduplication store but no `.namespace(..)`: its \
+                 keys derive from its first secret, so after rotating that secret, or on \
+                 another layer with a different first secret, every event looks new; name the \
+                 namespace (the same on every replica and route that must deduplicate together)"
+            );
+        }
         let store = config.dedup.then(|| config.store_or_default());
         let namespace = config.namespace_or_default();
         Self {

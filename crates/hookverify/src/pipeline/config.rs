@@ -277,6 +277,12 @@ impl WebhookConfig {
         }
     }
 
+    /// Whether a store was given and no namespace: the keys then depend on the first
+    /// secret, which a rotation or another layer's configuration changes.
+    pub(crate) fn store_without_namespace(&self) -> bool {
+        self.dedup && self.store.is_some() && self.namespace.is_none()
+    }
+
     /// The namespace set, or the one derived from the first secret.
     pub(crate) fn namespace_or_default(&self) -> String {
         if let Some(namespace) = &self.namespace {
@@ -339,6 +345,29 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, &other));
         let explicit = config.dedup_store(MemoryStore::new()).store_or_default();
         assert!(!Arc::ptr_eq(&first, &explicit));
+    }
+
+    #[test]
+    fn a_given_store_without_a_namespace_is_warned_about() {
+        use crate::events::tests::warnings;
+        use crate::pipeline::Pipeline;
+
+        let config = WebhookConfig::new(Secret::new("store-without-namespace").unwrap());
+        let (_, logged) =
+            warnings(|| Pipeline::new(config.clone().dedup_store(MemoryStore::new())));
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].contains("no `.namespace(..)`"), "{logged:?}");
+        for quiet in [
+            config.clone(),
+            config
+                .clone()
+                .dedup_store(MemoryStore::new())
+                .namespace("billing"),
+            config.dedup_store(MemoryStore::new()).dedup(false),
+        ] {
+            let (_, logged) = warnings(|| Pipeline::new(quiet));
+            assert!(logged.is_empty(), "{logged:?}");
+        }
     }
 
     #[test]
