@@ -28,6 +28,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let routes = routes(&secrets, &stores.for_worker());
         App::new().configure(|cfg| configure(cfg, &routes, &events))
     })
+    // A connection refused before its body was read is closed (`Connection: close`); by
+    // default actix-web then waits seconds for the client to close its side, holding the
+    // connection's buffers, which a flood of slow bodies turns into memory. The answer is
+    // already written when this starts.
+    .client_disconnect_timeout(std::time::Duration::from_millis(100))
     .bind(&addr)?;
     tracing::info!(addr = %addr, "actix-receiver listening");
     server.run().await?;
