@@ -50,8 +50,15 @@ async fn shutdown_waits_for_a_handler_whose_sender_hung_up() {
     assert_eq!(wait_for_handlers(Duration::from_millis(50)).await, 1);
     assert!(!finished.load(Ordering::SeqCst));
 
-    // A long enough wait returns once it finished and its claim is settled.
-    assert_eq!(wait_for_handlers(Duration::from_secs(10)).await, 0);
+    // A long enough wait returns once it finished and its claim is settled: woken then, not
+    // at its deadline.
+    let waited = std::time::Instant::now();
+    assert_eq!(wait_for_handlers(Duration::from_secs(30)).await, 0);
+    assert!(
+        waited.elapsed() < Duration::from_secs(5),
+        "woken {:?} after the wait began, not when the handler finished",
+        waited.elapsed()
+    );
     assert!(finished.load(Ordering::SeqCst));
     assert_eq!(handlers_running(), 0);
     let again = pipeline
@@ -59,4 +66,7 @@ async fn shutdown_waits_for_a_handler_whose_sender_hung_up() {
         .await
         .unwrap_err();
     assert_eq!(again.code(), "duplicate", "the claim was completed");
+
+    // Nothing running: no wait at all, even without a deadline.
+    assert_eq!(wait_for_handlers(Duration::MAX).await, 0);
 }

@@ -232,6 +232,11 @@ impl MemoryStore {
     }
 
     /// A store of at most `capacity` entries (at least 1), on the system clock.
+    ///
+    /// When full it forgets the oldest processed events first, and a retry of a forgotten
+    /// event runs it again: size it to hold every event processed over the time your
+    /// senders keep retrying one (at 100 events/s and retries over an hour, 360,000), or use
+    /// a store that expires by time only, such as Redis.
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
         Self::build(capacity, Arc::new(SystemClock))

@@ -156,8 +156,8 @@ impl Pipeline {
         self.inner.body_timeout
     }
 
-    /// Counts a rejection of a delivery claiming to be `provider`'s (`None`: no signature
-    /// header of an allowed sender), and logs and records it (see [`reject`]).
+    /// Counts a rejection of a delivery carrying `provider`'s signature header (`None`: no
+    /// signature header of any sender), and logs and records it (see [`reject`]).
     fn reject(&self, rejection: Rejection, provider: Option<Provider>) -> Rejection {
         self.inner.observer.rejected(&rejection, provider);
         reject(rejection)

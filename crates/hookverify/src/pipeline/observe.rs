@@ -7,7 +7,7 @@
 //! | metric | kind | labels |
 //! |---|---|---|
 //! | `hookverify_verified_total` | counter | `namespace`, (`route`), `provider` |
-//! | `hookverify_rejected_total` | counter | `namespace`, (`route`), `provider` (the sender the delivery claimed to be; `none` without a signature header of an allowed sender), `reason` (the rejection's code: `invalid_signature`, `duplicate`, `in_flight`, ...) |
+//! | `hookverify_rejected_total` | counter | `namespace`, (`route`), `provider` (the sender whose signature header the delivery carried, allowed or not; `none` without any), `reason` (the rejection's code: `invalid_signature`, `duplicate`, `in_flight`, ...) |
 //! | `hookverify_handler_total` | counter | `namespace`, (`route`), `provider`, `outcome` (`completed`, `failed`, `panicked`) |
 //! | `hookverify_handlers_running` | gauge | `namespace`, (`route`), `provider` |
 //!
@@ -70,8 +70,8 @@ impl Observer {
         .increment(1);
     }
 
-    /// Counts a rejection; `provider` is the sender the delivery claimed to be (`None`
-    /// when it carried no signature header of an allowed sender).
+    /// Counts a rejection; `provider` is the sender whose signature header the delivery
+    /// carried, allowed or not (`None` when it carried none).
     pub(crate) fn rejected(&self, rejection: &Rejection, provider: Option<Provider>) {
         metrics::counter!(
             "hookverify_rejected_total",

@@ -198,6 +198,41 @@ impl std::error::Error for Rejection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Provider;
+
+    #[test]
+    fn only_rejections_made_before_the_body_is_read_close_the_connection() {
+        let body_unread = [
+            Rejection::Unauthenticated(VerifyError::MissingSignature),
+            Rejection::Unauthenticated(VerifyError::ProviderNotAllowed {
+                provider: Provider::GITHUB,
+            }),
+            Rejection::PayloadTooLarge { limit: 1 },
+            Rejection::BodyTimeout {
+                timeout: Duration::from_secs(1),
+            },
+            Rejection::UnverifiedBudgetFull,
+            Rejection::BodyRead(Arc::new(std::io::Error::other("reset"))),
+        ];
+        for rejection in &body_unread {
+            assert!(rejection.closes_connection(), "{rejection:?}");
+        }
+        let body_read = [
+            Rejection::Unauthenticated(VerifyError::Mismatch {
+                provider: Provider::GENERIC,
+            }),
+            Rejection::MalformedPayload(CanonicalError::TooDeep),
+            Rejection::InFlight {
+                retry_after: Duration::from_secs(1),
+            },
+            Rejection::StoreUnavailable(Arc::new(StoreError::unavailable("down"))),
+            Rejection::HandlerAborted,
+            Rejection::Duplicate { same_body: true },
+        ];
+        for rejection in &body_read {
+            assert!(!rejection.closes_connection(), "{rejection:?}");
+        }
+    }
 
     #[test]
     fn bodies_carry_the_code() {

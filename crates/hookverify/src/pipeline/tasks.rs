@@ -4,8 +4,9 @@
 //! A handler whose sender hung up runs on as a task of its own (see
 //! [`Runner`](super::Runner)); the server's graceful shutdown waits for connections, not for
 //! such tasks, and the runtime drops them when the program ends. A handler cut short there
-//! has its claim released, so the sender's retry runs it again, from the start. Waiting for
-//! them after the server has stopped avoids that:
+//! keeps its claim until the lease runs out (the runtime is gone, so nothing can release
+//! it): the sender's retries are answered `in_flight` until then, and the next one runs the
+//! handler again, from the start. Waiting for them after the server has stopped avoids that:
 //!
 //! ```
 //! use std::time::Duration;
@@ -75,10 +76,12 @@ pub fn handlers_running() -> usize {
 ///
 /// Under axum (tower) this covers the handlers whose senders hung up. actix-web stops its
 /// workers' threads, and the tasks on them, when its server stops, before this can wait:
-/// there, a handler that outlives its request at shutdown is cut short, its claim released,
-/// and the sender's retry runs it again.
+/// there, a handler that outlives its request at shutdown is cut short; its claim runs out
+/// with its lease, and the sender's next retry runs it again.
+///
+/// A `timeout` too long to represent (such as `Duration::MAX`) waits without a deadline.
 pub async fn wait_for_handlers(timeout: Duration) -> usize {
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = tokio::time::Instant::now().checked_add(timeout);
     loop {
         let all_done = ALL_DONE.notified();
         let mut all_done = std::pin::pin!(all_done);
@@ -88,8 +91,13 @@ pub async fn wait_for_handlers(timeout: Duration) -> usize {
         if running == 0 {
             return 0;
         }
-        if tokio::time::timeout_at(deadline, all_done).await.is_err() {
-            return handlers_running();
+        match deadline {
+            Some(deadline) => {
+                if tokio::time::timeout_at(deadline, all_done).await.is_err() {
+                    return handlers_running();
+                }
+            }
+            None => all_done.await,
         }
     }
 }
