@@ -192,7 +192,9 @@ impl Pipeline {
             let claimed = error.provider();
             self.reject(Rejection::Unauthenticated(error), claimed)
         })?;
-        Span::current().record("provider", provider.name());
+        if let Some(span) = delivery_span() {
+            span.record("provider", provider.name());
+        }
         let limit = self.inner.body_limit;
         if content_length.is_some_and(|length| length > limit as u64) {
             return Err(self.reject(Rejection::PayloadTooLarge { limit }, Some(provider)));
@@ -252,8 +254,8 @@ impl Pipeline {
         })?;
         let provider = verified.provider();
         inner.observer.verified(provider);
-        let span = Span::current();
-        if record_provider {
+        let span = delivery_span();
+        if let (true, Some(span)) = (record_provider, &span) {
             span.record("provider", verified.provider().name());
         }
 
@@ -268,7 +270,9 @@ impl Pipeline {
             }
         };
         let dedup_key = inner.keys.key_for(&inner.namespace, &verified, document);
-        span.record("dedup_key", dedup_key.as_str());
+        if let Some(span) = &span {
+            span.record("dedup_key", dedup_key.as_str());
+        }
 
         let delivery = VerifiedDelivery {
             provider: verified.provider(),
@@ -333,10 +337,18 @@ impl Pipeline {
     }
 }
 
+/// The span a delivery runs in, to record its fields into, when debug spans are on:
+/// [`Pipeline::span`] is a debug span, so below that level there is nothing to record, and
+/// looking up the current span costs a thread-local access on every call.
+pub(crate) fn delivery_span() -> Option<Span> {
+    tracing::level_enabled!(tracing::Level::DEBUG).then(Span::current)
+}
+
 /// Records a rejection on the current span and logs its specific reason at debug level.
 pub(crate) fn reject(rejection: Rejection) -> Rejection {
-    let span = Span::current();
-    span.record("outcome", rejection.code());
+    if let Some(span) = delivery_span() {
+        span.record("outcome", rejection.code());
+    }
     match &rejection {
         Rejection::Unauthenticated(error) => {
             tracing::debug!(reason = error.code(), detail = %error, "webhook refused");
@@ -412,7 +424,7 @@ impl Settlement {
     /// Completes the claim when the handler succeeded (a 2xx answer), so later copies are
     /// duplicates; releases it otherwise, so the sender's retry is processed.
     pub(crate) async fn settle(self, handler_succeeded: bool) {
-        let span = Span::current();
+        let span = delivery_span().unwrap_or_else(Span::none);
         if handler_succeeded {
             span.record("outcome", "processed");
             match self.store.complete(&self.token, self.retention).await {
@@ -468,6 +480,83 @@ mod tests {
             .build()
             .unwrap()
             .block_on(future)
+    }
+
+    /// The fields recorded into spans after their creation, in order: `name=value`.
+    #[derive(Clone, Default)]
+    struct SpanFields(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl tracing::field::Visit for SpanFields {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{}={value:?}", field.name()));
+        }
+
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{}={value}", field.name()));
+        }
+    }
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SpanFields {
+        fn on_record(
+            &self,
+            _: &tracing::Id,
+            values: &tracing::span::Record<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            values.record(&mut self.clone());
+        }
+    }
+
+    #[test]
+    fn the_span_records_provider_key_and_outcome_once_each() {
+        use tracing::Instrument;
+
+        let fields = SpanFields::default();
+        let recorded = std::sync::Arc::clone(&fields.0);
+        let secret = Secret::new("span-test").unwrap();
+        let body = br#"{"id":"evt_span","type":"t","data":{}}"#;
+        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
+        let headers = [(signature.name(), signature.value())];
+        let subscriber =
+            tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), fields);
+        tracing::subscriber::with_default(subscriber, || {
+            let pipeline =
+                Pipeline::new(WebhookConfig::new(secret.clone()).dedup_store(MemoryStore::new()));
+            block_on(
+                async {
+                    let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(
+                        Bytes::from_static(body),
+                    )]);
+                    let (_, runner) = pipeline
+                        .receive(&headers[..], chunks)
+                        .await
+                        .unwrap()
+                        .into_parts();
+                    runner.run(|| async { 200 }, |status| *status == 200).await
+                }
+                .instrument(Pipeline::span()),
+            )
+            .unwrap();
+        });
+        let recorded = recorded.lock().unwrap().clone();
+        let named = |name: &str| {
+            recorded
+                .iter()
+                .filter(|field| field.starts_with(&format!("{name}=")))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(named("provider"), ["provider=generic"], "{recorded:?}");
+        let key = named("dedup_key");
+        assert_eq!(key.len(), 1, "{recorded:?}");
+        assert!(key[0].ends_with(":generic:id:evt_span"), "{recorded:?}");
+        assert_eq!(named("outcome"), ["outcome=processed"], "{recorded:?}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use tokio::task::JoinHandle;
 use tracing::{Instrument, Span};
 
-use super::admission::Settlement;
+use super::admission::{delivery_span, Settlement};
 use super::observe::Running;
 use super::tasks::Counted;
 use super::Rejection;
@@ -109,7 +109,7 @@ impl Runner {
         let detach = self.detach;
         let supervised = self
             .supervise(handler, succeeded)
-            .instrument(Span::current());
+            .instrument(delivery_span().unwrap_or_else(Span::none));
         match tokio::runtime::Handle::try_current() {
             // Polled here, where the request is, and handed to the runtime only if the
             // request is dropped first: no task spawned per delivery.
@@ -140,7 +140,7 @@ impl Runner {
         let detach = self.detach;
         let supervised = self
             .supervise(handler, succeeded)
-            .instrument(Span::current());
+            .instrument(delivery_span().unwrap_or_else(Span::none));
         if detach {
             joined(spawn_local(Box::pin(Counted::wrap(supervised)))).await
         } else {
