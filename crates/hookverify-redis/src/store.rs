@@ -265,6 +265,10 @@ impl DedupStore for RedisStore {
             .await
         })
     }
+
+    fn call_timeout(&self) -> Option<Duration> {
+        Some(self.timeout)
+    }
 }
 
 /// Deletes a claim nobody will hold (the claiming future was dropped or gave up before the

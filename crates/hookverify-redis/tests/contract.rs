@@ -72,6 +72,19 @@ async fn one_of_64_concurrent_claims_over_8_connections_wins() {
 }
 
 #[tokio::test]
+async fn the_store_says_its_call_timeout() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::builder(server.url())
+        .timeout(Duration::from_millis(750))
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(store.call_timeout(), Some(Duration::from_millis(750)));
+}
+
+#[tokio::test]
 async fn keys_carry_the_prefix_and_a_hash_tag() {
     let Some(server) = RedisServer::start() else {
         return;

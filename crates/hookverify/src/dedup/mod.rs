@@ -27,4 +27,6 @@ mod store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use key::{CustomKeyFn, DedupKey, KeyStrategy};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY};
-pub use store::{Claim, ClaimToken, DedupStore, StoreError, StoreFuture};
+pub use store::{
+    Claim, ClaimToken, DedupStore, StoreError, StoreFuture, MIN_LEASE_PER_CALL_TIMEOUT,
+};

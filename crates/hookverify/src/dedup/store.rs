@@ -97,7 +97,20 @@ pub trait DedupStore: Send + Sync + 'static {
     /// Gives the claim up so that a retry is processed. `Ok(false)`: the token no longer
     /// owned its key, and nothing was changed.
     fn release<'a>(&'a self, token: &'a ClaimToken) -> StoreFuture<'a, bool>;
+    /// The longest one call may take before the store gives up on it, when it bounds its
+    /// calls (a networked store should). The pipeline warns when a lease is shorter than
+    /// [`MIN_LEASE_PER_CALL_TIMEOUT`] times this: a renewal slowed to the timeout, and its
+    /// read-back, could then land after the claim ran out. `None` (the default): calls
+    /// answer at once, as in memory, or the store does not say.
+    fn call_timeout(&self) -> Option<Duration> {
+        None
+    }
 }
+
+/// How many call timeouts of its store a lease should span at least: a renewal is sent
+/// every third of the lease and may take two timeouts (the call, then reading an unknown
+/// outcome back), so a third of the lease must outlast two timeouts.
+pub const MIN_LEASE_PER_CALL_TIMEOUT: u32 = 6;
 
 /// The answer to [`DedupStore::claim`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use super::observe::{self, Observer};
 use super::run::{renewal_interval, Runner};
 use super::{Rejection, VerifiedDelivery, WebhookConfig};
 use crate::canonical::Document;
-use crate::dedup::{Claim, ClaimToken, DedupStore, KeyStrategy};
+use crate::dedup::{Claim, ClaimToken, DedupStore, KeyStrategy, MIN_LEASE_PER_CALL_TIMEOUT};
 use crate::{HeaderSource, Provider, Verifier};
 
 /// The pipeline of one `WebhookVerify` layer or middleware. Cheap to clone (an `Arc`).
@@ -72,6 +72,18 @@ impl Pipeline {
             );
         }
         let store = config.dedup.then(|| config.store_or_default());
+        if let Some(timeout) = store.as_ref().and_then(|store| store.call_timeout()) {
+            if config.lease < timeout.saturating_mul(MIN_LEASE_PER_CALL_TIMEOUT) {
+                tracing::warn!(
+                    lease = ?config.lease,
+                    store_call_timeout = ?timeout,
+                    "the lease is shorter than {MIN_LEASE_PER_CALL_TIMEOUT} times the \
+                     deduplication store's call timeout: a renewal slowed by the store can land \
+                     after the claim ran out, and a retry may then run the handler a second \
+                     time; raise the lease or lower the store's timeout"
+                );
+            }
+        }
         let namespace = config.namespace_or_default();
         Self {
             inner: Arc::new(Inner {
@@ -511,6 +523,68 @@ mod tests {
         ) {
             values.record(&mut self.clone());
         }
+    }
+
+    /// The memory store, saying its calls may take up to a second, as a networked store
+    /// would.
+    struct SlowCalls(MemoryStore);
+
+    impl DedupStore for SlowCalls {
+        fn claim<'a>(
+            &'a self,
+            key: &'a crate::dedup::DedupKey,
+            fingerprint: [u8; 32],
+            lease: Duration,
+        ) -> crate::dedup::StoreFuture<'a, Claim> {
+            self.0.claim(key, fingerprint, lease)
+        }
+        fn extend<'a>(
+            &'a self,
+            token: &'a ClaimToken,
+            lease: Duration,
+        ) -> crate::dedup::StoreFuture<'a, bool> {
+            self.0.extend(token, lease)
+        }
+        fn complete<'a>(
+            &'a self,
+            token: &'a ClaimToken,
+            retention: Duration,
+        ) -> crate::dedup::StoreFuture<'a, bool> {
+            self.0.complete(token, retention)
+        }
+        fn release<'a>(&'a self, token: &'a ClaimToken) -> crate::dedup::StoreFuture<'a, bool> {
+            self.0.release(token)
+        }
+        fn call_timeout(&self) -> Option<Duration> {
+            Some(Duration::from_secs(1))
+        }
+    }
+
+    #[test]
+    fn a_lease_too_short_for_the_stores_call_timeout_is_warned_about() {
+        let config = WebhookConfig::new(Secret::new("lease-vs-timeout").unwrap()).namespace("l");
+        let build = |lease: Option<Duration>, store| {
+            let config = config.clone().dedup_store(store);
+            let config = match lease {
+                Some(lease) => config.lease(lease),
+                None => config,
+            };
+            warnings(|| Pipeline::new(config)).1
+        };
+        let short = build(Some(Duration::from_secs(3)), SlowCalls(MemoryStore::new()));
+        assert_eq!(short.len(), 1, "{short:?}");
+        assert!(short[0].contains("call timeout"), "{short:?}");
+        assert!(short[0].contains("store_call_timeout=1s"), "{short:?}");
+        for quiet in [
+            build(Some(Duration::from_secs(6)), SlowCalls(MemoryStore::new())),
+            build(None, SlowCalls(MemoryStore::new())),
+        ] {
+            assert!(quiet.is_empty(), "{quiet:?}");
+        }
+        // A store that answers at once has no timeout to be short of.
+        let config = config.clone().dedup_store(MemoryStore::new());
+        let in_memory = warnings(|| Pipeline::new(config.lease(Duration::from_secs(1)))).1;
+        assert!(in_memory.is_empty(), "{in_memory:?}");
     }
 
     #[test]
