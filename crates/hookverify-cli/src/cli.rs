@@ -40,6 +40,11 @@ fn parse_sender(name: &str) -> Result<Provider, String> {
     })
 }
 
+/// Where every `--secret` is read from when the option is not given: the command line is
+/// visible to every user of the machine (`ps`), the environment only to the process's own.
+/// The example receivers read the same variable.
+const SECRET_ENV: &str = "HOOKVERIFY_SECRET";
+
 /// `--secret`: the secret as the sender's dashboard shows it.
 fn parse_secret(text: &str) -> Result<Secret, String> {
     Secret::new(text).map_err(|error| error.to_string())
@@ -50,8 +55,9 @@ pub(crate) struct SignArgs {
     /// The sender: promptlayer, prism, promptreports, generic, github, standard-webhooks, stripe.
     #[arg(long, value_parser = parse_sender)]
     pub(crate) sender: Provider,
-    /// The signing secret, as the sender shows it.
-    #[arg(long, value_parser = parse_secret)]
+    /// The signing secret, as the sender shows it (default: `HOOKVERIFY_SECRET`, which
+    /// keeps it out of the process list).
+    #[arg(long, value_parser = parse_secret, env = SECRET_ENV, hide_env_values = true)]
     pub(crate) secret: Secret,
     /// The body to sign: a file, or `-` for standard input (default).
     #[arg(long, default_value = "-")]
@@ -78,8 +84,9 @@ pub(crate) struct SendArgs {
     /// The event type (default: the sender's first; see `hookverify events`).
     #[arg(long)]
     pub(crate) event: Option<String>,
-    /// The signing secret.
-    #[arg(long, value_parser = parse_secret)]
+    /// The signing secret (default: `HOOKVERIFY_SECRET`, which keeps it out of the
+    /// process list).
+    #[arg(long, value_parser = parse_secret, env = SECRET_ENV, hide_env_values = true)]
     pub(crate) secret: Secret,
     /// How many events to send.
     #[arg(long, default_value_t = 1)]
@@ -97,8 +104,15 @@ pub(crate) struct SendArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// A secret to try; repeat for several (a rotation).
-    #[arg(long = "secret", value_parser = parse_secret, required = true)]
+    /// A secret to try; repeat for several (a rotation). Default: `HOOKVERIFY_SECRET`
+    /// (one secret), which keeps it out of the process list.
+    #[arg(
+        long = "secret",
+        value_parser = parse_secret,
+        required = true,
+        env = SECRET_ENV,
+        hide_env_values = true
+    )]
     pub(crate) secrets: Vec<Secret>,
     /// A raw HTTP request as captured (e.g. by `nc -l 4000 > request.http`).
     #[arg(long, conflicts_with_all = ["headers", "body"], required_unless_present = "headers")]
@@ -130,8 +144,9 @@ pub(crate) struct ListenArgs {
     /// (localhost, 127.0.0.1 or ::1, with its port).
     #[arg(long, default_value = "127.0.0.1:4000")]
     pub(crate) addr: String,
-    /// A secret to verify deliveries with; repeat for several.
-    #[arg(long = "secret", value_parser = parse_secret)]
+    /// A secret to verify deliveries with; repeat for several. Default: `HOOKVERIFY_SECRET`
+    /// (one secret), which keeps it out of the process list.
+    #[arg(long = "secret", value_parser = parse_secret, env = SECRET_ENV, hide_env_values = true)]
     pub(crate) secrets: Vec<Secret>,
 }
 

@@ -324,6 +324,40 @@ fn a_malformed_header_is_named_with_its_reason() {
 }
 
 #[test]
+fn the_secret_can_come_from_the_environment_and_help_never_prints_it() {
+    let raw = captured_send("github", "push");
+    let file = write_file("request.http", &raw);
+    let output = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+        .args(["verify", "--request", file.to_str().unwrap()])
+        .env("HOOKVERIFY_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(out.contains("under secret #1"), "{out}");
+    // Without it, and without --secret: a usage error naming both ways.
+    let output = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+        .args(["verify", "--request", file.to_str().unwrap()])
+        .env_remove("HOOKVERIFY_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    for command in ["sign", "send", "verify", "listen"] {
+        let help = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+            .args([command, "--help"])
+            .env("HOOKVERIFY_SECRET", SECRET)
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&help.stdout);
+        assert!(help.contains("HOOKVERIFY_SECRET"), "{command}: {help}");
+        assert!(
+            !help.contains(SECRET),
+            "{command} --help prints the secret: {help}"
+        );
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let output = hookverify(&["verify", "--secret", SECRET]);
     assert_eq!(output.status.code(), Some(2));
