@@ -166,39 +166,52 @@ impl Client {
 /// A description of the transport failure, an unparsable answer or a timeout.
 pub async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Result<Reply, String> {
     let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|error| format!("connect {addr}: {error}"))?;
-        let mut request = Vec::with_capacity(head.len() + 4 + body.len());
-        request.extend_from_slice(head.as_bytes());
-        request.extend_from_slice(b"\r\n\r\n");
-        request.extend_from_slice(body);
-        stream
-            .write_all(&request)
-            .await
-            .map_err(|error| format!("write: {error}"))?;
-        let mut received = Vec::new();
-        let mut buffer = [0u8; 8192];
-        loop {
-            if let Some(reply) = parse_response(&received)? {
-                return Ok(reply);
-            }
-            let read = stream
-                .read(&mut buffer)
-                .await
-                .map_err(|error| format!("read: {error}"))?;
-            if read == 0 {
-                return Err(format!(
-                    "connection closed after {} bytes of answer",
-                    received.len()
-                ));
-            }
-            received.extend_from_slice(&buffer[..read]);
-        }
+        let mut stream = connect(addr).await?;
+        exchange(&mut stream, head, body).await
     };
     tokio::time::timeout(TIMEOUT, exchange)
         .await
         .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))?
+}
+
+async fn connect(addr: SocketAddr) -> Result<tokio::net::TcpStream, String> {
+    tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|error| format!("connect {addr}: {error}"))
+}
+
+/// Writes `head`, the blank line and `body` to `stream`, then reads one response.
+async fn exchange(
+    stream: &mut tokio::net::TcpStream,
+    head: &str,
+    body: &[u8],
+) -> Result<Reply, String> {
+    let mut request = Vec::with_capacity(head.len() + 4 + body.len());
+    request.extend_from_slice(head.as_bytes());
+    request.extend_from_slice(b"\r\n\r\n");
+    request.extend_from_slice(body);
+    stream
+        .write_all(&request)
+        .await
+        .map_err(|error| format!("write: {error}"))?;
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 8192];
+    loop {
+        if let Some(reply) = parse_response(&received)? {
+            return Ok(reply);
+        }
+        let read = stream
+            .read(&mut buffer)
+            .await
+            .map_err(|error| format!("read: {error}"))?;
+        if read == 0 {
+            return Err(format!(
+                "connection closed after {} bytes of answer",
+                received.len()
+            ));
+        }
+        received.extend_from_slice(&buffer[..read]);
+    }
 }
 
 /// Like [`raw`], and then waits up to `within` for the server to close the connection;
@@ -212,36 +225,12 @@ pub async fn raw_then_closed(
     body: &[u8],
     within: Duration,
 ) -> Result<(Reply, bool), String> {
-    let mut stream = tokio::net::TcpStream::connect(addr)
+    let mut stream = connect(addr).await?;
+    let reply = tokio::time::timeout(TIMEOUT, exchange(&mut stream, head, body))
         .await
-        .map_err(|error| format!("connect {addr}: {error}"))?;
-    let mut request = Vec::with_capacity(head.len() + 4 + body.len());
-    request.extend_from_slice(head.as_bytes());
-    request.extend_from_slice(b"\r\n\r\n");
-    request.extend_from_slice(body);
-    stream
-        .write_all(&request)
-        .await
-        .map_err(|error| format!("write: {error}"))?;
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 8192];
-    let reply = loop {
-        if let Some(reply) = parse_response(&received)? {
-            break reply;
-        }
-        let read = tokio::time::timeout(TIMEOUT, stream.read(&mut buffer))
-            .await
-            .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))?
-            .map_err(|error| format!("read: {error}"))?;
-        if read == 0 {
-            return Err(format!(
-                "connection closed after {} bytes of answer",
-                received.len()
-            ));
-        }
-        received.extend_from_slice(&buffer[..read]);
-    };
+        .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))??;
     // A reset counts as closed too: the server is done with the connection either way.
+    let mut buffer = [0u8; 1024];
     let closed = matches!(
         tokio::time::timeout(within, stream.read(&mut buffer)).await,
         Ok(Ok(0) | Err(_))
