@@ -180,12 +180,12 @@ async fn connect(addr: SocketAddr) -> Result<tokio::net::TcpStream, String> {
         .map_err(|error| format!("connect {addr}: {error}"))
 }
 
-/// Writes `head`, the blank line and `body` to `stream`, then reads one response.
-async fn exchange(
+/// Writes `head`, the blank line and `body` to `stream`.
+async fn write_request(
     stream: &mut tokio::net::TcpStream,
     head: &str,
     body: &[u8],
-) -> Result<Reply, String> {
+) -> Result<(), String> {
     let mut request = Vec::with_capacity(head.len() + 4 + body.len());
     request.extend_from_slice(head.as_bytes());
     request.extend_from_slice(b"\r\n\r\n");
@@ -193,7 +193,16 @@ async fn exchange(
     stream
         .write_all(&request)
         .await
-        .map_err(|error| format!("write: {error}"))?;
+        .map_err(|error| format!("write: {error}"))
+}
+
+/// Writes the request to `stream`, then reads one response.
+async fn exchange(
+    stream: &mut tokio::net::TcpStream,
+    head: &str,
+    body: &[u8],
+) -> Result<Reply, String> {
+    write_request(stream, head, body).await?;
     let mut received = Vec::new();
     let mut buffer = [0u8; 8192];
     loop {
@@ -250,17 +259,8 @@ pub async fn send_and_close(
     body: &[u8],
     entered: impl Fn() -> bool,
 ) -> Result<(), String> {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(|error| format!("connect {addr}: {error}"))?;
-    let mut request = Vec::with_capacity(head.len() + 4 + body.len());
-    request.extend_from_slice(head.as_bytes());
-    request.extend_from_slice(b"\r\n\r\n");
-    request.extend_from_slice(body);
-    stream
-        .write_all(&request)
-        .await
-        .map_err(|error| format!("write: {error}"))?;
+    let mut stream = connect(addr).await?;
+    write_request(&mut stream, head, body).await?;
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     while !entered() {
         if tokio::time::Instant::now() > deadline {
@@ -286,9 +286,7 @@ pub async fn raw_chunked(
     size: usize,
 ) -> Result<Reply, String> {
     let exchange = async {
-        let stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|error| format!("connect {addr}: {error}"))?;
+        let stream = connect(addr).await?;
         stream
             .set_nodelay(true)
             .map_err(|error| format!("nodelay: {error}"))?;
