@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use hookverify::pipeline::Rejection;
 use http::header::{HeaderValue, CONNECTION, CONTENT_TYPE, RETRY_AFTER};
+use http::Version;
 use http::{Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
@@ -87,6 +88,20 @@ where
     }
 }
 
+/// [`rejection_response`] for a request of `version`, closing an HTTP/1 connection whose
+/// body the rejection left unread ([`Rejection::closes_connection`]); HTTP/2 has no
+/// `Connection` header, and its streams end on their own.
+pub(crate) fn refused<B>(rejection: Rejection, version: Version) -> Response<ResponseBody<B>> {
+    let close = rejection.closes_connection() && version <= Version::HTTP_11;
+    let mut response = rejection_response(rejection);
+    if close {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 /// The response for a short-circuit answer: its status, the JSON body with
 /// `content-type: application/json`, `Retry-After` for every 503, and the [`Rejection`]
 /// itself in the response extensions for outer layers.
@@ -101,9 +116,6 @@ pub(crate) fn rejection_response<B>(rejection: Rejection) -> Response<ResponseBo
     if let Some(seconds) = rejection.retry_after_secs() {
         headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
-    if rejection.closes_connection() {
-        headers.insert(CONNECTION, HeaderValue::from_static("close"));
-    }
     response.extensions_mut().insert(rejection);
     response
 }
@@ -115,6 +127,25 @@ mod tests {
     use http_body_util::{BodyExt, Empty};
 
     use super::*;
+
+    #[test]
+    fn an_unread_body_closes_http1_connections_only() {
+        let unread = || Rejection::UnverifiedBudgetFull;
+        for (version, close) in [
+            (Version::HTTP_10, true),
+            (Version::HTTP_11, true),
+            (Version::HTTP_2, false),
+        ] {
+            let response = refused::<Empty<Bytes>>(unread(), version);
+            assert_eq!(
+                response.headers().get(CONNECTION).is_some(),
+                close,
+                "{version:?}"
+            );
+        }
+        let read = refused::<Empty<Bytes>>(Rejection::HandlerAborted, Version::HTTP_11);
+        assert!(read.headers().get(CONNECTION).is_none());
+    }
 
     #[tokio::test]
     async fn in_flight_has_retry_after_and_extension() {

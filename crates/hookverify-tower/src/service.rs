@@ -12,7 +12,7 @@ use tower_service::Service;
 use tracing::Instrument;
 
 use crate::future::ResponseFuture;
-use crate::response::{rejection_response, ResponseBody};
+use crate::response::{refused, rejection_response, ResponseBody};
 
 /// The service built by [`WebhookVerify`](crate::WebhookVerify): verifies, deduplicates and
 /// admits each delivery, then calls the inner service and settles the delivery's claim by the
@@ -113,7 +113,7 @@ where
         .await
     {
         Ok(admitted) => admitted,
-        Err(rejection) => return Ok(rejection_response(rejection)),
+        Err(rejection) => return Ok(refused(rejection, parts.version)),
     };
     let (delivery, runner) = admitted.into_parts();
     // The handler reads the signed bytes, which may be a canonical form of another length.

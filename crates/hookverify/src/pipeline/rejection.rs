@@ -122,7 +122,7 @@ impl Rejection {
     /// limit, too slow, over the unverified budget, unreadable), so the connection still
     /// holds the rest of it. Closing frees the connection and its buffers at once, rather
     /// than reading on what a hostile client keeps sending. Both adapters answer with
-    /// `Connection: close` then.
+    /// `Connection: close` then, on HTTP/1 (HTTP/2 streams end on their own).
     #[must_use]
     pub fn closes_connection(&self) -> bool {
         match self {
