@@ -10,8 +10,8 @@
 //! of events twice, 5% as two concurrent copies, and for 2% first drops a connection
 //! mid-body.
 //!
-//! `cargo test --test soak` runs a short version (600 events per adapter and store, and on a
-//! memory store a third of that size, full for most of the run). The full one:
+//! `cargo test --test soak` runs a short version (600 events per adapter and store, and 1,800
+//! on a memory store a third that size, full for most of the run). The full one:
 //!
 //! ```text
 //! HOOKVERIFY_SOAK_EVENTS=1000000 HOOKVERIFY_SOAK_IN_FLIGHT=256 \
@@ -166,14 +166,13 @@ fn quiet_soak_panics() {
     });
 }
 
-fn soak(spawn: fn(ServerSpec) -> RunningServer, kind: &Store) {
+fn soak(spawn: fn(ServerSpec) -> RunningServer, kind: &Store, total: usize) {
     quiet_soak_panics();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let total = events();
     let in_flight = setting("HOOKVERIFY_SOAK_IN_FLIGHT", 32);
     let (store, retained, label): (Arc<dyn DedupStore>, usize, String) = match kind {
         Store::Memory { capacity } => (
@@ -325,33 +324,40 @@ fn memory() -> Store {
 
 #[test]
 fn axum_processes_every_event_once_under_faults() {
-    soak(axum_server::spawn, &memory());
+    soak(axum_server::spawn, &memory(), events());
 }
 
 #[test]
 fn actix_processes_every_event_once_under_faults() {
-    soak(actix_server::spawn, &memory());
+    soak(actix_server::spawn, &memory(), events());
 }
 
-/// A memory store a third the size of the run: full for most of it, so the oldest
-/// processed events are forgotten while faults go on, and the memory check applies. It
-/// still holds far more than the events completed while a retry is on its way (a slow
-/// handler's sender retries within about 200 ms): a store smaller than that forgets an
-/// event before its retry arrives, which then runs it again.
-fn full_memory() -> Store {
-    Store::Memory {
-        capacity: (events() / 3).max(16),
-    }
+/// The run on a memory store a third its size: at least 1,800 events, so the store (600
+/// or more) is full for most of the run, the oldest processed events are forgotten while
+/// faults go on, and the memory check applies. The store still holds far more than the
+/// events completed while a retry is on its way (up to about 150 ms here, with 32 claims
+/// in flight taking room too), even at a few thousand events a second: a store smaller
+/// than that forgets an event before its retry arrives, which then runs it again.
+fn full_memory() -> (Store, usize) {
+    let total = events().max(1_800);
+    (
+        Store::Memory {
+            capacity: total / 3,
+        },
+        total,
+    )
 }
 
 #[test]
 fn axum_with_a_full_store_processes_every_event_once_under_faults() {
-    soak(axum_server::spawn, &full_memory());
+    let (store, total) = full_memory();
+    soak(axum_server::spawn, &store, total);
 }
 
 #[test]
 fn actix_with_a_full_store_processes_every_event_once_under_faults() {
-    soak(actix_server::spawn, &full_memory());
+    let (store, total) = full_memory();
+    soak(actix_server::spawn, &store, total);
 }
 
 #[test]
@@ -359,7 +365,7 @@ fn axum_on_redis_processes_every_event_once_under_faults() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    soak(axum_server::spawn, &Store::Redis(redis));
+    soak(axum_server::spawn, &Store::Redis(redis), events());
 }
 
 #[test]
@@ -367,5 +373,5 @@ fn actix_on_redis_processes_every_event_once_under_faults() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    soak(actix_server::spawn, &Store::Redis(redis));
+    soak(actix_server::spawn, &Store::Redis(redis), events());
 }
