@@ -288,7 +288,7 @@ fn redis_restarted_during_a_stream_every_event_runs_once() {
                     );
                     if down && attempt >= 5 {
                         // Refused while Redis is down; now it comes back, same port, empty.
-                        redis.restart();
+                        redis.restart().unwrap();
                         down = false;
                     }
                     std::thread::sleep(Duration::from_millis(100));

@@ -18,8 +18,7 @@
 //! Without `redis-server` on the `PATH` a test using it says so loudly and skips; under
 //! `CI=true` it fails instead.
 
-#![allow(clippy::expect_used)] // a test harness: a machine that cannot start it is broken
-
+use std::io;
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,30 +48,38 @@ impl RedisServer {
             eprintln!("\n!!!!!!!!!! SKIPPED: redis-server is not installed; the Redis store was NOT tested !!!!!!!!!!\n");
             return None;
         }
-        let port = free_port();
-        let mut server = Self { port, child: None };
-        server.launch();
-        Some(server)
+        // Installed but unable to start: the machine is broken, and a test harness says so
+        // rather than skipping.
+        let started = free_port().and_then(|port| {
+            let mut server = Self { port, child: None };
+            server.launch().map(|()| server)
+        });
+        match started {
+            Ok(server) => Some(server),
+            Err(error) => panic!("redis-server is installed but did not start: {error}"),
+        }
     }
 
-    fn launch(&mut self) {
+    /// Starts the child process on `self.port` and waits (up to 10 s) until it listens.
+    fn launch(&mut self) -> io::Result<()> {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
+            .spawn()?;
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start on port {}",
-                self.port
-            );
+            if Instant::now() >= deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("not listening on port {} after 10 s", self.port),
+                ));
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
+        Ok(())
     }
 
     /// `redis://127.0.0.1:<port>/`.
@@ -90,11 +97,11 @@ impl RedisServer {
 
     /// Starts it again on the same port.
     ///
-    /// # Panics
-    /// When it does not start (a test harness: a machine that cannot is broken).
-    pub fn restart(&mut self) {
+    /// # Errors
+    /// When it cannot be started, or does not listen within 10 s.
+    pub fn restart(&mut self) -> io::Result<()> {
         self.stop();
-        self.launch();
+        self.launch()
     }
 }
 
@@ -104,7 +111,9 @@ impl Drop for RedisServer {
     }
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
+/// A loopback port free right now (the OS picks it; it is released for the server to take).
+fn free_port() -> io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
 }

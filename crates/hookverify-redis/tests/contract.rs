@@ -142,7 +142,7 @@ async fn an_unreachable_redis_fails_fast_and_recovery_needs_no_restart() {
         "a dead Redis answers within the timeout, took {:?}",
         started.elapsed()
     );
-    server.restart();
+    server.restart().unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         match store
