@@ -165,11 +165,11 @@ impl Client {
 /// # Errors
 /// A description of the transport failure, an unparsable answer or a timeout.
 pub async fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> Result<Reply, String> {
-    let exchange = async {
+    let answered = async {
         let mut stream = connect(addr).await?;
         exchange(&mut stream, head, body).await
     };
-    tokio::time::timeout(TIMEOUT, exchange)
+    tokio::time::timeout(TIMEOUT, answered)
         .await
         .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))?
 }

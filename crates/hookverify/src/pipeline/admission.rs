@@ -18,7 +18,7 @@ use super::run::{renewal_interval, Runner};
 use super::{Rejection, VerifiedDelivery, WebhookConfig};
 use crate::canonical::Document;
 use crate::dedup::{Claim, ClaimToken, DedupStore, KeyStrategy, MIN_LEASE_PER_CALL_TIMEOUT};
-use crate::{HeaderSource, Provider, Verifier};
+use crate::{HeaderSource, Provider, Verifier, VerifyError};
 
 /// The pipeline of one `WebhookVerify` layer or middleware. Cheap to clone (an `Arc`).
 #[derive(Clone)]
@@ -175,6 +175,13 @@ impl Pipeline {
         reject(rejection)
     }
 
+    /// The 401 for a signature that was missing or did not verify, counted under the sender
+    /// whose header came.
+    fn unauthenticated(&self, error: VerifyError) -> Rejection {
+        let claimed = error.provider();
+        self.reject(Rejection::Unauthenticated(error), claimed)
+    }
+
     /// The rejection for a body that did not arrive within the body timeout.
     pub(crate) fn body_timed_out(&self, provider: Provider) -> Rejection {
         self.reject(
@@ -200,10 +207,11 @@ impl Pipeline {
         headers: &H,
         content_length: Option<u64>,
     ) -> Result<Provider, Rejection> {
-        let provider = self.inner.verifier.detect(headers).map_err(|error| {
-            let claimed = error.provider();
-            self.reject(Rejection::Unauthenticated(error), claimed)
-        })?;
+        let provider = self
+            .inner
+            .verifier
+            .detect(headers)
+            .map_err(|error| self.unauthenticated(error))?;
         if let Some(span) = delivery_span() {
             span.record("provider", provider.name());
         }
@@ -260,15 +268,12 @@ impl Pipeline {
         let record_provider = reservation.is_none();
         let verified = inner.verifier.verify(headers, body);
         drop(reservation);
-        let verified = verified.map_err(|error| {
-            let claimed = error.provider();
-            self.reject(Rejection::Unauthenticated(error), claimed)
-        })?;
+        let verified = verified.map_err(|error| self.unauthenticated(error))?;
         let provider = verified.provider();
         inner.observer.verified(provider);
         let span = delivery_span();
         if let (true, Some(span)) = (record_provider, &span) {
-            span.record("provider", verified.provider().name());
+            span.record("provider", provider.name());
         }
 
         let parsed;

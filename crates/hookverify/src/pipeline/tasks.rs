@@ -39,14 +39,10 @@ static ALL_DONE: LazyLock<Notify> = LazyLock::new(Notify::new);
 pub(crate) struct Counted(());
 
 impl Counted {
-    pub(crate) fn start() -> Self {
-        RUNNING.fetch_add(1, Ordering::SeqCst);
-        Self(())
-    }
-
     /// `future`, counted while it exists.
     pub(crate) fn wrap<F: Future>(future: F) -> impl Future<Output = F::Output> {
-        let counted = Self::start();
+        RUNNING.fetch_add(1, Ordering::SeqCst);
+        let counted = Self(());
         async move {
             let output = future.await;
             drop(counted);
