@@ -202,7 +202,32 @@ fn forged(c: &mut Criterion) {
         vec![r#"{"b": 1.5, "a": [12345678, "text \u00e9", true, null], "c": -0.0001}"#; 15_000]
             .join(", ")
     );
-    for (name, body) in [("floats_1mib", floats), ("mixed_1mib", mixed)] {
+    // 17 significant digits: no shortcut applies, every number is parsed and formatted.
+    let long_floats = format!(
+        "[{}]",
+        (0..45_000u64)
+            .map(|i| format!("{:.16e}", 1.0 + (i as f64) * 1.234_567_890_123_457e-7))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    // One object whose keys come in reverse order: every key is sorted.
+    let keys = format!(
+        "{{{}}}",
+        (0..75_000u32)
+            .rev()
+            .map(|i| format!("\"k{i:07}\":0"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    // Strings of non-ASCII text, each character written as a `\u` escape.
+    let escapes = format!("[{}]", vec![r#""éééééééééé""#; 45_000].join(","));
+    for (name, body) in [
+        ("floats_1mib", floats),
+        ("mixed_1mib", mixed),
+        ("long_floats_1mib", long_floats),
+        ("reversed_keys_1mib", keys),
+        ("non_ascii_1mib", escapes),
+    ] {
         let body = Bytes::from(body);
         let mut group = c.benchmark_group(format!("forged/{name}"));
         group.throughput(Throughput::Bytes(body.len() as u64));

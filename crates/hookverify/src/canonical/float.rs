@@ -221,7 +221,24 @@ impl Shortest {
     /// zeros are the shortest round-trip digits. This is what keeps a body of `1e-7`s, the
     /// dearest input to canonicalise, from costing a float conversion and a formatting per
     /// number. A zero value is written `0.0` (or `-0.0`). `None` for any other token.
+    #[inline]
     fn of_short_token(token: &[u8]) -> Option<Self> {
+        let shortest = Self::read(token, 15)?;
+        if shortest.count > 1 || shortest.digits[0] != b'0' {
+            // A normal double, so that DBL_DIG holds.
+            if !(-307..=307).contains(&shortest.exponent) {
+                return None;
+            }
+        }
+        Some(shortest)
+    }
+
+    /// The digits of a decimal number's text from its first significant digit to its
+    /// last, and the decimal exponent of the first; `None` when they are more than
+    /// `max_digits` (at most 24) or the text is not a decimal number with an exponent of
+    /// at most six digits. A zero is the digit `0` with exponent 0.
+    #[inline(always)] // builds the value in its caller's frame: no copy of it per number
+    fn read(token: &[u8], max_digits: usize) -> Option<Self> {
         let (negative, unsigned) = match token.split_first() {
             Some((b'-', rest)) => (true, rest),
             _ => (false, token),
@@ -255,7 +272,7 @@ impl Shortest {
         for (index, &digit) in int.iter().chain(frac).enumerate() {
             if digit != b'0' {
                 let start = *first.get_or_insert(index);
-                if index - start >= 15 {
+                if index - start >= max_digits {
                     return None;
                 }
                 last = index;
@@ -273,36 +290,17 @@ impl Shortest {
         };
         shortest.count = last - first + 1;
         let point = int.len() as i64 - 1 - first as i64 + exponent;
-        if !(-307..=307).contains(&point) {
-            return None;
-        }
         shortest.exponent = i32::try_from(point).ok()?;
         Some(shortest)
     }
 
-    /// From Rust's `{:e}`, which prints the shortest round-trip digits, like Python's repr.
+    /// The shortest round-trip digits of a finite double, as Python's repr finds them
+    /// (but for ties, see [`Self::break_ties_to_even`]), from `zmij`'s shortest formatting:
+    /// several times faster than `{:e}`, and a body of numbers that need it all is an
+    /// attacker's cheapest way to make the canonical form dear.
     fn of(value: f64) -> Option<Self> {
-        let mut sci = StackText::default();
-        write!(sci, "{value:e}").ok()?;
-        let text = sci.as_bytes();
-        let (negative, unsigned) = match text.split_first() {
-            Some((b'-', rest)) => (true, rest),
-            _ => (false, text),
-        };
-        let e_at = unsigned.iter().position(|&b| b == b'e')?;
-        let mut shortest = Self {
-            negative,
-            digits: [0; 24],
-            count: 0,
-            exponent: 0,
-        };
-        for &b in unsigned.get(..e_at)?.iter().filter(|b| b.is_ascii_digit()) {
-            *shortest.digits.get_mut(shortest.count)? = b;
-            shortest.count += 1;
-        }
-        let exponent_text = std::str::from_utf8(unsigned.get(e_at + 1..)?).ok()?;
-        shortest.exponent = exponent_text.parse().ok()?;
-        Some(shortest)
+        let mut text = zmij::Buffer::new();
+        Self::read(text.format_finite(value).as_bytes(), 17)
     }
 
     fn digits(&self) -> &[u8] {
@@ -330,7 +328,10 @@ impl Shortest {
         let zeros = mantissa.trailing_zeros();
         mantissa >>= zeros;
         exp2 += zeros as i32;
-        if exp2 >= 0 {
+        // A tie needs the double's exact decimal expansion, mantissa x 5^-exp2 with -exp2
+        // fraction digits, to be at most 18 digits long (one more than the longest
+        // shortest); 5^26 alone has 19.
+        if !(-25..0).contains(&exp2) {
             return;
         }
         // |value| * 10^f, an integer: the exact decimal digits of the double.

@@ -63,8 +63,9 @@ pub(super) fn plain_run(bytes: &[u8]) -> usize {
     }
 }
 
+/// Whether CPython writes this byte of a string as it is.
 #[inline(always)]
-fn is_plain(b: u8) -> bool {
+pub(super) fn is_plain(b: u8) -> bool {
     (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'
 }
 

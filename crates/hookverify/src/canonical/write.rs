@@ -88,50 +88,85 @@ impl<'s> Out<'s> {
 /// Writes string contents taken from the body (escapes checked by the parser), re-escaped
 /// the way CPython's `ensure_ascii` encoder does it. Quotes are not written.
 pub(super) fn string_contents(out: &mut Out<'_>, raw: &[u8]) {
+    /// Escaped text gathered before it is written: a run of non-ASCII text costs one write
+    /// per few dozen characters, not one per character (an attacker's body can be all of it).
+    const BATCH: usize = 96;
+    let mut batch = [0u8; BATCH];
     let mut rest = raw;
     loop {
         let run = scan::plain_run(rest);
         out.bytes(rest.get(..run).unwrap_or_default());
-        let tail = rest.get(run..).unwrap_or_default();
-        let Some(&first) = tail.first() else {
+        rest = rest.get(run..).unwrap_or_default();
+        if rest.is_empty() {
             return;
-        };
-        // Each `\u` escape is re-encoded on its own: a surrogate pair that CPython joins
-        // into one astral character is written back as the same two escapes anyway.
-        let (cp, len) = if first == b'\\' {
-            scan::decode_escape(tail)
-        } else {
-            scan::decode_utf8(tail)
-        };
-        code_point(out, cp);
-        rest = tail.get(len..).unwrap_or_default();
+        }
+        // Characters to escape, until plain text comes again or the batch is full.
+        let mut len = 0;
+        while let Some(&first) = rest.first() {
+            if len + MAX_ESCAPE > BATCH || scan::is_plain(first) {
+                break;
+            }
+            // Each `\u` escape is re-encoded on its own: a surrogate pair that CPython joins
+            // into one astral character is written back as the same two escapes anyway.
+            let (cp, taken) = if first == b'\\' {
+                scan::decode_escape(rest)
+            } else {
+                scan::decode_utf8(rest)
+            };
+            if let Some(slot) = batch.get_mut(len..len + MAX_ESCAPE) {
+                len += escape(slot, cp);
+            }
+            rest = rest.get(taken..).unwrap_or_default();
+        }
+        out.bytes(batch.get(..len).unwrap_or_default());
     }
 }
 
-/// One code point, escaped as CPython's `ensure_ascii` encoder does.
+/// Longest escape of one code point: a surrogate pair, `\ud83d\ude00`.
+const MAX_ESCAPE: usize = 12;
+
+/// Writes one code point into `slot` (at least [`MAX_ESCAPE`] bytes) as CPython's
+/// `ensure_ascii` encoder does; returns how many bytes it took.
 #[inline]
-pub(super) fn code_point(out: &mut Out<'_>, cp: u32) {
+fn escape(slot: &mut [u8], cp: u32) -> usize {
+    let short = |slot: &mut [u8], letter: u8| {
+        if let Some(two) = slot.get_mut(..2) {
+            two.copy_from_slice(&[b'\\', letter]);
+        }
+        2
+    };
     match cp {
-        0x22 => out.bytes(b"\\\""),
-        0x5c => out.bytes(b"\\\\"),
-        0x08 => out.bytes(b"\\b"),
-        0x0c => out.bytes(b"\\f"),
-        0x0a => out.bytes(b"\\n"),
-        0x0d => out.bytes(b"\\r"),
-        0x09 => out.bytes(b"\\t"),
+        0x22 => short(slot, b'"'),
+        0x5c => short(slot, b'\\'),
+        0x08 => short(slot, b'b'),
+        0x0c => short(slot, b'f'),
+        0x0a => short(slot, b'n'),
+        0x0d => short(slot, b'r'),
+        0x09 => short(slot, b't'),
         #[allow(clippy::cast_possible_truncation)] // in range by the pattern
-        0x20..=0x7e => out.byte(cp as u8),
+        0x20..=0x7e => {
+            if let Some(byte) = slot.first_mut() {
+                *byte = cp as u8;
+            }
+            1
+        }
         0x10000.. => {
             let v = cp - 0x10000;
-            u_escape(out, 0xd800 | (v >> 10));
-            u_escape(out, 0xdc00 | (v & 0x3ff));
+            u_escape(slot, 0xd800 | (v >> 10));
+            u_escape(slot.get_mut(6..).unwrap_or_default(), 0xdc00 | (v & 0x3ff));
+            12
         }
-        _ => u_escape(out, cp),
+        _ => {
+            u_escape(slot, cp);
+            6
+        }
     }
 }
 
-fn u_escape(out: &mut Out<'_>, unit: u32) {
+fn u_escape(slot: &mut [u8], unit: u32) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digit = |shift: u32| HEX[((unit >> shift) & 0xf) as usize];
-    out.bytes(&[b'\\', b'u', digit(12), digit(8), digit(4), digit(0)]);
+    if let Some(six) = slot.get_mut(..6) {
+        six.copy_from_slice(&[b'\\', b'u', digit(12), digit(8), digit(4), digit(0)]);
+    }
 }
