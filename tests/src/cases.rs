@@ -83,6 +83,7 @@ pub const CASES: &[Case] = &[
     case!(signature_mismatch, "a well-formed wrong signature: 401 with the same body"),
     case!(too_large_by_content_length, "Content-Length over the limit: 413, decided before the body is read"),
     case!(too_large_chunked, "a chunked body growing past the limit: 413, cut off at the limit; within it: 200"),
+    case!(promptlayer_body_limit, "by default a PromptLayer body over 256 KiB is 413 (its canonical form is dear), another sender's is not"),
     case!(malformed_json, "an authentic body that is not JSON: 400, for every extractor"),
     case!(too_deep, "an authentic body nested 10,000 deep: 400"),
     case!(depth_limit_boundary, "128 levels are accepted, 129 are 400"),
@@ -634,6 +635,44 @@ async fn too_large_chunked(spawn: Spawn) -> Outcome {
         seen.first().map(|seen| seen.body_len),
         Some(body.len()),
     );
+    check.finish()
+}
+
+async fn promptlayer_body_limit(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let mut check = Check::default();
+    let padded = |pad: usize| {
+        json!({
+            "event_type": "dataset_version_created_by_file_failed",
+            "details": {"dataset_id": pad, "error_message": "x".repeat(pad)},
+            "user_id": 1, "workspace_id": 1, "timestamp": "2024-01-01T00:00:00"
+        })
+        .to_string()
+    };
+    let over = padded(hookverify::pipeline::DEFAULT_CANONICAL_BODY_LIMIT);
+    let pl_over = signed(Provider::PROMPTLAYER, &the_secret(), &over);
+    let reply = post(&client, &server, &pl_over, &over).await?;
+    check.reply(
+        "authentic PromptLayer body over 256 KiB",
+        &reply,
+        413,
+        &json!({"error": "payload_too_large"}),
+    );
+    let within = padded(hookverify::pipeline::DEFAULT_CANONICAL_BODY_LIMIT - 200);
+    let pl_within = signed(Provider::PROMPTLAYER, &the_secret(), &within);
+    let reply = post(&client, &server, &pl_within, &within).await?;
+    check.processed("authentic PromptLayer body just within 256 KiB", &reply);
+    let generic =
+        json!({"id": "evt_big", "type": "t", "data": {"pad": "x".repeat(512 * 1024)}}).to_string();
+    let reply = post(&client, &server, &generic_signed(&generic), &generic).await?;
+    check.processed("a 512 KiB body from another sender", &reply);
+    check.eq("handler calls", server.recorder.calls(), 2);
+
+    // An explicit limit is every sender's.
+    let server = spawn(ServerSpec::new(config().body_limit(1024 * 1024)));
+    let reply = post(&client, &server, &pl_over, &over).await?;
+    check.processed("PromptLayer over 256 KiB with body_limit(1 MiB)", &reply);
     check.finish()
 }
 

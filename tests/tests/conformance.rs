@@ -11,6 +11,7 @@ macro_rules! for_each_case {
             signature_mismatch,
             too_large_by_content_length,
             too_large_chunked,
+            promptlayer_body_limit,
             malformed_json,
             too_deep,
             depth_limit_boundary,

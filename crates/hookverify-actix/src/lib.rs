@@ -59,7 +59,7 @@
 //! [`WebhookVerify`]).
 //!
 //! The middleware reads the body itself, within [`WebhookVerify::body_limit`] (1 MiB by
-//! default), and puts it back for the handler. Prefer [`Webhook<T>`](Webhook) or
+//! default; 256 KiB for PromptLayer, whose canonical form is dear to check), and puts it back for the handler. Prefer [`Webhook<T>`](Webhook) or
 //! [`VerifiedWebhook::body`](VerifiedDelivery::body) to actix's own `web::Bytes` or
 //! `String` extractors: those apply actix's `PayloadConfig` limit again (256 KiB unless
 //! configured), so a verified body between that and the middleware's limit would be refused

@@ -15,9 +15,12 @@ use super::body::{drain, read_body, BoxError};
 use super::budget::{Reservation, UnverifiedBudget};
 use super::observe::{self, Observer};
 use super::run::{renewal_interval, Runner};
-use super::{Rejection, VerifiedDelivery, WebhookConfig};
+use super::{
+    Rejection, VerifiedDelivery, WebhookConfig, DEFAULT_BODY_LIMIT, DEFAULT_CANONICAL_BODY_LIMIT,
+};
 use crate::canonical::Document;
 use crate::dedup::{Claim, ClaimToken, DedupStore, KeyStrategy, MIN_LEASE_PER_CALL_TIMEOUT};
+use crate::scheme::SignedContent;
 use crate::{HeaderSource, Provider, Verifier, VerifyError};
 
 /// The pipeline of one `WebhookVerify` layer or middleware. Cheap to clone (an `Arc`).
@@ -29,6 +32,9 @@ pub struct Pipeline {
 struct Inner {
     verifier: Verifier,
     body_limit: usize,
+    /// The senders whose signature covers a canonical form, and their body limit.
+    canonical_senders: Vec<Provider>,
+    canonical_body_limit: usize,
     body_timeout: Duration,
     budget: UnverifiedBudget,
     store: Option<Arc<dyn DedupStore>>,
@@ -85,10 +91,23 @@ impl Pipeline {
             }
         }
         let namespace = config.namespace_or_default();
+        let verifier = config.verifier.build();
+        let canonical_senders = verifier
+            .providers()
+            .iter()
+            .copied()
+            .filter(|&provider| {
+                verifier
+                    .scheme(provider)
+                    .is_some_and(|scheme| scheme.signed_content() == SignedContent::CanonicalJson)
+            })
+            .collect();
         Self {
             inner: Arc::new(Inner {
-                verifier: config.verifier.build(),
-                body_limit: config.body_limit,
+                verifier,
+                body_limit: config.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+                canonical_senders,
+                canonical_body_limit: config.body_limit.unwrap_or(DEFAULT_CANONICAL_BODY_LIMIT),
                 body_timeout: config.body_timeout,
                 budget: config
                     .unverified_bytes
@@ -117,10 +136,24 @@ impl Pipeline {
         )
     }
 
-    /// The largest body to buffer, in bytes.
+    /// The largest body to buffer from a sender whose signature covers the raw body, in
+    /// bytes.
     #[must_use]
     pub fn body_limit(&self) -> usize {
         self.inner.body_limit
+    }
+
+    /// The largest body to buffer from `provider`, in bytes: lower by default for a sender
+    /// whose signature covers a canonical form (see
+    /// [`WebhookConfig::body_limit`](super::WebhookConfig::body_limit)).
+    #[must_use]
+    pub fn body_limit_for(&self, provider: Provider) -> usize {
+        let inner = &*self.inner;
+        if inner.canonical_senders.contains(&provider) {
+            inner.canonical_body_limit
+        } else {
+            inner.body_limit
+        }
     }
 
     /// The whole admission of one request: the checks on its headers, the body read from
@@ -215,7 +248,7 @@ impl Pipeline {
         if let Some(span) = delivery_span() {
             span.record("provider", provider.name());
         }
-        let limit = self.inner.body_limit;
+        let limit = self.body_limit_for(provider);
         if content_length.is_some_and(|length| length > limit as u64) {
             return Err(self.reject(Rejection::PayloadTooLarge { limit }, Some(provider)));
         }
@@ -226,7 +259,7 @@ impl Pipeline {
     pub(crate) fn too_large(&self, provider: Provider) -> Rejection {
         self.reject(
             Rejection::PayloadTooLarge {
-                limit: self.inner.body_limit,
+                limit: self.body_limit_for(provider),
             },
             Some(provider),
         )

@@ -65,7 +65,7 @@ where
     D: Buf,
     E: Into<BoxError>,
 {
-    let limit = pipeline.body_limit();
+    let limit = pipeline.body_limit_for(provider);
     let mut body = std::pin::pin!(body);
     // The chunks as they arrived: memory follows the bytes received, with no buffer sized
     // ahead of them, and one copy joins them once the body is complete. The first is kept

@@ -15,6 +15,13 @@ use crate::{IntoSecrets, Provider, Secret, Verified, VerifierBuilder};
 
 /// Default body limit: 1 MiB, above every supported sender's largest event.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Default body limit for a sender whose signature covers a canonical form of the body
+/// ([`SignedContent::CanonicalJson`](crate::scheme::SignedContent), PromptLayer): 256 KiB,
+/// still a hundred times its largest real event. Such a body must be parsed and written
+/// again before its signature can be checked, which costs ten to forty times the raw check
+/// depending on what a forger fills it with; the lower limit bounds what one forged body
+/// costs.
+pub const DEFAULT_CANONICAL_BODY_LIMIT: usize = 256 * 1024;
 /// Default lease: 30 seconds. A running handler's claim is renewed every third of the lease
 /// for as long as it runs, so the lease only bounds how long the claim of a process that
 /// died blocks the sender's retry.
@@ -48,7 +55,9 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 #[must_use]
 pub struct WebhookConfig {
     pub(crate) verifier: VerifierBuilder,
-    pub(crate) body_limit: usize,
+    /// `None`: each sender's default ([`DEFAULT_BODY_LIMIT`], or
+    /// [`DEFAULT_CANONICAL_BODY_LIMIT`] for a canonical form).
+    pub(crate) body_limit: Option<usize>,
     pub(crate) body_timeout: Duration,
     /// Made when configured, so that every clone of this config (one per actix worker, one
     /// per layer) counts against the same bound.
@@ -103,7 +112,7 @@ impl WebhookConfig {
     fn with_verifier(verifier: VerifierBuilder) -> Self {
         Self {
             verifier,
-            body_limit: DEFAULT_BODY_LIMIT,
+            body_limit: None,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             unverified_bytes: None,
             store: None,
@@ -146,9 +155,12 @@ impl WebhookConfig {
         self
     }
 
-    /// The largest body accepted, in bytes (default 1 MiB). Larger deliveries get 413.
+    /// The largest body accepted from any sender, in bytes. Larger deliveries get 413.
+    /// Without it, 1 MiB ([`DEFAULT_BODY_LIMIT`]), and 256 KiB
+    /// ([`DEFAULT_CANONICAL_BODY_LIMIT`]) for a sender whose signature covers a canonical
+    /// form (PromptLayer), whose bodies cost far more to check.
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
+        self.body_limit = Some(bytes);
         self
     }
 
@@ -169,10 +181,11 @@ impl WebhookConfig {
         self
     }
 
-    /// The configured body limit.
+    /// The body limit of a sender whose signature covers the raw body: the one set with
+    /// [`body_limit`](Self::body_limit), or [`DEFAULT_BODY_LIMIT`].
     #[must_use]
     pub fn body_limit_bytes(&self) -> usize {
-        self.body_limit
+        self.body_limit.unwrap_or(DEFAULT_BODY_LIMIT)
     }
 
     /// The namespace set with [`namespace`](Self::namespace); `None` when it is derived.

@@ -86,8 +86,10 @@ macro_rules! forward_webhook_config {
             self.configure(|config| config.providers(providers))
         }
 
-        /// The largest body accepted, in bytes (default 1 MiB); larger deliveries are 413,
-        /// by `Content-Length` before reading and by counting while a streamed body is read.
+        /// The largest body accepted from any sender, in bytes (default 1 MiB, and 256 KiB
+        /// for PromptLayer, whose canonical form costs far more to check); larger deliveries
+        /// are 413, by `Content-Length` before reading and by counting while a streamed body
+        /// is read. See [`WebhookConfig::body_limit`]($crate::pipeline::WebhookConfig::body_limit).
         pub fn body_limit(self, bytes: usize) -> Self {
             self.configure(|config| config.body_limit(bytes))
         }

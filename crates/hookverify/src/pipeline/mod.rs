@@ -51,7 +51,8 @@ pub use admission::{Admitted, Pipeline};
 pub use body::BoxError;
 pub use budget::DEFAULT_UNVERIFIED_BYTES;
 pub use config::{
-    WebhookConfig, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_LEASE, DEFAULT_RETENTION,
+    WebhookConfig, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_CANONICAL_BODY_LIMIT,
+    DEFAULT_LEASE, DEFAULT_RETENTION,
 };
 pub use delivery::VerifiedDelivery;
 pub use extract::{ExtractError, FromDelivery};
