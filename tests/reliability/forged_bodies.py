@@ -10,6 +10,11 @@ PromptLayer / generic ratios.
         python3 tests/reliability/forged_bodies.py 3902 $! 64 5
 
 Arguments: port, receiver pid, concurrent bodies (default 64), rounds (default 5).
+Environment: FORGED_KIB, the body size (default 1024; PromptLayer's default limit is 256
+KiB, so 1 MiB PromptLayer bodies are refused 413 by their Content-Length, and 255 measures
+the dearest bodies canonicalised); FORGED_SHAPE, what the JSON array holds: `floats` (`1e-7`,
+the default), `long` (17-digit floats, none printed as written), `nonascii` (strings of
+`é`, each escaped to six bytes).
 """
 import asyncio, os, sys, time
 
@@ -17,7 +22,11 @@ ADDR = ("127.0.0.1", int(sys.argv[1]))
 PID = int(sys.argv[2])
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 64
 ROUNDS = int(sys.argv[4]) if len(sys.argv) > 4 else 5
-BODY = ("[" + ",".join(["1e-7"] * 190_000) + "]").encode()
+KIB = int(os.environ.get("FORGED_KIB", "1024"))
+SHAPE = os.environ.get("FORGED_SHAPE", "floats")
+ITEM = {"floats": "1e-7", "long": "1.0000001234567891e-150",
+        "nonascii": '"' + "é" * 10 + '"'}[SHAPE]
+BODY = ("[" + ",".join([ITEM] * ((KIB * 1024 - 2) // (len(ITEM.encode()) + 1))) + "]").encode()
 TICK = os.sysconf("SC_CLK_TCK")
 
 SENDERS = [
@@ -85,6 +94,7 @@ async def main():
               f"CPU {cpu * 1000 / mib:.2f} ms per forged MiB ({mib:.0f} MiB in {wall:.1f} s); "
               f"{statuses}")
     (pl_rss, pl_cpu), (g_rss, g_cpu) = results["promptlayer"], results["generic"]
+    print(f"{len(BODY)}-byte bodies of {SHAPE}")
     print(f"promptlayer / generic: peak RSS above idle {pl_rss / max(g_rss, 0.1):.2f}x, "
           f"CPU per forged byte {pl_cpu / max(g_cpu, 1e-9):.1f}x")
 
