@@ -60,12 +60,12 @@ impl AnyEvent {
             Provider::PROMPTLAYER => AnyEvent::PromptLayer(serde_json::from_slice(body)?),
             Provider::PRISM => AnyEvent::Prism(serde_json::from_slice(body)?),
             Provider::PROMPTREPORTS => AnyEvent::PromptReports(serde_json::from_slice(body)?),
-            Provider::GENERIC => AnyEvent::Generic(serde_json::from_slice(body)?),
+            Provider::GENERIC => AnyEvent::Generic(GenericEvent::from_body(body)?),
             Provider::GITHUB => AnyEvent::GitHub(GitHubEvent::new(None, None, object(body)?)),
             Provider::STANDARD_WEBHOOKS => {
-                AnyEvent::StandardWebhooks(serde_json::from_slice(body)?)
+                AnyEvent::StandardWebhooks(StandardWebhooksEvent::from_body(body)?)
             }
-            Provider::STRIPE => AnyEvent::Stripe(serde_json::from_slice(body)?),
+            Provider::STRIPE => AnyEvent::Stripe(StripeEvent::from_body(body)?),
             other => AnyEvent::Other(other, object(body)?),
         })
     }

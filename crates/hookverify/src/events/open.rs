@@ -38,6 +38,18 @@ macro_rules! known_or_unknown {
                 }
             }
 
+            /// Parses a body: straight into the payload when it fits, as nearly every
+            /// delivery does (no buffering of the document first), else through
+            /// `Deserialize`, which never fails on a JSON object. Same result either way.
+            pub(crate) fn from_body(body: &[u8]) -> Result<Self, serde_json::Error> {
+                if body.trim_ascii_start().starts_with(b"{") {
+                    if let Ok(payload) = serde_json::from_slice::<$payload>(body) {
+                        return Ok(Self::Known(payload));
+                    }
+                }
+                serde_json::from_slice(body)
+            }
+
             /// Whether this is [`Unknown`](Self::Unknown).
             #[must_use]
             pub fn is_unknown(&self) -> bool {

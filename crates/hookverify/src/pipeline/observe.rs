@@ -47,9 +47,12 @@ struct RefusalWatch {
 
 impl Observer {
     pub(crate) fn new(namespace: &str, route: Option<&str>) -> Self {
-        let mut labels = vec![metrics::Label::new("namespace", namespace.to_owned())];
+        // Shared, not owned: every metric of every delivery clones these labels, and a
+        // clone of a shared string is a reference count, not an allocation.
+        let shared = |value: &str| metrics::SharedString::from_shared(Arc::<str>::from(value));
+        let mut labels = vec![metrics::Label::new("namespace", shared(namespace))];
         if let Some(route) = route {
-            labels.push(metrics::Label::new("route", route.to_owned()));
+            labels.push(metrics::Label::new("route", shared(route)));
         }
         Self {
             namespace: Arc::from(namespace),

@@ -103,3 +103,46 @@ fn nesting_beyond_the_json_limit_is_an_error() {
         );
     }
 }
+
+/// The direct parse of an open-ended event's payload gives what buffering the document and
+/// reading it as the payload gives, on bodies that fit and bodies that do not.
+#[test]
+fn the_direct_payload_parse_agrees_with_the_buffered_one() {
+    use crate::events::{StandardWebhooksEvent, StripeEvent};
+    let bodies: &[&[u8]] = &[
+        br#"{"id": "evt_1", "type": "user.created", "created_at": "2024-01-15T10:30:00Z", "data": {"n": 1.5, "big": 123456789012345678901234}}"#,
+        br#"  {"id": "evt_1", "type": "t", "created_at": "2024-01-15T10:30:00Z", "data": {}, "extra": [1, 2]}"#,
+        br#"{"id": "evt_1", "id": "evt_2", "type": "t", "created_at": "2024-01-15T10:30:00Z", "data": {}}"#,
+        br#"{"id": 7, "type": "t", "created_at": "2024-01-15T10:30:00Z", "data": {}}"#,
+        br#"{"type": "t", "data": {}}"#,
+        br#"{"id": "evt_1", "type": "t", "created_at": "2024-01-15T10:30:00Z", "data": {}} trailing"#,
+        br#"{"type": "invoice.paid", "id": "evt_1", "object": "event", "created": 1700000000, "livemode": false, "data": {"object": {"id": "in_1"}}, "api_version": "2024-06-20"}"#,
+        br#"{"type": "user.created", "timestamp": "2024-01-15T10:30:00Z", "data": {"id": 1}}"#,
+        br#"["id", "type"]"#,
+        b"{}",
+        b"not json",
+    ];
+    for body in bodies {
+        let show = String::from_utf8_lossy(body);
+        assert_eq!(
+            GenericEvent::from_body(body).ok(),
+            serde_json::from_slice::<GenericEvent>(body).ok(),
+            "generic: {show}"
+        );
+        assert_eq!(
+            StripeEvent::from_body(body).ok(),
+            serde_json::from_slice::<StripeEvent>(body).ok(),
+            "stripe: {show}"
+        );
+        assert_eq!(
+            StandardWebhooksEvent::from_body(body).ok(),
+            serde_json::from_slice::<StandardWebhooksEvent>(body).ok(),
+            "standard webhooks: {show}"
+        );
+    }
+    assert!(GenericEvent::from_body(bodies[0])
+        .unwrap()
+        .payload()
+        .is_some());
+    assert!(GenericEvent::from_body(bodies[2]).unwrap().is_unknown());
+}
