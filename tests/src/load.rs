@@ -158,6 +158,11 @@ pub struct Measured {
     pub p99: Duration,
     /// Each round's elapsed time, in round order.
     pub rounds: Vec<Duration>,
+    /// CPU time of the servers (every thread of this process but the client's and the
+    /// main one) per request, over all rounds; `None` where `/proc` has no `schedstat`.
+    /// Steadier than throughput on a shared machine, where the client and the servers
+    /// compete for the same cores.
+    pub server_cpu_per_request: Option<Duration>,
 }
 
 impl Measured {
@@ -195,20 +200,26 @@ pub fn compare(
     }
     let mut elapsed = vec![Vec::with_capacity(rounds); variants.len()];
     let mut latencies = vec![Vec::new(); variants.len()];
+    // Only one variant is sent to at a time and the others' servers are idle, so the
+    // servers' CPU time during a batch is that variant's.
+    let mut cpu = vec![Some(Duration::ZERO); variants.len()];
     for round in 0..rounds {
         for step in 0..variants.len() {
             let index = (round + step) % variants.len();
             let events = signed_events(per_round, size, secret, &next_id);
+            let before = server_cpu();
             let batch =
                 runtime.block_on(send_all(&client, &variants[index].url, events, connections));
+            let spent = before.zip(server_cpu()).map(|(b, a)| a.saturating_sub(b));
+            cpu[index] = cpu[index].zip(spent).map(|(sum, spent)| sum + spent);
             elapsed[index].push(batch.elapsed);
             latencies[index].extend(batch.latencies);
         }
     }
     variants
         .iter()
-        .zip(elapsed.into_iter().zip(latencies))
-        .map(|(variant, (rounds, mut latencies))| {
+        .zip(elapsed.into_iter().zip(latencies).zip(cpu))
+        .map(|(variant, ((rounds, mut latencies), cpu))| {
             let total: Duration = rounds.iter().sum();
             let requests = latencies.len() as f64;
             Measured {
@@ -217,20 +228,49 @@ pub fn compare(
                 p50: quantile(&mut latencies, 0.5),
                 p99: quantile(&mut latencies, 0.99),
                 rounds,
+                server_cpu_per_request: cpu.map(|cpu| cpu.div_f64(requests.max(1.0))),
             }
         })
         .collect()
+}
+
+/// The name of the client runtime's threads, whose CPU time is not the servers'.
+const CLIENT_THREAD: &str = "load-client";
+
+/// CPU time so far of this process's threads but the client's and the main thread (which
+/// only waits on the client): the servers'. From `/proc/self/task/*/schedstat`, in ns.
+fn server_cpu() -> Option<Duration> {
+    let main = std::process::id().to_string();
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let task = task.ok()?;
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if task.file_name().to_str() == Some(main.as_str()) || comm.trim() == CLIENT_THREAD {
+            continue;
+        }
+        // A thread that ended meanwhile has no file left: it counts for nothing.
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
 }
 
 /// Prints one line per variant.
 pub fn report(measured: &[Measured]) {
     for m in measured {
         println!(
-            "{:>24}: {:>8.0} req/s, p50 {:>7.2} ms, p99 {:>7.2} ms",
+            "{:>24}: {:>8.0} req/s, p50 {:>7.2} ms, p99 {:>7.2} ms, server CPU {}",
             m.name,
             m.throughput,
             m.p50.as_secs_f64() * 1e3,
-            m.p99.as_secs_f64() * 1e3
+            m.p99.as_secs_f64() * 1e3,
+            m.server_cpu_per_request
+                .map_or("unknown".to_owned(), |cpu| format!(
+                    "{:.1} us/request",
+                    cpu.as_secs_f64() * 1e6
+                )),
         );
     }
 }
@@ -258,6 +298,7 @@ pub fn receiver_benchmark(
     let quick = std::env::args().any(|arg| arg == "--test" || arg == "--list");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .thread_name(CLIENT_THREAD)
         .enable_all()
         .build()
         .expect("the client runtime");
@@ -303,6 +344,15 @@ pub fn receiver_benchmark(
         "receiver (memory) / bare route: {:.3} median of {rounds} rounds of {per_round} requests",
         memory.median_ratio(bare)
     );
+    if let (Some(bare_cpu), Some(memory_cpu)) =
+        (bare.server_cpu_per_request, memory.server_cpu_per_request)
+    {
+        println!(
+            "server CPU per request, bare route / receiver (memory): {:.3} (the throughput \
+             ratio a server-bound machine would see)",
+            bare_cpu.as_secs_f64() / memory_cpu.as_secs_f64()
+        );
+    }
     if let (Some(store), Some(before), Some(with_redis)) = (redis_store, before, rest.first()) {
         println!(
             "receiver (Redis) / receiver (memory): {:.3} median; p99 {:.2} ms vs {:.2} ms",
