@@ -160,6 +160,7 @@ pub struct Measured {
     pub rounds: Vec<Duration>,
     /// CPU time of the servers (every thread of this process but the client's and the
     /// main one) per request, over all rounds; `None` where `/proc` has no `schedstat`.
+    /// Other processes (a Redis server) are not in it.
     /// Steadier than throughput on a shared machine, where the client and the servers
     /// compete for the same cores.
     pub server_cpu_per_request: Option<Duration>,

@@ -309,8 +309,8 @@ impl Shortest {
 
     /// When the double lies exactly halfway between the two nearest candidates of the
     /// shortest length, both round-trip: CPython's dtoa then takes the one whose last digit
-    /// is even, Rust's the upper one (`1000000000000000.25` is `...0.2` in Python, `...0.3` in
-    /// Rust). A tie needs the double's exact decimal expansion to be one digit longer than
+    /// is even (`1000000000000000.25` is `...0.2` in Python), which the formatter the digits
+    /// came from need not do (Rust's `{:e}` takes the upper one). A tie needs the double's exact decimal expansion to be one digit longer than
     /// the shortest, ending in 5; that is only possible for non-integers with few fraction
     /// bits, which an integer computation settles.
     fn break_ties_to_even(&mut self, value: f64) {
@@ -371,7 +371,7 @@ impl Shortest {
                 self.count += 1;
             }
         }
-        // The other candidate must still name the same double; keep Rust's digits if not.
+        // The other candidate must still name the same double; keep the first candidate's digits if not.
         if self.parse() != Some(value.abs()) {
             (self.digits, self.count, self.exponent) = saved;
         }

@@ -535,3 +535,33 @@ fn records_with_the_same_keys_reuse_the_key_order() {
         r#"[{"z": 1, "\u00e9": 2}, {"z": 3, "\u00e9": 4}, {"z": 5, "\u00e9": 6}]"#,
     );
 }
+
+#[test]
+fn long_runs_of_escaped_text_cross_the_batch() {
+    // Runs of characters that are all escaped, far longer than one batch of escapes, mixed
+    // with escapes in the input, an escaped `/` and plain text (expected from CPython).
+    let body = format!(
+        r#"{{"s": "{}{}\/{}{}tail\n{}"}}"#,
+        "é".repeat(20),
+        "😀".repeat(10),
+        r"\ud83d\ude00".repeat(3),
+        r"\u00e9".repeat(15),
+        "中".repeat(40)
+    );
+    let expected = format!(
+        r#"{{"s": "{}{}/{}{}tail\n{}"}}"#,
+        r"\u00e9".repeat(20),
+        r"\ud83d\ude00".repeat(10),
+        r"\ud83d\ude00".repeat(3),
+        r"\u00e9".repeat(15),
+        r"\u4e2d".repeat(40)
+    );
+    check(&body, &expected);
+}
+
+#[test]
+fn a_float_exactly_between_two_shortest_candidates_takes_the_even_one() {
+    // 2^-25: its 17-digit neighbours ...5312 and ...5313 both read back to it; CPython's
+    // repr takes the even last digit. The largest binary exponent at which a tie can occur.
+    check("[2.98023223876953125e-8]", "[2.9802322387695312e-08]");
+}

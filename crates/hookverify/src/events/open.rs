@@ -40,7 +40,11 @@ macro_rules! known_or_unknown {
 
             /// Parses a body: straight into the payload when it fits, as nearly every
             /// delivery does (no buffering of the document first), else through
-            /// `Deserialize`, which never fails on a JSON object. Same result either way.
+            /// `Deserialize`. The same event either way, except that members the payload
+            /// does not model are skipped unchecked: a body whose only fault is there (a
+            /// lone surrogate escape, a number beyond `f64`, both of which Python's
+            /// `json.loads` accepts) is the typed event here, where buffering it first
+            /// would be an error.
             pub(crate) fn from_body(body: &[u8]) -> Result<Self, serde_json::Error> {
                 if body.trim_ascii_start().starts_with(b"{") {
                     if let Ok(payload) = serde_json::from_slice::<$payload>(body) {

@@ -32,8 +32,9 @@ pub struct Pipeline {
 struct Inner {
     verifier: Verifier,
     body_limit: usize,
-    /// The senders whose signature covers a canonical form, and their body limit.
-    canonical_senders: Vec<Provider>,
+    /// The signature headers of the senders whose signature covers a canonical form, and
+    /// the body limit of a request carrying any of them.
+    canonical_headers: Vec<&'static str>,
     canonical_body_limit: usize,
     body_timeout: Duration,
     budget: UnverifiedBudget,
@@ -92,21 +93,18 @@ impl Pipeline {
         }
         let namespace = config.namespace_or_default();
         let verifier = config.verifier.build();
-        let canonical_senders = verifier
+        let canonical_headers = verifier
             .providers()
             .iter()
-            .copied()
-            .filter(|&provider| {
-                verifier
-                    .scheme(provider)
-                    .is_some_and(|scheme| scheme.signed_content() == SignedContent::CanonicalJson)
-            })
+            .filter_map(|&provider| verifier.scheme(provider))
+            .filter(|scheme| scheme.signed_content() == SignedContent::CanonicalJson)
+            .flat_map(|scheme| scheme.signature_headers().iter().copied())
             .collect();
         Self {
             inner: Arc::new(Inner {
                 verifier,
                 body_limit: config.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
-                canonical_senders,
+                canonical_headers,
                 canonical_body_limit: config.body_limit.unwrap_or(DEFAULT_CANONICAL_BODY_LIMIT),
                 body_timeout: config.body_timeout,
                 budget: config
@@ -143,13 +141,18 @@ impl Pipeline {
         self.inner.body_limit
     }
 
-    /// The largest body to buffer from `provider`, in bytes: lower by default for a sender
-    /// whose signature covers a canonical form (see
-    /// [`WebhookConfig::body_limit`](super::WebhookConfig::body_limit)).
+    /// The largest body to buffer for a request with these headers, in bytes: lower by
+    /// default when it carries the signature header of any sender whose signature covers a
+    /// canonical form (see [`WebhookConfig::body_limit`](super::WebhookConfig::body_limit)),
+    /// whichever sender's header comes first: every sender whose header is present is
+    /// tried, so a forged raw-body header next to a PromptLayer one must not buy a larger
+    /// body to canonicalise.
     #[must_use]
-    pub fn body_limit_for(&self, provider: Provider) -> usize {
+    pub fn body_limit_for<H: HeaderSource + ?Sized>(&self, headers: &H) -> usize {
         let inner = &*self.inner;
-        if inner.canonical_senders.contains(&provider) {
+        if !inner.canonical_headers.is_empty()
+            && headers.first_of(&inner.canonical_headers).is_some()
+        {
             inner.canonical_body_limit
         } else {
             inner.body_limit
@@ -186,7 +189,8 @@ impl Pipeline {
         };
         // This body counts against the unverified budget until its signature is checked.
         let mut reservation = self.reservation();
-        let bytes = read_body(body, self, provider, &mut reservation).await?;
+        let limit = self.body_limit_for(headers);
+        let bytes = read_body(body, self, provider, limit, &mut reservation).await?;
         self.admit_recorded(headers, bytes, Some(reservation)).await
     }
 
@@ -248,7 +252,7 @@ impl Pipeline {
         if let Some(span) = delivery_span() {
             span.record("provider", provider.name());
         }
-        let limit = self.body_limit_for(provider);
+        let limit = self.body_limit_for(headers);
         if content_length.is_some_and(|length| length > limit as u64) {
             return Err(self.reject(Rejection::PayloadTooLarge { limit }, Some(provider)));
         }
@@ -256,13 +260,8 @@ impl Pipeline {
     }
 
     /// The rejection for a body that grew past the limit while it was read.
-    pub(crate) fn too_large(&self, provider: Provider) -> Rejection {
-        self.reject(
-            Rejection::PayloadTooLarge {
-                limit: self.body_limit_for(provider),
-            },
-            Some(provider),
-        )
+    pub(crate) fn too_large(&self, provider: Provider, limit: usize) -> Rejection {
+        self.reject(Rejection::PayloadTooLarge { limit }, Some(provider))
     }
 
     /// The rejection for a body that could not be read.

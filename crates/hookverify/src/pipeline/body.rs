@@ -30,6 +30,7 @@ pub(crate) async fn read_body<S, D, E>(
     body: S,
     pipeline: &Pipeline,
     provider: Provider,
+    limit: usize,
     reservation: &mut Reservation,
 ) -> Result<Bytes, Rejection>
 where
@@ -37,7 +38,7 @@ where
     D: Buf,
     E: Into<BoxError>,
 {
-    let mut reading = std::pin::pin!(read(body, pipeline, provider, reservation));
+    let mut reading = std::pin::pin!(read(body, pipeline, provider, limit, reservation));
     // A body already received in full (the common case) is read on the first poll: no
     // timer for it.
     if let Poll::Ready(read) =
@@ -58,6 +59,7 @@ async fn read<S, D, E>(
     body: S,
     pipeline: &Pipeline,
     provider: Provider,
+    limit: usize,
     reservation: &mut Reservation,
 ) -> Result<Bytes, Rejection>
 where
@@ -65,7 +67,6 @@ where
     D: Buf,
     E: Into<BoxError>,
 {
-    let limit = pipeline.body_limit_for(provider);
     let mut body = std::pin::pin!(body);
     // The chunks as they arrived: memory follows the bytes received, with no buffer sized
     // ahead of them, and one copy joins them once the body is complete. The first is kept
@@ -91,7 +92,7 @@ where
             drop(first.take());
             rest.clear();
             drain(body.as_mut()).await;
-            return Err(pipeline.too_large(provider));
+            return Err(pipeline.too_large(provider, limit));
         }
         if !reservation.grow(size) {
             return Err(pipeline.unverified_budget_full(provider));
@@ -214,6 +215,7 @@ mod tests {
             body,
             pipeline,
             Provider::GENERIC,
+            pipeline.body_limit(),
             &mut reservation,
         ))
     }
@@ -246,6 +248,7 @@ mod tests {
             chunks(&[b"abc"]),
             &pipeline,
             Provider::GENERIC,
+            pipeline.body_limit(),
             &mut held
         ))
         .is_ok());
@@ -270,7 +273,15 @@ mod tests {
         let trickle =
             stream::iter([Ok::<_, Infallible>(Bytes::from_static(b"{"))]).chain(stream::pending());
         let mut reservation = pipeline.reservation();
-        let read = read_body(trickle, &pipeline, Provider::GENERIC, &mut reservation).await;
+        let limit = pipeline.body_limit();
+        let read = read_body(
+            trickle,
+            &pipeline,
+            Provider::GENERIC,
+            limit,
+            &mut reservation,
+        )
+        .await;
         assert!(
             matches!(read, Err(ref rejection) if rejection.status() == 408),
             "{read:?}"
@@ -282,5 +293,94 @@ mod tests {
         let failing = stream::iter(vec![Err::<Bytes, _>(std::io::Error::other("reset"))]);
         let read = read_all(failing, &pipeline(5));
         assert!(matches!(read, Err(ref rejection) if rejection.status() == 400));
+    }
+
+    /// A stream of `count` chunks of 16 KiB: no `Content-Length` to refuse it by.
+    fn streamed(count: usize) -> impl Stream<Item = Result<Bytes, Infallible>> {
+        stream::iter((0..count).map(|_| Ok(Bytes::from_static(&[b' '; 16 * 1024]))))
+    }
+
+    #[test]
+    fn a_streamed_promptlayer_body_is_cut_off_at_its_lower_limit() {
+        use crate::pipeline::{DEFAULT_BODY_LIMIT, DEFAULT_CANONICAL_BODY_LIMIT};
+        let pipeline = Pipeline::new(WebhookConfig::new(Secret::new("k").unwrap()));
+        let tag = "0".repeat(64);
+        let generic = format!("sha256={tag}");
+        /// What is sent, its headers, and the limit that must apply.
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], usize);
+        let cases: [Case<'_>; 4] = [
+            (
+                "generic",
+                &[("x-signature-256", &generic)],
+                DEFAULT_BODY_LIMIT,
+            ),
+            (
+                "promptlayer",
+                &[("x-promptlayer-signature", &tag)],
+                DEFAULT_CANONICAL_BODY_LIMIT,
+            ),
+            // Every sender whose header is present is tried: a raw-body header first must
+            // not buy the PromptLayer check a larger body.
+            (
+                "github then promptlayer",
+                &[
+                    ("x-hub-signature-256", &generic),
+                    ("x-promptlayer-signature", &tag),
+                ],
+                DEFAULT_CANONICAL_BODY_LIMIT,
+            ),
+            (
+                "generic then promptlayer",
+                &[
+                    ("x-signature-256", &generic),
+                    ("x-promptlayer-signature", &tag),
+                ],
+                DEFAULT_CANONICAL_BODY_LIMIT,
+            ),
+        ];
+        for (what, headers, limit) in cases {
+            assert_eq!(pipeline.body_limit_for(headers), limit, "{what}");
+            let received = futures_util::FutureExt::now_or_never(
+                pipeline.receive(headers, streamed(DEFAULT_CANONICAL_BODY_LIMIT / 16_384 + 1)),
+            )
+            .expect("ready streams");
+            let refused_at = match received {
+                Err(Rejection::PayloadTooLarge { limit }) => Some(limit),
+                _ => None,
+            };
+            let expected = (limit == DEFAULT_CANONICAL_BODY_LIMIT).then_some(limit);
+            assert_eq!(refused_at, expected, "{what}: 257 KiB streamed");
+        }
+        // A raw-body sender configured first is the one detected; PromptLayer is still
+        // tried, so its limit must still hold.
+        let raw_first = Pipeline::new(
+            WebhookConfig::builder()
+                .sender(crate::senders::GitHub, Secret::new("k").unwrap())
+                .sender(crate::senders::PromptLayer, Secret::new("k").unwrap()),
+        );
+        let both = [
+            ("x-hub-signature-256", generic.as_str()),
+            ("x-promptlayer-signature", tag.as_str()),
+        ];
+        assert_eq!(
+            raw_first.body_limit_for(&both[..]),
+            DEFAULT_CANONICAL_BODY_LIMIT
+        );
+        let received = futures_util::FutureExt::now_or_never(raw_first.receive(
+            &both[..],
+            streamed(DEFAULT_CANONICAL_BODY_LIMIT / 16_384 + 1),
+        ))
+        .expect("ready streams");
+        assert!(
+            matches!(received, Err(Rejection::PayloadTooLarge { limit }) if limit == DEFAULT_CANONICAL_BODY_LIMIT),
+            "{received:?}"
+        );
+        // Set explicitly, the limit is every sender's.
+        let pipeline =
+            Pipeline::new(WebhookConfig::new(Secret::new("k").unwrap()).body_limit(1 << 20));
+        assert_eq!(
+            pipeline.body_limit_for(&[("x-promptlayer-signature", tag.as_str())][..]),
+            1 << 20
+        );
     }
 }

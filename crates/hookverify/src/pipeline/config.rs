@@ -96,7 +96,7 @@ impl fmt::Debug for WebhookConfig {
 impl WebhookConfig {
     /// Accepts every built-in sender signed with `secret` (see
     /// [`Verifier::new`](crate::Verifier::new)), deduplicates in memory, with the
-    /// defaults: 1 MiB body limit, 30-second lease renewed while the handler runs, 7-day
+    /// defaults: 1 MiB body limit (256 KiB for PromptLayer), 30-second lease renewed while the handler runs, 7-day
     /// retention, fail closed, handlers run to their end even if the sender hangs up.
     /// [`sender`](Self::sender) gives one sender secrets of its own.
     pub fn new(secret: Secret) -> Self {

@@ -10,8 +10,8 @@
 macro_rules! forward_webhook_config {
     ($field:ident) => {
         /// Accepts every built-in sender signed with `secret`, with the defaults of
-        /// [`WebhookConfig::new`]($crate::pipeline::WebhookConfig::new): 1 MiB body limit,
-        /// in-memory deduplication shared per secret, 30-second lease renewed while the
+        /// [`WebhookConfig::new`]($crate::pipeline::WebhookConfig::new): 1 MiB body limit
+        /// (256 KiB for PromptLayer), in-memory deduplication shared per secret, 30-second lease renewed while the
         /// handler runs, 7-day retention, fail closed, handlers finish when the sender
         /// hangs up.
         pub fn new(secret: $crate::Secret) -> Self {

@@ -145,4 +145,14 @@ fn the_direct_payload_parse_agrees_with_the_buffered_one() {
         .payload()
         .is_some());
     assert!(GenericEvent::from_body(bodies[2]).unwrap().is_unknown());
+    // Members the payload does not model are not checked on the direct path: what
+    // buffering the whole document refuses is the typed event there.
+    for extra in [r#""\ud800""#, "1e400"] {
+        let body = format!(
+            r#"{{"id": "evt_1", "type": "t", "created_at": "2024-01-15T10:30:00Z", "data": {{}}, "x": {extra}}}"#
+        );
+        assert!(serde_json::from_slice::<GenericEvent>(body.as_bytes()).is_err());
+        let event = GenericEvent::from_body(body.as_bytes()).unwrap();
+        assert_eq!(event.id(), Some("evt_1"), "{body}");
+    }
 }
