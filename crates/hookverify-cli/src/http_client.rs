@@ -12,6 +12,7 @@ use hyper_util::rt::TokioExecutor;
 #[derive(Debug, Clone)]
 pub(crate) struct Answer {
     pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
     pub(crate) body: Bytes,
     pub(crate) latency: Duration,
 }
@@ -46,9 +47,11 @@ impl HttpClient {
             .await
             .map_err(|_| "no answer within 60 s")??;
         let status = response.status().as_u16();
-        let body = response.into_body().collect().await?.to_bytes();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
         Ok(Answer {
             status,
+            headers: parts.headers,
             body,
             latency: started.elapsed(),
         })

@@ -7,6 +7,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 /// leaves it out of the recorded headers.
 pub(crate) const REPLAY_OF: &str = "x-hookverify-replay-of";
 
+/// The header the listener answers every delivery with: the id it recorded it under, so
+/// that a replay can say which delivery it became.
+pub(crate) const DELIVERY_ID: &str = "x-hookverify-delivery";
+
 /// Headers of one hop, not of the delivery: the client sets its own.
 const HOP_BY_HOP: [&str; 10] = [
     "host",

@@ -270,7 +270,7 @@ async fn deliver(
         let inspection = inspect(&shared.secrets, &recorded, &body, now);
         let payload = payload::render(&body);
         let verdict = inspection.verdict;
-        shared.store.record(Delivery {
+        let recorded = shared.store.record(Delivery {
             id: 0,
             received_at_ms,
             method: method.as_str().to_owned(),
@@ -289,11 +289,17 @@ async fn deliver(
             replay_of,
             json: String::new(),
         });
-        verdict
+        (verdict, recorded.id)
     })
     .await;
     match verdict {
-        Ok(verdict) => answer(verdict).into_response(),
+        Ok((verdict, id)) => {
+            let mut response = answer(verdict).into_response();
+            response
+                .headers_mut()
+                .insert(replay::DELIVERY_ID, HeaderValue::from(id));
+            response
+        }
         Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "inspection_failed"),
     }
 }
@@ -339,7 +345,19 @@ async fn replay(
                 serde_json::from_slice::<serde_json::Value>(&answer.body).unwrap_or_else(|_| {
                     serde_json::Value::String(String::from_utf8_lossy(&answer.body).into_owned())
                 });
-            Json(json!({ "replayed": id, "status": answer.status, "answer": body })).into_response()
+            // The listener's own answer names the delivery the replay was recorded as.
+            let delivery = answer
+                .headers
+                .get(replay::DELIVERY_ID)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse::<u64>().ok());
+            Json(json!({
+                "replayed": id,
+                "delivery": delivery,
+                "status": answer.status,
+                "answer": body,
+            }))
+            .into_response()
         }
         Err(failure) => (
             StatusCode::BAD_GATEWAY,
@@ -495,6 +513,7 @@ mod tests {
             .unwrap();
         assert_eq!(valid.status, 200);
         assert_eq!(&valid.body[..], br#"{"status":"received"}"#);
+        assert_eq!(valid.headers[replay::DELIVERY_ID], "1");
 
         let (headers, body) = signed("whsec_wrong");
         let refused = client
@@ -516,6 +535,10 @@ mod tests {
         let replayed: serde_json::Value = serde_json::from_slice(&replayed.body).unwrap();
         assert_eq!(replayed["status"], 200);
         assert_eq!(replayed["answer"]["status"], "received");
+        assert_eq!(
+            replayed["delivery"], 3,
+            "the replay is the third delivery recorded"
+        );
 
         let seen = deliveries(local, 3).await;
         assert_eq!(seen[0]["id"], 1);
