@@ -121,6 +121,14 @@ async function main() {
       { timeout: STEP },
       valid.id,
     );
+    const replayResult = await page.$eval(
+      `[data-delivery-id="${valid.id}"] .replay-result`,
+      (element) => element.textContent,
+    );
+    check(
+      replayResult.includes(`replayed as #${replayed.id}`),
+      `the replay result does not name the new delivery: ${JSON.stringify(replayResult)}`,
+    );
 
     // A hostile payload is shown as text: no element made from it, no script run.
     const answer = await fetch(new URL("/hostile", url), {
