@@ -4,7 +4,8 @@
 //! verified with the same explanation engine as `hookverify verify`, and answered as a real
 //! receiver would (200 when valid, 401 when not). `GET /` is a self-contained page that
 //! shows the deliveries live, over Server-Sent Events (`GET /api/stream`), and replays one
-//! (`POST /api/replay/{id}`).
+//! (`POST /api/replay/{id}`, answered with the new delivery's id). Every delivery is
+//! answered with its id in `x-hookverify-delivery`.
 //!
 //! # For local development only
 //!
