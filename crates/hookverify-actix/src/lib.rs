@@ -59,13 +59,14 @@
 //! [`WebhookVerify`]).
 //!
 //! The middleware reads the body itself, within [`WebhookVerify::body_limit`] (1 MiB by
-//! default; 256 KiB for PromptLayer, whose canonical form is dear to check), and puts it back for the handler. Prefer [`Webhook<T>`](Webhook) or
-//! [`VerifiedWebhook::body`](VerifiedDelivery::body) to actix's own `web::Bytes` or
-//! `String` extractors: those apply actix's `PayloadConfig` limit again (256 KiB unless
-//! configured), so a verified body between that and the middleware's limit would be refused
-//! by the handler with a 413 and, not being a 2xx, released for the sender to retry. If a
-//! handler does use them, give the route `app_data(web::PayloadConfig::new(limit))` with the
-//! middleware's limit.
+//! default; 256 KiB for PromptLayer, whose canonical form is dear to check), and puts it
+//! back for the handler. [`Webhook<T>`](Webhook) and
+//! [`VerifiedWebhook::body`](VerifiedDelivery::body) read it without copying; actix's own
+//! `web::Bytes` and `String` extractors work too: unless the app sets a
+//! `web::PayloadConfig` itself, the middleware gives them its own limit, so a verified body
+//! over actix's default of 256 KiB is not refused by the handler (which would release it
+//! for a retry that meets the same refusal). An app that sets a `PayloadConfig` must make it
+//! at least the middleware's limit.
 
 mod extract;
 mod headers;

@@ -6,8 +6,9 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Extensions, Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, CONTENT_LENGTH};
+use actix_web::web::{Data, PayloadConfig};
 use actix_web::{Error, HttpMessage};
 use hookverify::pipeline::{Pipeline, Rejection};
 use tracing::Instrument;
@@ -33,13 +34,48 @@ pub struct WebhookVerifyMiddleware<S> {
 struct Inner<S> {
     service: S,
     pipeline: Pipeline,
+    /// A [`PayloadConfig`] with this middleware's body limit, for handlers that read the
+    /// restored body with actix's own extractors (see [`body_extractors_limit`]).
+    payload_config: Rc<Extensions>,
 }
 
 impl<S> WebhookVerifyMiddleware<S> {
     pub(crate) fn new(service: S, pipeline: Pipeline) -> Self {
+        let payload_config = payload_config(pipeline.body_limit());
         Self {
-            inner: Rc::new(Inner { service, pipeline }),
+            inner: Rc::new(Inner {
+                service,
+                pipeline,
+                payload_config,
+            }),
         }
+    }
+}
+
+fn payload_config(limit: usize) -> Rc<Extensions> {
+    let mut extensions = Extensions::new();
+    extensions.insert(PayloadConfig::new(limit));
+    Rc::new(extensions)
+}
+
+/// actix-web's own body extractors (`web::Bytes`, `String`, `web::Payload`) apply their
+/// [`PayloadConfig`] limit again, 256 KiB unless the app sets one: a delivery this
+/// middleware verified and claimed, between that and its own limit, would be refused by the
+/// handler with 413 and released, and every retry would meet the same 413. Unless the app
+/// configured a `PayloadConfig` itself (then it stands; one set on a resource inside this
+/// middleware's scope is found later and takes precedence anyway), the request gets one
+/// that admits the verified body.
+fn body_extractors_limit<S>(inner: &Inner<S>, req: &mut ServiceRequest, body_len: usize) {
+    let configured = req.app_data::<PayloadConfig>().is_some()
+        || req.app_data::<Data<PayloadConfig>>().is_some();
+    if configured {
+        return;
+    }
+    if body_len <= inner.pipeline.body_limit() {
+        req.add_data_container(Rc::clone(&inner.payload_config));
+    } else {
+        // A canonical form longer than the limit its raw body was held to.
+        req.add_data_container(payload_config(body_len));
     }
 }
 
@@ -100,6 +136,7 @@ where
     req.headers_mut()
         .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
     req.set_payload(Payload::from(delivery.body().clone()));
+    body_extractors_limit(&inner, &mut req, delivery.body().len());
     req.extensions_mut().insert(delivery);
     let service = Rc::clone(&inner);
     let answered = runner

@@ -498,3 +498,43 @@ async fn rejection_is_in_the_response_extensions() {
     let ok = test::call_service(&app, signed("/hook", &body("evt_ext")).to_request()).await;
     assert_eq!(ok.headers().get("x-rejection").unwrap(), "none");
 }
+
+/// A generic event of about `size` bytes.
+fn large_body(id: &str, size: usize) -> String {
+    format!(
+        r#"{{"id":"{id}","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{{"pad":"{}"}}}}"#,
+        "x".repeat(size)
+    )
+}
+
+#[actix_rt::test]
+async fn actix_body_extractors_take_every_body_the_middleware_verified() {
+    // `web::Bytes` applies actix's PayloadConfig, 256 KiB by default: a verified 400 KiB
+    // delivery must still reach the handler whole, not be refused (and released) by it.
+    let app = test::init_service(App::new().wrap(verify()).route(
+        "/hook",
+        web::post().to(|body: web::Bytes| async move { body.len().to_string() }),
+    ))
+    .await;
+    let event = large_body("evt_large_bytes", 400 * 1024);
+    let response = test::call_service(&app, signed("/hook", &event).to_request()).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(test::read_body(response).await, event.len().to_string());
+}
+
+#[actix_rt::test]
+async fn a_payload_config_the_app_sets_stands() {
+    let app = test::init_service(
+        App::new()
+            .app_data(web::PayloadConfig::new(1024))
+            .wrap(verify())
+            .route(
+                "/hook",
+                web::post().to(|body: web::Bytes| async move { body.len().to_string() }),
+            ),
+    )
+    .await;
+    let event = large_body("evt_app_limit", 4 * 1024);
+    let response = test::call_service(&app, signed("/hook", &event).to_request()).await;
+    assert_eq!(response.status(), 413, "the app's own 1 KiB limit");
+}
