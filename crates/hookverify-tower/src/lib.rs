@@ -44,6 +44,12 @@
 //! own answer, which settles the claim: 2xx completes it, anything else (an error, a panic)
 //! releases it so the sender's retry runs. The handler finishes even when the client hangs
 //! up, its claim renewed while it runs (see [`hookverify::pipeline::Runner`]).
+//!
+//! The handler reads the verified body through [`Webhook<T>`](Webhook),
+//! [`VerifiedWebhook`] or axum's own `Bytes`, `String` and `Json`: a verified body over
+//! axum's 2 MB `DefaultBodyLimit` (possible with a larger
+//! [`body_limit`](WebhookVerify::body_limit)) is given a limit that admits it, so the
+//! handler's extractor never refuses a delivery the layer accepted.
 
 #[cfg(feature = "axum")]
 mod extract;

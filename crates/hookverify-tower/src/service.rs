@@ -121,6 +121,8 @@ where
         .headers
         .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
     let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
+    #[cfg(feature = "axum")]
+    admit_in_axum_extractors(&mut request, delivery.body().len());
     request.extensions_mut().insert(delivery);
     let mut inner = inner;
     let answered = runner
@@ -133,6 +135,19 @@ where
         Ok(Ok(response)) => Ok(response.map(ResponseBody::inner)),
         Ok(Err(error)) => Err(error),
         Err(rejection) => Ok(rejection_response(rejection)),
+    }
+}
+
+/// axum's own body extractors (`Bytes`, `String`, `Json`) apply `DefaultBodyLimit` again,
+/// 2 MB unless the app sets one: a delivery this layer verified and claimed over that (with a
+/// `body_limit` above it) would be refused by the handler with 413, released, and refused
+/// again on every retry. Such a request gets a limit that admits its verified body.
+#[cfg(feature = "axum")]
+fn admit_in_axum_extractors<B>(request: &mut Request<B>, body_len: usize) {
+    /// axum's default body limit for its extractors.
+    const AXUM_DEFAULT_BODY_LIMIT: usize = 2_097_152;
+    if body_len > AXUM_DEFAULT_BODY_LIMIT {
+        axum_core::extract::DefaultBodyLimit::max(body_len).apply(request);
     }
 }
 
@@ -420,5 +435,31 @@ mod tests {
             "application/json"
         );
         assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[cfg(feature = "axum")]
+    #[tokio::test]
+    async fn axum_body_extractors_take_every_body_the_layer_verified() {
+        // axum's `Bytes` applies its 2 MB default limit: a verified 3 MB delivery under a
+        // 4 MiB `body_limit` must still reach the handler whole.
+        let body = format!(
+            r#"{{"id":"evt_big","type":"t","created_at":"2025-01-01T00:00:00Z","data":{{"pad":"{}"}}}}"#,
+            "x".repeat(3_000_000)
+        );
+        let signature = testing::sign(Provider::GENERIC, &secret(), body.as_bytes()).unwrap();
+        let app = axum::Router::new()
+            .route(
+                "/webhook",
+                axum::routing::post(|bytes: Bytes| async move { bytes.len().to_string() }),
+            )
+            .route_layer(layer().body_limit(4 << 20));
+        let request = Request::post("/webhook")
+            .header(signature.name(), signature.value())
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let answered = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(answered, body.len().to_string().as_bytes());
     }
 }
