@@ -93,6 +93,7 @@ fn route(extractor: Extractor) -> actix_web::Route {
         Extractor::PromptLayerEvent => web::post().to(promptlayer_event),
         Extractor::Verified => web::post().to(verified),
         Extractor::Strict => web::post().to(strict),
+        Extractor::FrameworkBytes => web::post().to(framework_bytes),
     }
 }
 
@@ -163,6 +164,17 @@ async fn promptlayer_event(
 }
 
 async fn verified(ctx: web::Data<Ctx>, delivery: VerifiedWebhook) -> HttpResponse {
+    behave(&ctx, seen(&delivery, "")).await
+}
+
+async fn framework_bytes(
+    ctx: web::Data<Ctx>,
+    delivery: VerifiedWebhook,
+    body: web::Bytes,
+) -> HttpResponse {
+    if body != *delivery.body() {
+        return HttpResponse::InternalServerError().body("not the verified body");
+    }
     behave(&ctx, seen(&delivery, "")).await
 }
 

@@ -93,6 +93,7 @@ fn router(spec: ServerSpec, recorder: Arc<Recorder>) -> Router {
         Extractor::PromptLayerEvent => post(promptlayer_event),
         Extractor::Verified => post(verified),
         Extractor::Strict => post(strict),
+        Extractor::FrameworkBytes => post(framework_bytes),
     };
     let router = Router::new().route("/webhook", route).with_state(ctx);
     match config {
@@ -161,6 +162,17 @@ async fn promptlayer_event(
 }
 
 async fn verified(State(ctx): State<Ctx>, delivery: VerifiedWebhook) -> Response {
+    behave(&ctx, seen(&delivery, "")).await
+}
+
+async fn framework_bytes(
+    State(ctx): State<Ctx>,
+    delivery: VerifiedWebhook,
+    body: bytes::Bytes,
+) -> Response {
+    if body != *delivery.body() {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "not the verified body").into_response();
+    }
     behave(&ctx, seen(&delivery, "")).await
 }
 

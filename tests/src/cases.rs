@@ -83,6 +83,7 @@ pub const CASES: &[Case] = &[
     case!(signature_mismatch, "a well-formed wrong signature: 401 with the same body"),
     case!(too_large_by_content_length, "Content-Length over the limit: 413, decided before the body is read"),
     case!(too_large_chunked, "a chunked body growing past the limit: 413, cut off at the limit; within it: 200"),
+    case!(framework_body_extractor, "the framework's own Bytes extractor gets every body the layer verified, past the framework's default limit"),
     case!(promptlayer_body_limit, "by default a PromptLayer body over 256 KiB is 413 (its canonical form is dear), another sender's is not"),
     case!(malformed_json, "an authentic body that is not JSON: 400, for every extractor"),
     case!(too_deep, "an authentic body nested 10,000 deep: 400"),
@@ -635,6 +636,24 @@ async fn too_large_chunked(spawn: Spawn) -> Outcome {
         seen.first().map(|seen| seen.body_len),
         Some(body.len()),
     );
+    check.finish()
+}
+
+async fn framework_body_extractor(spawn: Spawn) -> Outcome {
+    // Past both frameworks' own defaults (actix-web 256 KiB, axum 2 MB), within the layer's.
+    let server =
+        spawn(ServerSpec::new(config().body_limit(4 << 20)).extractor(Extractor::FrameworkBytes));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body =
+        json!({"id": "evt_framework_bytes", "type": "t", "data": {"pad": "x".repeat(3_000_000)}})
+            .to_string();
+    let reply = post(&client, &server, &generic_signed(&body), &body).await?;
+    check.processed(
+        "a verified 3 MB body read with the framework's Bytes",
+        &reply,
+    );
+    check.eq("handler calls", server.recorder.calls(), 1);
     check.finish()
 }
 

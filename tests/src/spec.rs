@@ -71,6 +71,9 @@ pub enum Extractor {
     /// `Webhook<StrictEvent>`: a user type requiring a string field `id`; a body without it
     /// is 422.
     Strict,
+    /// `VerifiedWebhook` and the framework's own `Bytes` extractor, which applies the
+    /// framework's body limit again; a body that differs from the verified one is 500.
+    FrameworkBytes,
 }
 
 /// A user type for the 422 case.

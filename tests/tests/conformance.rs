@@ -12,6 +12,7 @@ macro_rules! for_each_case {
             too_large_by_content_length,
             too_large_chunked,
             promptlayer_body_limit,
+            framework_body_extractor,
             malformed_json,
             too_deep,
             depth_limit_boundary,
