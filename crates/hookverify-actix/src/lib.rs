@@ -62,11 +62,11 @@
 //! default; 256 KiB for PromptLayer, whose canonical form is dear to check), and puts it
 //! back for the handler. [`Webhook<T>`](Webhook) and
 //! [`VerifiedWebhook::body`](VerifiedDelivery::body) read it without copying; actix's own
-//! `web::Bytes` and `String` extractors work too: unless the app sets a
-//! `web::PayloadConfig` itself, the middleware gives them its own limit, so a verified body
-//! over actix's default of 256 KiB is not refused by the handler (which would release it
-//! for a retry that meets the same refusal). An app that sets a `PayloadConfig` must make it
-//! at least the middleware's limit.
+//! `web::Bytes`, `String` and `web::Json` extractors work too: unless the app sets a
+//! `web::PayloadConfig` (or `web::JsonConfig`) itself, the middleware gives them limits
+//! that admit the verified body, so a body over actix's defaults (256 KiB, 2 MB for JSON)
+//! is not refused by the handler (which would release it for a retry that meets the same
+//! refusal). An app that sets those must make them at least the middleware's limit.
 
 mod extract;
 mod headers;

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Extensions, Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, CONTENT_LENGTH};
-use actix_web::web::{Data, PayloadConfig};
+use actix_web::web::{Data, JsonConfig, PayloadConfig};
 use actix_web::{Error, HttpMessage};
 use hookverify::pipeline::{Pipeline, Rejection};
 use tracing::Instrument;
@@ -58,25 +58,39 @@ fn payload_config(limit: usize) -> Rc<Extensions> {
     Rc::new(extensions)
 }
 
-/// actix-web's own body extractors (`web::Bytes`, `String`, `web::Payload`) apply their
-/// [`PayloadConfig`] limit again, 256 KiB unless the app sets one: a delivery this
-/// middleware verified and claimed, between that and its own limit, would be refused by the
-/// handler with 413 and released, and every retry would meet the same 413. Unless the app
-/// configured a `PayloadConfig` itself (then it stands; one set on a resource inside this
-/// middleware's scope is found later and takes precedence anyway), the request gets one
-/// that admits the verified body.
+/// actix-web's own body extractors apply their own limits again: `web::Bytes` and `String`
+/// their [`PayloadConfig`] (256 KiB unless the app sets one), `web::Json` its [`JsonConfig`]
+/// (2 MB). A delivery this middleware verified and claimed over those would be refused by
+/// the handler with 413 and released, and every retry would meet the same 413. Unless the
+/// app configured them itself (then they stand; one set on a resource inside this
+/// middleware's scope is found later and takes precedence anyway), the request gets limits
+/// that admit the verified body.
 fn body_extractors_limit<S>(inner: &Inner<S>, req: &mut ServiceRequest, body_len: usize) {
-    let configured = req.app_data::<PayloadConfig>().is_some()
+    /// actix-web's default `JsonConfig` limit.
+    const ACTIX_JSON_DEFAULT_LIMIT: usize = 2_097_152;
+    let payload_set = req.app_data::<PayloadConfig>().is_some()
         || req.app_data::<Data<PayloadConfig>>().is_some();
-    if configured {
+    let json_needed = body_len > ACTIX_JSON_DEFAULT_LIMIT
+        && req.app_data::<JsonConfig>().is_none()
+        && req.app_data::<Data<JsonConfig>>().is_none();
+    let limit = inner.pipeline.body_limit();
+    if !payload_set && !json_needed && body_len <= limit {
+        // The common case: one container per worker, shared.
+        req.add_data_container(Rc::clone(&inner.payload_config));
         return;
     }
-    if body_len <= inner.pipeline.body_limit() {
-        req.add_data_container(Rc::clone(&inner.payload_config));
-    } else {
-        // A canonical form longer than the limit its raw body was held to.
-        req.add_data_container(payload_config(body_len));
+    if payload_set && !json_needed {
+        return;
     }
+    let mut extensions = Extensions::new();
+    if !payload_set {
+        // A canonical form may be longer than the limit its raw body was held to.
+        extensions.insert(PayloadConfig::new(limit.max(body_len)));
+    }
+    if json_needed {
+        extensions.insert(JsonConfig::default().limit(body_len));
+    }
+    req.add_data_container(Rc::new(extensions));
 }
 
 impl<S> std::fmt::Debug for WebhookVerifyMiddleware<S> {

@@ -538,3 +538,26 @@ async fn a_payload_config_the_app_sets_stands() {
     let response = test::call_service(&app, signed("/hook", &event).to_request()).await;
     assert_eq!(response.status(), 413, "the app's own 1 KiB limit");
 }
+
+#[actix_rt::test]
+async fn actix_json_extractor_takes_a_verified_body_over_its_default_limit() {
+    // `web::Json` applies its own 2 MB limit: a verified 3 MB delivery under a 4 MiB
+    // middleware limit must still be read.
+    let app = test::init_service(App::new().wrap(verify().body_limit(4 << 20)).route(
+        "/hook",
+        web::post().to(|event: web::Json<serde_json::Value>| async move {
+            event["data"]["pad"]
+                .as_str()
+                .map_or(0, str::len)
+                .to_string()
+        }),
+    ))
+    .await;
+    let event = large_body("evt_large_json", 3_000_000);
+    let request = signed("/hook", &event)
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .to_request();
+    let response = test::call_service(&app, request).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(test::read_body(response).await, "3000000");
+}
