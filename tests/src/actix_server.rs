@@ -170,10 +170,17 @@ async fn verified(ctx: web::Data<Ctx>, delivery: VerifiedWebhook) -> HttpRespons
 async fn framework_bytes(
     ctx: web::Data<Ctx>,
     delivery: VerifiedWebhook,
+    request: actix_web::HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
     if body != *delivery.body() {
         return HttpResponse::InternalServerError().body("not the verified body");
+    }
+    let headers = request.headers();
+    let length = headers.get("content-length").and_then(|v| v.to_str().ok());
+    if length != Some(body.len().to_string().as_str()) || headers.contains_key("transfer-encoding")
+    {
+        return HttpResponse::InternalServerError().body("headers do not frame the body");
     }
     behave(&ctx, seen(&delivery, "")).await
 }

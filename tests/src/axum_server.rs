@@ -168,10 +168,20 @@ async fn verified(State(ctx): State<Ctx>, delivery: VerifiedWebhook) -> Response
 async fn framework_bytes(
     State(ctx): State<Ctx>,
     delivery: VerifiedWebhook,
+    headers: axum::http::HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
     if body != *delivery.body() {
         return (StatusCode::INTERNAL_SERVER_ERROR, "not the verified body").into_response();
+    }
+    let length = headers.get("content-length").and_then(|v| v.to_str().ok());
+    if length != Some(body.len().to_string().as_str()) || headers.contains_key("transfer-encoding")
+    {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "headers do not frame the body",
+        )
+            .into_response();
     }
     behave(&ctx, seen(&delivery, "")).await
 }

@@ -83,7 +83,7 @@ pub const CASES: &[Case] = &[
     case!(signature_mismatch, "a well-formed wrong signature: 401 with the same body"),
     case!(too_large_by_content_length, "Content-Length over the limit: 413, decided before the body is read"),
     case!(too_large_chunked, "a chunked body growing past the limit: 413, cut off at the limit; within it: 200"),
-    case!(framework_body_extractor, "the framework's own Bytes extractor gets every body the layer verified, past the framework's default limit"),
+    case!(framework_body_extractor, "the framework's own Bytes extractor gets every body the layer verified, past the framework's default limit, framed by Content-Length alone even when it came chunked"),
     case!(promptlayer_body_limit, "by default a PromptLayer body over 256 KiB is 413 (its canonical form is dear), another sender's is not"),
     case!(malformed_json, "an authentic body that is not JSON: 400, for every extractor"),
     case!(too_deep, "an authentic body nested 10,000 deep: 400"),
@@ -653,7 +653,22 @@ async fn framework_body_extractor(spawn: Spawn) -> Outcome {
         "a verified 3 MB body read with the framework's Bytes",
         &reply,
     );
-    check.eq("handler calls", server.recorder.calls(), 1);
+    // Sent chunked: the handler's request has the verified length and no Transfer-Encoding.
+    let body = generic_event("evt_framework_chunked");
+    let parts: Vec<Bytes> = body
+        .as_bytes()
+        .chunks(9)
+        .map(Bytes::copy_from_slice)
+        .collect();
+    let reply = client
+        .post_chunked(
+            &server.url(),
+            &generic_signed(&body),
+            futures_util::stream::iter(parts),
+        )
+        .await?;
+    check.processed("a chunked delivery, reframed by Content-Length", &reply);
+    check.eq("handler calls", server.recorder.calls(), 2);
     check.finish()
 }
 

@@ -72,7 +72,9 @@ pub enum Extractor {
     /// is 422.
     Strict,
     /// `VerifiedWebhook` and the framework's own `Bytes` extractor, which applies the
-    /// framework's body limit again; a body that differs from the verified one is 500.
+    /// framework's body limit again; a body that differs from the verified one, or headers
+    /// that do not frame it (`Content-Length` other than its length, any
+    /// `Transfer-Encoding`), are 500.
     FrameworkBytes,
 }
 

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Extensions, Payload, Service, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, CONTENT_LENGTH};
+use actix_web::http::header::{HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
 use actix_web::web::{Data, JsonConfig, PayloadConfig};
 use actix_web::{Error, HttpMessage};
 use hookverify::pipeline::{Pipeline, Rejection};
@@ -146,7 +146,10 @@ where
         Err(rejection) => return Ok(short_circuit(req, rejection)),
     };
     let (delivery, runner) = admitted.into_parts();
-    // The handler reads the signed bytes, which may be a canonical form of another length.
+    // The handler reads the signed bytes, which may be a canonical form of another length,
+    // and whole: a `Transfer-Encoding` left next to the new `Content-Length` would make a
+    // handler that forwards the request send an ambiguous one.
+req.headers_mut().remove(TRANSFER_ENCODING);
     req.headers_mut()
         .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
     req.set_payload(Payload::from(delivery.body().clone()));

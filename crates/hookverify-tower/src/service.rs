@@ -4,7 +4,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hookverify::pipeline::{BoxError, Pipeline};
-use http::header::CONTENT_LENGTH;
+use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderValue, Request, Response};
 use http_body::Body;
 use http_body_util::{BodyDataStream, Full};
@@ -116,7 +116,10 @@ where
         Err(rejection) => return Ok(refused(rejection, parts.version)),
     };
     let (delivery, runner) = admitted.into_parts();
-    // The handler reads the signed bytes, which may be a canonical form of another length.
+    // The handler reads the signed bytes, which may be a canonical form of another length,
+    // and whole: a `Transfer-Encoding` left next to the new `Content-Length` would make a
+    // handler that forwards the request send an ambiguous one.
+parts.headers.remove(TRANSFER_ENCODING);
     parts
         .headers
         .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
