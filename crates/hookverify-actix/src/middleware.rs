@@ -149,7 +149,7 @@ where
     // The handler reads the signed bytes, which may be a canonical form of another length,
     // and whole: a `Transfer-Encoding` left next to the new `Content-Length` would make a
     // handler that forwards the request send an ambiguous one.
-req.headers_mut().remove(TRANSFER_ENCODING);
+    req.headers_mut().remove(TRANSFER_ENCODING);
     req.headers_mut()
         .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
     req.set_payload(Payload::from(delivery.body().clone()));

@@ -119,7 +119,7 @@ where
     // The handler reads the signed bytes, which may be a canonical form of another length,
     // and whole: a `Transfer-Encoding` left next to the new `Content-Length` would make a
     // handler that forwards the request send an ambiguous one.
-parts.headers.remove(TRANSFER_ENCODING);
+    parts.headers.remove(TRANSFER_ENCODING);
     parts
         .headers
         .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
