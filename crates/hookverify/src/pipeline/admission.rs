@@ -176,7 +176,8 @@ impl Pipeline {
             .header("content-length")
             .and_then(|value| std::str::from_utf8(value).ok())
             .and_then(|value| value.trim().parse::<u64>().ok());
-        let provider = match self.precheck(headers, declared) {
+        let limit = self.body_limit_for(headers);
+        let provider = match self.precheck_within(headers, declared, limit) {
             Ok(provider) => provider,
             Err(rejection) => {
                 if matches!(rejection, Rejection::PayloadTooLarge { .. }) {
@@ -189,7 +190,6 @@ impl Pipeline {
         };
         // This body counts against the unverified budget until its signature is checked.
         let mut reservation = self.reservation();
-        let limit = self.body_limit_for(headers);
         let bytes = read_body(body, self, provider, limit, &mut reservation).await?;
         self.admit_recorded(headers, bytes, Some(reservation)).await
     }
@@ -244,6 +244,17 @@ impl Pipeline {
         headers: &H,
         content_length: Option<u64>,
     ) -> Result<Provider, Rejection> {
+        self.precheck_within(headers, content_length, self.body_limit_for(headers))
+    }
+
+    /// [`precheck`](Self::precheck) against `limit`, the request's
+    /// [`body_limit_for`](Self::body_limit_for), which the caller also reads the body with.
+    fn precheck_within<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        content_length: Option<u64>,
+        limit: usize,
+    ) -> Result<Provider, Rejection> {
         let provider = self
             .inner
             .verifier
@@ -252,7 +263,6 @@ impl Pipeline {
         if let Some(span) = delivery_span() {
             span.record("provider", provider.name());
         }
-        let limit = self.body_limit_for(headers);
         if content_length.is_some_and(|length| length > limit as u64) {
             return Err(self.reject(Rejection::PayloadTooLarge { limit }, Some(provider)));
         }
