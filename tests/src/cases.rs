@@ -365,6 +365,28 @@ async fn post(
         .await
 }
 
+/// Sends a generic delivery of `body`, signed, streamed in chunks of `chunk` bytes with no
+/// `Content-Length` (`Transfer-Encoding: chunked`).
+async fn post_chunked(
+    client: &Client,
+    server: &RunningServer,
+    body: &str,
+    chunk: usize,
+) -> Result<Reply, String> {
+    let parts: Vec<Bytes> = body
+        .as_bytes()
+        .chunks(chunk)
+        .map(Bytes::copy_from_slice)
+        .collect();
+    client
+        .post_chunked(
+            &server.url(),
+            &generic_signed(body),
+            futures_util::stream::iter(parts),
+        )
+        .await
+}
+
 /// Sends a delivery on a task of its own, to hold its claim while copies arrive.
 fn post_in_background(
     client: &Client,
@@ -616,18 +638,7 @@ async fn too_large_chunked(spawn: Spawn) -> Outcome {
 
     // A chunked body within the limit is read whole.
     let body = generic_event("evt_chunked");
-    let parts: Vec<Bytes> = body
-        .as_bytes()
-        .chunks(7)
-        .map(Bytes::copy_from_slice)
-        .collect();
-    let reply = client
-        .post_chunked(
-            &server.url(),
-            &generic_signed(&body),
-            futures_util::stream::iter(parts),
-        )
-        .await?;
+    let reply = post_chunked(&client, &server, &body, 7).await?;
     check.processed("chunked body within the limit", &reply);
     let seen = server.recorder.seen();
     check.eq("handler calls", seen.len(), 1);
@@ -655,18 +666,7 @@ async fn framework_body_extractor(spawn: Spawn) -> Outcome {
     );
     // Sent chunked: the handler's request has the verified length and no Transfer-Encoding.
     let body = generic_event("evt_framework_chunked");
-    let parts: Vec<Bytes> = body
-        .as_bytes()
-        .chunks(9)
-        .map(Bytes::copy_from_slice)
-        .collect();
-    let reply = client
-        .post_chunked(
-            &server.url(),
-            &generic_signed(&body),
-            futures_util::stream::iter(parts),
-        )
-        .await?;
+    let reply = post_chunked(&client, &server, &body, 9).await?;
     check.processed("a chunked delivery, reframed by Content-Length", &reply);
     check.eq("handler calls", server.recorder.calls(), 2);
     check.finish()
