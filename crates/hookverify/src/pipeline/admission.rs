@@ -100,6 +100,7 @@ impl Pipeline {
             .filter(|scheme| scheme.signed_content() == SignedContent::CanonicalJson)
             .flat_map(|scheme| scheme.signature_headers().iter().copied())
             .collect();
+        let observer = Observer::new(&namespace, config.route.as_deref(), verifier.providers());
         Self {
             inner: Arc::new(Inner {
                 verifier,
@@ -114,7 +115,7 @@ impl Pipeline {
                 lease: config.lease,
                 retention: config.retention,
                 keys: config.keys,
-                observer: Observer::new(&namespace, config.route.as_deref()),
+                observer,
                 namespace,
                 fail_open: config.fail_open,
                 detach: !config.cancel_on_disconnect,

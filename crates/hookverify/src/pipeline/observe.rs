@@ -22,10 +22,32 @@ use std::time::{Duration, Instant};
 use super::Rejection;
 use crate::Provider;
 
+const VERIFIED: &str = "hookverify_verified_total";
+const RUNNING: &str = "hookverify_handlers_running";
+const HANDLER: &str = "hookverify_handler_total";
+
 /// The shortest time between two warnings about refused signatures from one layer.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 /// Refusals in a row, with no delivery verified, before a warning.
 const REFUSALS_TO_WARN: u64 = 10;
+
+/// Where the metrics of the pipeline are registered from (as the `metrics` macros do).
+static METADATA: metrics::Metadata<'static> =
+    metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+
+/// How a handler ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// It succeeded (for HTTP, a 2xx answer).
+    Completed = 0,
+    /// It answered otherwise.
+    Failed = 1,
+    /// It panicked.
+    Panicked = 2,
+}
+
+/// The `outcome` label of each [`Outcome`], in its order.
+const OUTCOMES: [&str; 3] = ["completed", "failed", "panicked"];
 
 /// One layer's reporting.
 #[derive(Debug, Clone)]
@@ -33,7 +55,20 @@ pub(crate) struct Observer {
     namespace: Arc<str>,
     /// The labels every metric of this layer carries: its namespace and, if set, its route.
     labels: Arc<[metrics::Label]>,
+    /// The keys of every accepted delivery's metrics, built once per sender: a delivery
+    /// then registers and records them without building labels.
+    keys: Arc<[SenderKeys]>,
     refusals: Arc<RefusalWatch>,
+}
+
+/// The metric keys of one sender's accepted deliveries.
+#[derive(Debug)]
+struct SenderKeys {
+    provider: Provider,
+    verified: metrics::Key,
+    running: metrics::Key,
+    /// By [`Outcome`].
+    handler: [metrics::Key; 3],
 }
 
 #[derive(Debug, Default)]
@@ -46,29 +81,78 @@ struct RefusalWatch {
 }
 
 impl Observer {
-    pub(crate) fn new(namespace: &str, route: Option<&str>) -> Self {
-        // Shared, not owned: every metric of every delivery clones these labels, and a
-        // clone of a shared string is a reference count, not an allocation.
+    /// The reporting of a layer in `namespace` (and `route`) accepting `providers`.
+    pub(crate) fn new(namespace: &str, route: Option<&str>, providers: &[Provider]) -> Self {
+        // Shared, not owned: every metric of a rejection clones these labels, and a clone of
+        // a shared string is a reference count, not an allocation.
         let shared = |value: &str| metrics::SharedString::from_shared(Arc::<str>::from(value));
         let mut labels = vec![metrics::Label::new("namespace", shared(namespace))];
         if let Some(route) = route {
             labels.push(metrics::Label::new("route", shared(route)));
         }
-        Self {
+        let mut observer = Self {
             namespace: Arc::from(namespace),
             labels: labels.into(),
+            keys: Arc::new([]),
             refusals: Arc::new(RefusalWatch {
                 in_a_row: AtomicU64::new(0),
                 warned_at: AtomicU64::new(u64::MAX),
             }),
+        };
+        observer.keys = providers
+            .iter()
+            .map(|&provider| SenderKeys {
+                provider,
+                verified: observer.key_for(provider, VERIFIED, None),
+                running: observer.key_for(provider, RUNNING, None),
+                handler: OUTCOMES.map(|outcome| observer.key_for(provider, HANDLER, Some(outcome))),
+            })
+            .collect();
+        observer
+    }
+
+    /// The key of metric `name` for a delivery from `provider` (with its handler's
+    /// `outcome`).
+    fn key_for(
+        &self,
+        provider: Provider,
+        name: &'static str,
+        outcome: Option<&'static str>,
+    ) -> metrics::Key {
+        let labels = match outcome {
+            Some(outcome) => {
+                self.labels_with([("provider", provider.name()), ("outcome", outcome)])
+            }
+            None => self.labels_with([("provider", provider.name())]),
+        };
+        metrics::Key::from_parts(name, labels)
+    }
+
+    /// `metric` of `provider`'s keys, or the key built now for a sender the layer was not
+    /// configured with (never the case for an accepted delivery).
+    fn with_key<T>(
+        &self,
+        provider: Provider,
+        metric: impl FnOnce(&SenderKeys) -> &metrics::Key,
+        built: impl FnOnce() -> metrics::Key,
+        register: impl FnOnce(&dyn metrics::Recorder, &metrics::Key) -> T,
+    ) -> T {
+        match self.keys.iter().find(|keys| keys.provider == provider) {
+            Some(keys) => metrics::with_recorder(|recorder| register(recorder, metric(keys))),
+            None => {
+                let key = built();
+                metrics::with_recorder(|recorder| register(recorder, &key))
+            }
         }
     }
 
     pub(crate) fn verified(&self, provider: Provider) {
         self.refusals.in_a_row.store(0, Ordering::Relaxed);
-        metrics::counter!(
-            "hookverify_verified_total",
-            self.labels_with([("provider", provider.name())])
+        self.with_key(
+            provider,
+            |keys| &keys.verified,
+            || self.key_for(provider, VERIFIED, None),
+            |recorder, key| recorder.register_counter(key, &METADATA),
         )
         .increment(1);
     }
@@ -128,9 +212,11 @@ impl Observer {
 
     /// Counts a handler as running until the returned guard is dropped.
     pub(crate) fn running(&self, provider: Provider) -> Running {
-        let gauge = metrics::gauge!(
-            "hookverify_handlers_running",
-            self.labels_with([("provider", provider.name())])
+        let gauge = self.with_key(
+            provider,
+            |keys| &keys.running,
+            || self.key_for(provider, RUNNING, None),
+            |recorder, key| recorder.register_gauge(key, &METADATA),
         );
         gauge.increment(1.0);
         Running {
@@ -149,13 +235,20 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    pub(crate) fn finished(&self, outcome: &'static str) {
-        metrics::counter!(
-            "hookverify_handler_total",
-            self.observer
-                .labels_with([("provider", self.provider.name()), ("outcome", outcome)])
-        )
-        .increment(1);
+    /// Counts the handler's end.
+    pub(crate) fn finished(&self, outcome: Outcome) {
+        let index = outcome as usize;
+        self.observer
+            .with_key(
+                self.provider,
+                |keys| &keys.handler[index],
+                || {
+                    self.observer
+                        .key_for(self.provider, HANDLER, Some(OUTCOMES[index]))
+                },
+                |recorder, key| recorder.register_counter(key, &METADATA),
+            )
+            .increment(1);
     }
 }
 

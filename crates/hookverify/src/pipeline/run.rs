@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tracing::{Instrument, Span};
 
 use super::admission::{delivery_span, Settlement};
-use super::observe::Running;
+use super::observe::{Outcome, Running};
 use super::tasks::Counted;
 use super::Rejection;
 
@@ -180,9 +180,9 @@ impl Runner {
         };
         let success = matches!(&outcome, Ok(output) if succeeded(output));
         self.running.finished(match &outcome {
-            Ok(_) if success => "completed",
-            Ok(_) => "failed",
-            Err(_) => "panicked",
+            Ok(_) if success => Outcome::Completed,
+            Ok(_) => Outcome::Failed,
+            Err(_) => Outcome::Panicked,
         });
         if let Some(settlement) = guard.0.take() {
             settle_to_the_end(settlement, success).await;
