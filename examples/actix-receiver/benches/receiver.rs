@@ -89,6 +89,9 @@ fn url(addr: SocketAddr) -> String {
 }
 
 fn main() {
+    // The receivers log every event they handle, as their binaries do; to a file here.
+    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("actix-receiver-bench.log");
+    let _log = actix_receiver::logging::init_to(std::fs::File::create(&log).unwrap(), false);
     let redis = RedisServer::start();
     let (store_tx, store_rx) = std::sync::mpsc::channel();
     let mut variants = vec![

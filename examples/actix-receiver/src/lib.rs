@@ -25,6 +25,9 @@
 #[path = "../../axum-receiver/src/contract.rs"]
 pub mod contract;
 pub mod log;
+/// The log both receivers write: one line per handled event, to stdout in batches.
+#[path = "../../axum-receiver/src/logging.rs"]
+pub mod logging;
 
 use std::sync::Arc;
 

@@ -5,17 +5,12 @@
 //! HOOKVERIFY_SECRET=whsec_... HOOKVERIFY_ADDR=127.0.0.1:3000 cargo run -p actix-receiver
 //! ```
 
-use actix_receiver::{configure, routes, EventLog, Secrets, Stores, DEFAULT_ADDR};
+use actix_receiver::{configure, logging, routes, EventLog, Secrets, Stores, DEFAULT_ADDR};
 use actix_web::{web, App, HttpServer};
-use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        // Plain lines when the log goes to a file or a pipe: colour codes break log readers.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    let _log = logging::init();
 
     let secrets = Secrets::from_env()?;
     let addr = std::env::var("HOOKVERIFY_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());

@@ -67,6 +67,9 @@ fn url(addr: SocketAddr) -> String {
 }
 
 fn main() {
+    // The receivers log every event they handle, as their binaries do; to a file here.
+    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("axum-receiver-bench.log");
+    let _log = axum_receiver::logging::init_to(std::fs::File::create(&log).unwrap(), false);
     let redis = RedisServer::start();
     let mut variants = vec![
         Variant {

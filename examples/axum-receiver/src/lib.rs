@@ -23,6 +23,7 @@
 //! gracefully.
 
 pub mod contract;
+pub mod logging;
 pub mod state;
 
 use axum::extract::State;

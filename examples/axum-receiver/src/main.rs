@@ -7,16 +7,11 @@
 //! Ctrl-C or SIGTERM stops it gracefully: it stops accepting, finishes the requests in
 //! flight, then waits (up to 25 s) for handlers whose senders hung up.
 
-use axum_receiver::{app, store, EventLog, Secrets, DEFAULT_ADDR};
-use tracing_subscriber::EnvFilter;
+use axum_receiver::{app, logging, store, EventLog, Secrets, DEFAULT_ADDR};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        // Plain lines when the log goes to a file or a pipe: colour codes break log readers.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    let _log = logging::init();
 
     let secrets = Secrets::from_env()?;
     let addr = std::env::var("HOOKVERIFY_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());

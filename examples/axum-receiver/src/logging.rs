@@ -1,0 +1,223 @@
+//! The receivers' log: one line per handled event, written to stdout in batches.
+//!
+//! A receiver logs every event it handles. Written line by line, as `tracing-subscriber`
+//! does with stdout, each line is a `write` system call on the thread that handled the
+//! event, which on a busy receiver costs as much as verifying and deduplicating the event.
+//! Here lines are gathered in memory and written together: when [`BATCH_BYTES`] have
+//! gathered, and otherwise every [`FLUSH_EVERY`] by a thread of their own, so a line is on
+//! stdout within that time even when the receiver is idle. [`LogGuard`] writes what is left
+//! when it is dropped, at the end of `main`. What is lost when the process is killed is the
+//! last lines of its log, never an event.
+//!
+//! ```text
+//! let _log = logging::init(); // first thing in `main`, held until its end
+//! tracing::info!("listening");
+//! ```
+
+use std::io::{self, Write};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tracing_subscriber::EnvFilter;
+
+/// The longest a line waits in memory before it is written.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// The bytes gathered that are written at once, without waiting.
+pub const BATCH_BYTES: usize = 64 * 1024;
+
+/// Installs the global `tracing` subscriber of the receivers: `RUST_LOG` as the filter
+/// (`info` when unset), lines to stdout in batches, coloured only on a terminal.
+///
+/// # Panics
+/// When a global subscriber is already installed.
+#[must_use = "dropping the guard writes the lines gathered and stops batching"]
+pub fn init() -> LogGuard {
+    // Plain lines when the log goes to a file or a pipe: colour codes break log readers.
+    init_to(io::stdout(), io::IsTerminal::is_terminal(&io::stdout()))
+}
+
+/// [`init`] with the lines going to `out` (the benchmarks log to a file), coloured if
+/// `ansi`.
+///
+/// # Panics
+/// When a global subscriber is already installed.
+#[must_use = "dropping the guard writes the lines gathered and stops batching"]
+pub fn init_to(out: impl Write + Send + 'static, ansi: bool) -> LogGuard {
+    let (writer, guard) = Batched::new(out);
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_ansi(ansi)
+        .with_writer(move || writer.clone())
+        .init();
+    guard
+}
+
+/// A log destination that gathers lines and writes them to `W` in batches; cheap to clone
+/// (clones share the batch).
+#[derive(Clone)]
+pub struct Batched {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// The lines gathered since the last write.
+    lines: Mutex<Vec<u8>>,
+    /// Where they go; held while a batch is written, so batches keep their order.
+    out: Mutex<Box<dyn Write + Send>>,
+    stopping: Mutex<bool>,
+    /// Wakes the flushing thread early, to stop.
+    stop: Condvar,
+}
+
+/// Takes a lock whatever panicked while it was held: at worst a line is cut short, and the
+/// receiver keeps logging.
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Batched {
+    /// Lines to `out`, and the guard that flushes them every [`FLUSH_EVERY`] until dropped.
+    pub fn new(out: impl Write + Send + 'static) -> (Self, LogGuard) {
+        let shared = Arc::new(Shared {
+            lines: Mutex::new(Vec::with_capacity(BATCH_BYTES)),
+            out: Mutex::new(Box::new(out)),
+            stopping: Mutex::new(false),
+            stop: Condvar::new(),
+        });
+        let flusher = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("log-flush".to_owned())
+            .spawn(move || flusher.flush_until_stopped())
+            .ok();
+        let writer = Self {
+            shared: Arc::clone(&shared),
+        };
+        (writer, LogGuard { shared, thread })
+    }
+}
+
+impl Shared {
+    fn flush_until_stopped(&self) {
+        let mut stopping = lock(&self.stopping);
+        while !*stopping {
+            stopping = self
+                .stop
+                .wait_timeout(stopping, FLUSH_EVERY)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            self.write_out();
+        }
+    }
+
+    /// Writes the gathered lines, outside the lock that loggers take. A log that cannot be
+    /// written (stdout closed) drops them: the receiver goes on.
+    fn write_out(&self) {
+        let mut out = lock(&self.out);
+        let batch = std::mem::replace(&mut *lock(&self.lines), Vec::with_capacity(BATCH_BYTES));
+        if !batch.is_empty() {
+            let _ = out.write_all(&batch);
+            let _ = out.flush();
+        }
+    }
+}
+
+impl Write for Batched {
+    fn write(&mut self, line: &[u8]) -> io::Result<usize> {
+        let full = {
+            let mut lines = lock(&self.shared.lines);
+            lines.extend_from_slice(line);
+            lines.len() >= BATCH_BYTES
+        };
+        if full {
+            self.shared.write_out();
+        }
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Lines are written by the batch; a flush per line would undo it.
+        Ok(())
+    }
+}
+
+/// Keeps the batching going; dropping it writes what is gathered and stops the flushing
+/// thread. Lines logged after that are still written, at the next full batch.
+pub struct LogGuard {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        *lock(&self.shared.stopping) = true;
+        self.shared.stop.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.shared.write_out();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A destination the test can read.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Capture {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Capture {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    #[test]
+    fn a_line_is_written_within_the_flush_interval_and_none_is_lost() {
+        let capture = Capture::default();
+        let (mut writer, guard) = Batched::new(capture.clone());
+        writer.write_all(b"first\n").unwrap();
+        assert_eq!(capture.text(), "", "gathered, not written per line");
+        let start = Instant::now();
+        while capture.text().is_empty() {
+            assert!(start.elapsed() < FLUSH_EVERY * 20, "never flushed");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(capture.text(), "first\n");
+        writer.write_all(b"second\n").unwrap();
+        drop(guard);
+        assert_eq!(
+            capture.text(),
+            "first\nsecond\n",
+            "the guard writes the rest"
+        );
+    }
+
+    #[test]
+    fn a_full_batch_is_written_at_once() {
+        let capture = Capture::default();
+        let (mut writer, _guard) = Batched::new(capture.clone());
+        let line = [b'x'; 1023]
+            .iter()
+            .chain(b"\n")
+            .copied()
+            .collect::<Vec<u8>>();
+        for _ in 0..BATCH_BYTES / line.len() {
+            writer.write_all(&line).unwrap();
+        }
+        assert_eq!(capture.text().len(), BATCH_BYTES);
+    }
+}
