@@ -187,7 +187,6 @@ async fn handle(
         provider = %processed.provider,
         event_type = %processed.event_type,
         dedup_key = %processed.dedup_key,
-        received_at = %processed.received_at,
         "webhook processed"
     );
     events.push(processed);

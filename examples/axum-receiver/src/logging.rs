@@ -3,9 +3,10 @@
 //! A receiver logs every event it handles. Written line by line, as `tracing-subscriber`
 //! does with stdout, each line is a `write` system call on the thread that handled the
 //! event, which on a busy receiver costs as much as verifying and deduplicating the event.
-//! Here lines are gathered in memory and written together: when [`BATCH_BYTES`] have
-//! gathered, and otherwise every [`FLUSH_EVERY`] by a thread of their own, so a line is on
-//! stdout within that time even when the receiver is idle. [`LogGuard`] writes what is left
+//! Here lines are gathered in memory and written together by a thread of their own: as soon
+//! as [`BATCH_BYTES`] have gathered, and otherwise every [`FLUSH_EVERY`], so a line is on
+//! stdout within that time even when the receiver is idle. Should that thread fall behind,
+//! the thread logging writes the lines itself, so memory stays bounded. [`LogGuard`] writes what is left
 //! when it is dropped, at the end of `main`. What is lost when the process is killed is the
 //! last lines of its log, never an event.
 //!
@@ -65,9 +66,15 @@ struct Shared {
     lines: Mutex<Vec<u8>>,
     /// Where they go; held while a batch is written, so batches keep their order.
     out: Mutex<Box<dyn Write + Send>>,
-    stopping: Mutex<bool>,
-    /// Wakes the flushing thread early, to stop.
-    stop: Condvar,
+    wake: Mutex<Wake>,
+    /// Wakes the flushing thread early: a batch is full, or the guard is dropped.
+    woken: Condvar,
+}
+
+#[derive(Default)]
+struct Wake {
+    batch_full: bool,
+    stopping: bool,
 }
 
 /// Takes a lock whatever panicked while it was held: at worst a line is cut short, and the
@@ -77,18 +84,23 @@ fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Batched {
-    /// Lines to `out`, and the guard that flushes them every [`FLUSH_EVERY`] until dropped.
+    /// Lines to `out`, and the guard that keeps them flowing (every [`FLUSH_EVERY`] at the
+    /// latest) until dropped.
     pub fn new(out: impl Write + Send + 'static) -> (Self, LogGuard) {
+        Self::flushed_every(out, FLUSH_EVERY)
+    }
+
+    fn flushed_every(out: impl Write + Send + 'static, every: Duration) -> (Self, LogGuard) {
         let shared = Arc::new(Shared {
             lines: Mutex::new(Vec::with_capacity(BATCH_BYTES)),
             out: Mutex::new(Box::new(out)),
-            stopping: Mutex::new(false),
-            stop: Condvar::new(),
+            wake: Mutex::new(Wake::default()),
+            woken: Condvar::new(),
         });
         let flusher = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("log-flush".to_owned())
-            .spawn(move || flusher.flush_until_stopped())
+            .spawn(move || flusher.flush_until_stopped(every))
             .ok();
         let writer = Self {
             shared: Arc::clone(&shared),
@@ -98,15 +110,24 @@ impl Batched {
 }
 
 impl Shared {
-    fn flush_until_stopped(&self) {
-        let mut stopping = lock(&self.stopping);
-        while !*stopping {
-            stopping = self
-                .stop
-                .wait_timeout(stopping, FLUSH_EVERY)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+    fn flush_until_stopped(&self, every: Duration) {
+        loop {
+            let stopping = {
+                let mut wake = lock(&self.wake);
+                if !wake.batch_full && !wake.stopping {
+                    wake = self
+                        .woken
+                        .wait_timeout(wake, every)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+                wake.batch_full = false;
+                wake.stopping
+            };
             self.write_out();
+            if stopping {
+                return;
+            }
         }
     }
 
@@ -124,13 +145,17 @@ impl Shared {
 
 impl Write for Batched {
     fn write(&mut self, line: &[u8]) -> io::Result<usize> {
-        let full = {
+        let gathered = {
             let mut lines = lock(&self.shared.lines);
             lines.extend_from_slice(line);
-            lines.len() >= BATCH_BYTES
+            lines.len()
         };
-        if full {
+        if gathered >= 4 * BATCH_BYTES {
+            // The flushing thread is behind: write here rather than hold more.
             self.shared.write_out();
+        } else if gathered >= BATCH_BYTES && gathered - line.len() < BATCH_BYTES {
+            lock(&self.shared.wake).batch_full = true;
+            self.shared.woken.notify_one();
         }
         Ok(line.len())
     }
@@ -150,8 +175,8 @@ pub struct LogGuard {
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
-        *lock(&self.shared.stopping) = true;
-        self.shared.stop.notify_all();
+        lock(&self.shared.wake).stopping = true;
+        self.shared.woken.notify_one();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -207,17 +232,62 @@ mod tests {
     }
 
     #[test]
-    fn a_full_batch_is_written_at_once() {
+    fn a_full_batch_is_written_without_waiting_for_the_interval() {
         let capture = Capture::default();
-        let (mut writer, _guard) = Batched::new(capture.clone());
+        let (mut writer, _guard) =
+            Batched::flushed_every(capture.clone(), Duration::from_secs(3600));
         let line = [b'x'; 1023]
             .iter()
             .chain(b"\n")
             .copied()
             .collect::<Vec<u8>>();
-        for _ in 0..BATCH_BYTES / line.len() {
+        for _ in 0..BATCH_BYTES / line.len() - 1 {
             writer.write_all(&line).unwrap();
         }
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(capture.text(), "", "not a full batch yet");
+        writer.write_all(&line).unwrap();
+        let start = Instant::now();
+        while capture.text().len() < BATCH_BYTES {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the full batch waited"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert_eq!(capture.text().len(), BATCH_BYTES);
+    }
+
+    #[test]
+    fn a_logger_waits_and_writes_itself_when_the_flushing_thread_is_behind() {
+        let capture = Capture::default();
+        let (mut writer, guard) =
+            Batched::flushed_every(capture.clone(), Duration::from_secs(3600));
+        // The flushing thread cannot write while the destination is held.
+        let held = Arc::clone(&guard.shared);
+        let out = lock(&held.out);
+        let line = [b'y'; 1023]
+            .iter()
+            .chain(b"\n")
+            .copied()
+            .collect::<Vec<u8>>();
+        let logger = std::thread::spawn(move || {
+            for _ in 0..4 * BATCH_BYTES / line.len() {
+                writer.write_all(&line).unwrap();
+            }
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            !logger.is_finished(),
+            "at four batches the logger waits for the destination instead of gathering more"
+        );
+        drop(out);
+        logger.join().unwrap();
+        assert_eq!(
+            capture.text().len(),
+            4 * BATCH_BYTES,
+            "all written once it returned"
+        );
+        drop(guard);
     }
 }
