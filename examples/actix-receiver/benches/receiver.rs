@@ -9,7 +9,8 @@
 //!
 //! A short criterion report comes first; then every variant runs in rounds whose order
 //! rotates, and the medians of the per-round ratios are printed. Each server has one worker.
-//! Without `redis-server` the Redis variant is skipped, loudly.
+//! Without `redis-server` the Redis variant is skipped, loudly. The receivers log a line per
+//! handled event as their binaries do, to `target/tmp/actix-receiver-bench.log`.
 #![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)] // a benchmark binary
 
 use std::net::SocketAddr;

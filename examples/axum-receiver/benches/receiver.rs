@@ -10,7 +10,8 @@
 //! A short criterion report comes first; then every variant runs in rounds whose order
 //! rotates, and the medians of the per-round ratios are printed (less sensitive to drifting
 //! machine load than two separate runs). Without `redis-server` the Redis variant is skipped,
-//! loudly.
+//! loudly. The receivers log a line per handled event as their binaries do, to
+//! `target/tmp/axum-receiver-bench.log`.
 #![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)] // a benchmark binary
 
 use std::net::SocketAddr;
