@@ -7,32 +7,81 @@ use super::write::Out;
 /// Writes `repr(float(token))` for a float token the parser accepted (not `NaN` or
 /// `Infinity`, which are written as they are).
 pub(super) fn write_float(out: &mut Out<'_>, token: &[u8]) {
-    if short_decimal(out, token) {
-        return;
-    }
-    match Shortest::of_short_token(token) {
-        Some(shortest) => shortest.write_repr(out),
-        None => via_f64(out, token),
+    if !write_short(out, token) {
+        via_f64(out, token);
     }
 }
 
-/// The common case, `12.50` or `-0.125`, without touching floating point: a decimal with at
-/// most 15 significant digits survives decimal -> double -> decimal (DBL_DIG), so no shorter
-/// string names the same double and the shortest round-trip digits are the token's own,
-/// trailing zeros dropped. Only tokens whose repr is in fixed notation qualify. Returns
-/// false, having written nothing, for anything else.
-fn short_decimal(out: &mut Out<'_>, token: &[u8]) -> bool {
-    let Some(short) = ShortDecimal::of(token) else {
+/// The common case, and the one a body of `1e-7`s makes the whole cost: a token with at
+/// most 15 significant digits whose value is a normal double (decimal exponent within
+/// -307..=307) survives decimal -> double -> decimal (DBL_DIG), so no shorter string names
+/// the same double and its repr digits are its own without leading and trailing zeros.
+/// Written from the text alone, straight from the token's bytes into one stack buffer (no
+/// float conversion, no intermediate digit array to copy). A zero is `0.0` (or `-0.0`).
+/// Returns false, having written nothing, for any other token.
+fn write_short(out: &mut Out<'_>, token: &[u8]) -> bool {
+    let (negative, unsigned) = match token.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, token),
+    };
+    let (mantissa, exponent) = match unsigned.iter().position(|&b| b | 0x20 == b'e') {
+        Some(at) => {
+            let (mantissa, rest) = unsigned.split_at(at);
+            let exponent = match rest.get(1..).unwrap_or_default() {
+                [b'+', digits @ ..] => short_integer(digits),
+                [b'-', digits @ ..] => short_integer(digits).map(|magnitude| -magnitude),
+                digits => short_integer(digits),
+            };
+            let Some(exponent) = exponent else {
+                return false;
+            };
+            (mantissa, exponent)
+        }
+        None => (unsigned, 0),
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(dot) => (
+            mantissa.get(..dot).unwrap_or_default(),
+            mantissa.get(dot + 1..).unwrap_or_default(),
+        ),
+        None => (mantissa, &b""[..]),
+    };
+    if int.is_empty() || !int.iter().chain(frac).all(u8::is_ascii_digit) {
+        return false;
+    }
+    // The significant digits are int ++ frac from `first` to `last`.
+    let digit_at = |index: usize| match index.checked_sub(int.len()) {
+        None => int.get(index).copied(),
+        Some(in_frac) => frac.get(in_frac).copied(),
+    };
+    let total = int.len() + frac.len();
+    let Some(first) = (0..total).find(|&index| digit_at(index) != Some(b'0')) else {
+        out.bytes(if negative { b"-0.0" } else { b"0.0" });
+        return true;
+    };
+    let last = (first..total)
+        .rev()
+        .find(|&index| digit_at(index) != Some(b'0'))
+        .unwrap_or(first);
+    let count = last - first + 1;
+    let point = int.len() as i64 - 1 - first as i64 + exponent;
+    let Some(point) = i32::try_from(point)
+        .ok()
+        .filter(|point| count <= 15 && (-307..=307).contains(point))
+    else {
         return false;
     };
-    out.bytes(short.sign);
-    out.bytes(short.int);
-    out.byte(b'.');
-    out.bytes(if short.frac.is_empty() {
-        b"0"
-    } else {
-        short.frac
-    });
+    let int_part = int.get(first.min(int.len())..(last + 1).min(int.len()));
+    let frac_part = frac.get(first.saturating_sub(int.len())..(last + 1).saturating_sub(int.len()));
+    let mut digits = ReprText::default();
+    digits.push_all(int_part.unwrap_or_default());
+    digits.push_all(frac_part.unwrap_or_default());
+    let mut text = ReprText::default();
+    if negative {
+        text.push(b'-');
+    }
+    repr_layout(&mut text, digits.as_bytes(), point);
+    out.bytes(text.as_bytes());
     true
 }
 
@@ -44,10 +93,9 @@ pub(super) fn is_repr(token: &[u8]) -> bool {
     })
 }
 
-/// A float token in the form [`short_decimal`] handles, cut into its parts.
+/// A float token in fixed notation (`12.50`, `-0.125`) with at most 15 significant digits,
+/// as far as [`is_repr`] needs it.
 struct ShortDecimal<'t> {
-    sign: &'t [u8],
-    int: &'t [u8],
     /// The fraction digits, trailing zeros dropped.
     frac: &'t [u8],
     /// How many fraction digits the token has.
@@ -56,10 +104,7 @@ struct ShortDecimal<'t> {
 
 impl<'t> ShortDecimal<'t> {
     fn of(token: &'t [u8]) -> Option<Self> {
-        let (sign, unsigned) = match token.split_first() {
-            Some((b'-', rest)) => (&b"-"[..], rest),
-            _ => (&b""[..], token),
-        };
+        let unsigned = token.strip_prefix(b"-").unwrap_or(token);
         let dot = unsigned.iter().position(|&b| b == b'.')?;
         let int = unsigned.get(..dot)?;
         let frac = unsigned.get(dot + 1..)?;
@@ -79,12 +124,7 @@ impl<'t> ShortDecimal<'t> {
         } else {
             int.len() + frac.len()
         };
-        (significant <= 15).then_some(Self {
-            sign,
-            int,
-            frac,
-            frac_written,
-        })
+        (significant <= 15).then_some(Self { frac, frac_written })
     }
 }
 
@@ -215,24 +255,6 @@ struct Shortest {
 }
 
 impl Shortest {
-    /// The repr digits of a token with at most 15 significant digits whose value is a
-    /// normal double (decimal exponent within -307..=307), read from its text alone: by the
-    /// same DBL_DIG argument as [`short_decimal`], its digits without leading and trailing
-    /// zeros are the shortest round-trip digits. This is what keeps a body of `1e-7`s, the
-    /// dearest input to canonicalise, from costing a float conversion and a formatting per
-    /// number. A zero value is written `0.0` (or `-0.0`). `None` for any other token.
-    #[inline]
-    fn of_short_token(token: &[u8]) -> Option<Self> {
-        let shortest = Self::read(token, 15)?;
-        if shortest.count > 1 || shortest.digits[0] != b'0' {
-            // A normal double, so that DBL_DIG holds.
-            if !(-307..=307).contains(&shortest.exponent) {
-                return None;
-            }
-        }
-        Some(shortest)
-    }
-
     /// The digits of a decimal number's text from its first significant digit to its
     /// last, and the decimal exponent of the first; `None` when they are more than
     /// `max_digits` (at most 24) or the text is not a decimal number with an exponent of
@@ -387,51 +409,95 @@ impl Shortest {
         std::str::from_utf8(text.as_bytes()).ok()?.parse().ok()
     }
 
-    /// Python's repr layout: fixed notation for decimal exponents -4..=15 (with `.0` when
-    /// integral), otherwise `d.ddde+XX` with at least two exponent digits.
+    /// Writes Python's repr of these digits (see [`repr_layout`]).
     fn write_repr(&self, out: &mut Out<'_>) {
-        const ZEROS: &[u8; 24] = b"000000000000000000000000";
-        let digits = self.digits();
-        let count = digits.len();
-        let exponent = self.exponent;
+        let mut text = ReprText::default();
         if self.negative {
-            out.byte(b'-');
+            text.push(b'-');
         }
-        if (-4..16).contains(&exponent) {
-            if exponent >= 0 {
-                let point = exponent.unsigned_abs() as usize + 1;
-                if count <= point {
-                    out.bytes(digits);
-                    out.bytes(ZEROS.get(..point - count).unwrap_or_default());
-                    out.bytes(b".0");
-                } else {
-                    out.bytes(digits.get(..point).unwrap_or_default());
-                    out.byte(b'.');
-                    out.bytes(digits.get(point..).unwrap_or_default());
-                }
+        repr_layout(&mut text, self.digits(), self.exponent);
+        out.bytes(text.as_bytes());
+    }
+}
+
+/// Python's repr layout of `digits` (the first non-zero, the last non-zero; or `0`) whose
+/// first digit stands at decimal `exponent`: fixed notation for exponents -4..=15 (with
+/// `.0` when integral), otherwise `d.ddde+XX` with at least two exponent digits.
+fn repr_layout(text: &mut ReprText, digits: &[u8], exponent: i32) {
+    const ZEROS: &[u8; 24] = b"000000000000000000000000";
+    let count = digits.len();
+    if (-4..16).contains(&exponent) {
+        if exponent >= 0 {
+            let point = exponent.unsigned_abs() as usize + 1;
+            if count <= point {
+                text.push_all(digits);
+                text.push_all(ZEROS.get(..point - count).unwrap_or_default());
+                text.push_all(b".0");
             } else {
-                out.bytes(b"0.");
-                let zeros = exponent.unsigned_abs() as usize - 1;
-                out.bytes(ZEROS.get(..zeros).unwrap_or_default());
-                out.bytes(digits);
+                text.push_all(digits.get(..point).unwrap_or_default());
+                text.push(b'.');
+                text.push_all(digits.get(point..).unwrap_or_default());
             }
         } else {
-            let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
-            out.byte(*first);
-            if !rest.is_empty() {
-                out.byte(b'.');
-                out.bytes(rest);
-            }
-            out.bytes(if exponent < 0 { b"e-" } else { b"e+" });
-            // At least two digits, as C's printf writes them; doubles need at most three.
-            let magnitude = exponent.unsigned_abs().min(999);
-            let digit = |value: u32| b'0' + (value % 10) as u8;
-            if magnitude >= 100 {
-                out.byte(digit(magnitude / 100));
-            }
-            out.byte(digit(magnitude / 10));
-            out.byte(digit(magnitude));
+            text.push_all(b"0.");
+            let zeros = exponent.unsigned_abs() as usize - 1;
+            text.push_all(ZEROS.get(..zeros).unwrap_or_default());
+            text.push_all(digits);
         }
+    } else {
+        let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
+        text.push(*first);
+        if !rest.is_empty() {
+            text.push(b'.');
+            text.push_all(rest);
+        }
+        text.push_all(if exponent < 0 { b"e-" } else { b"e+" });
+        // At least two digits, as C's printf writes them; doubles need at most three.
+        let magnitude = exponent.unsigned_abs().min(999);
+        let digit = |value: u32| b'0' + (value % 10) as u8;
+        if magnitude >= 100 {
+            text.push(digit(magnitude / 100));
+        }
+        text.push(digit(magnitude / 10));
+        text.push(digit(magnitude));
+    }
+}
+
+/// A float's repr being put together on the stack, to reach the output in one write (the
+/// longest, `-1.2345678901234567e-308`, is 24 bytes).
+struct ReprText {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl Default for ReprText {
+    fn default() -> Self {
+        Self {
+            buf: [0; 40],
+            len: 0,
+        }
+    }
+}
+
+impl ReprText {
+    #[inline]
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    #[inline]
+    fn push_all(&mut self, bytes: &[u8]) {
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            slot.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
     }
 }
 
@@ -488,7 +554,7 @@ mod tests {
         let wrote = {
             let mut sink = |c: &[u8]| fast.extend_from_slice(c);
             let mut out = Out::new(&mut sink, 64);
-            let wrote = short_decimal(&mut out, token.as_bytes());
+            let wrote = write_short(&mut out, token.as_bytes());
             out.flush();
             wrote
         };
@@ -592,18 +658,9 @@ mod tests {
                 };
                 token.push_str(&magnitude.to_string());
             }
-            let mut fast = Vec::new();
-            let wrote = {
-                let mut sink = |c: &[u8]| fast.extend_from_slice(c);
-                let mut out = Out::new(&mut sink, 64);
-                let shortest = Shortest::of_short_token(token.as_bytes());
-                if let Some(shortest) = &shortest {
-                    shortest.write_repr(&mut out);
-                }
-                out.flush();
-                shortest.is_some()
-            };
-            let (_, slow) = both(&token);
+            let (fast, slow) = both(&token);
+            let wrote = fast.is_some();
+            let fast = fast.unwrap_or_default().into_bytes();
             if wrote {
                 taken += 1;
                 assert_eq!(String::from_utf8(fast).unwrap(), slow, "token {token}");
@@ -619,21 +676,11 @@ mod tests {
             ("1e307", "1e+307"),
             ("1e-307", "1e-307"),
         ] {
-            let shortest = Shortest::of_short_token(token.as_bytes()).unwrap();
-            let mut text = Vec::new();
-            {
-                let mut sink = |c: &[u8]| text.extend_from_slice(c);
-                let mut out = Out::new(&mut sink, 64);
-                shortest.write_repr(&mut out);
-                out.flush();
-            }
-            assert_eq!(String::from_utf8(text).unwrap(), repr, "{token}");
+            let text = both(token).0.unwrap_or_default();
+            assert_eq!(text, repr, "{token}");
         }
         for beyond in ["1e308", "1e-308", "1234567890123456e0", "1e1000000"] {
-            assert!(
-                Shortest::of_short_token(beyond.as_bytes()).is_none(),
-                "{beyond}"
-            );
+            assert!(both(beyond).0.is_none(), "{beyond}");
         }
     }
 
