@@ -25,7 +25,6 @@
 #[path = "../../axum-receiver/src/contract.rs"]
 pub mod contract;
 pub mod log;
-/// The log both receivers write: one line per handled event, to stdout in batches.
 #[path = "../../axum-receiver/src/logging.rs"]
 pub mod logging;
 
