@@ -2,8 +2,10 @@
 //! (`tower::ServiceExt::oneshot`) with unique, signed 1 KiB Generic events: a bare route
 //! reading `Bytes`, the same route behind `WebhookVerify` with a memory store (the library's
 //! share alone), and the example receiver's `app` with a memory store (the layer, the typed
-//! event and the event log). The loopback benchmark (`receiver`) measures whole servers and
-//! is noisy; this one is steady enough to compare two versions of the code.
+//! event and the event log, but not the line the binary logs per event: no log subscriber
+//! is installed, so this is the code's own cost). The loopback benchmark (`receiver`)
+//! measures whole servers, log included, and is noisy; this one is steadier within a run,
+//! but still moves between runs on a shared machine: compare two versions alternately.
 //!
 //! ```text
 //! cargo bench -p axum-receiver --bench in_process

@@ -6,7 +6,8 @@
 //! Here lines are gathered in memory and written together by a thread of their own: as soon
 //! as [`BATCH_BYTES`] have gathered, and otherwise every [`FLUSH_EVERY`], so a line is on
 //! stdout within that time even when the receiver is idle. Should that thread fall behind,
-//! the thread logging writes the lines itself, so memory stays bounded. [`LogGuard`] writes what is left
+//! the thread logging writes the lines itself, so memory stays bounded; once the guard is
+//! dropped (or if the thread cannot start) every line is written as it comes. [`LogGuard`] writes what is left
 //! when it is dropped, at the end of `main`. What is lost when the process is killed is the
 //! last lines of its log, never an event.
 //!
@@ -16,6 +17,7 @@
 //! ```
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -69,6 +71,9 @@ struct Shared {
     wake: Mutex<Wake>,
     /// Wakes the flushing thread early: a batch is full, or the guard is dropped.
     woken: Condvar,
+    /// No flushing thread (dropped with the guard, or never started): every line is
+    /// written as it comes.
+    unbatched: AtomicBool,
 }
 
 #[derive(Default)]
@@ -96,12 +101,17 @@ impl Batched {
             out: Mutex::new(Box::new(out)),
             wake: Mutex::new(Wake::default()),
             woken: Condvar::new(),
+            unbatched: AtomicBool::new(false),
         });
         let flusher = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("log-flush".to_owned())
             .spawn(move || flusher.flush_until_stopped(every))
             .ok();
+        if thread.is_none() {
+            // Nothing would write a batch that never fills: lines go out one by one.
+            shared.unbatched.store(true, Ordering::Release);
+        }
         let writer = Self {
             shared: Arc::clone(&shared),
         };
@@ -113,14 +123,12 @@ impl Shared {
     fn flush_until_stopped(&self, every: Duration) {
         loop {
             let stopping = {
-                let mut wake = lock(&self.wake);
-                if !wake.batch_full && !wake.stopping {
-                    wake = self
-                        .woken
-                        .wait_timeout(wake, every)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
+                let (mut wake, _) = self
+                    .woken
+                    .wait_timeout_while(lock(&self.wake), every, |wake| {
+                        !wake.batch_full && !wake.stopping
+                    })
+                    .unwrap_or_else(PoisonError::into_inner);
                 wake.batch_full = false;
                 wake.stopping
             };
@@ -135,11 +143,15 @@ impl Shared {
     /// written (stdout closed) drops them: the receiver goes on.
     fn write_out(&self) {
         let mut out = lock(&self.out);
-        let batch = std::mem::replace(&mut *lock(&self.lines), Vec::with_capacity(BATCH_BYTES));
-        if !batch.is_empty() {
-            let _ = out.write_all(&batch);
-            let _ = out.flush();
-        }
+        let batch = {
+            let mut lines = lock(&self.lines);
+            if lines.is_empty() {
+                return;
+            }
+            std::mem::replace(&mut *lines, Vec::with_capacity(BATCH_BYTES))
+        };
+        let _ = out.write_all(&batch);
+        let _ = out.flush();
     }
 }
 
@@ -150,8 +162,8 @@ impl Write for Batched {
             lines.extend_from_slice(line);
             lines.len()
         };
-        if gathered >= 4 * BATCH_BYTES {
-            // The flushing thread is behind: write here rather than hold more.
+        if gathered >= 4 * BATCH_BYTES || self.shared.unbatched.load(Ordering::Acquire) {
+            // The flushing thread is behind, or gone: write here rather than hold more.
             self.shared.write_out();
         } else if gathered >= BATCH_BYTES && gathered - line.len() < BATCH_BYTES {
             lock(&self.shared.wake).batch_full = true;
@@ -167,7 +179,8 @@ impl Write for Batched {
 }
 
 /// Keeps the batching going; dropping it writes what is gathered and stops the flushing
-/// thread. Lines logged after that are still written, at the next full batch.
+/// thread. Lines logged after that (a handler still running while the runtime shuts down)
+/// are written one by one.
 pub struct LogGuard {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
@@ -180,6 +193,7 @@ impl Drop for LogGuard {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        self.shared.unbatched.store(true, Ordering::Release);
         self.shared.write_out();
     }
 }
@@ -210,24 +224,39 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_line_is_written_within_the_flush_interval_and_none_is_lost() {
-        let capture = Capture::default();
-        let (mut writer, guard) = Batched::new(capture.clone());
-        writer.write_all(b"first\n").unwrap();
-        assert_eq!(capture.text(), "", "gathered, not written per line");
+    /// Waits (up to 10 s) for `capture` to hold `len` bytes.
+    fn wait_for(capture: &Capture, len: usize) {
         let start = Instant::now();
-        while capture.text().is_empty() {
-            assert!(start.elapsed() < FLUSH_EVERY * 20, "never flushed");
+        while capture.text().len() < len {
+            assert!(start.elapsed() < Duration::from_secs(10), "never written");
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    #[test]
+    fn a_line_is_gathered_then_written_by_the_timer() {
+        let capture = Capture::default();
+        let (mut writer, _guard) =
+            Batched::flushed_every(capture.clone(), Duration::from_millis(300));
+        writer.write_all(b"first\n").unwrap();
+        assert_eq!(capture.text(), "", "gathered, not written per line");
+        wait_for(&capture, 6);
         assert_eq!(capture.text(), "first\n");
-        writer.write_all(b"second\n").unwrap();
+    }
+
+    #[test]
+    fn dropping_the_guard_writes_what_is_gathered_and_later_lines_go_out_at_once() {
+        let capture = Capture::default();
+        let (mut writer, guard) =
+            Batched::flushed_every(capture.clone(), Duration::from_secs(3600));
+        writer.write_all(b"gathered\n").unwrap();
         drop(guard);
+        assert_eq!(capture.text(), "gathered\n");
+        writer.write_all(b"after\n").unwrap();
         assert_eq!(
             capture.text(),
-            "first\nsecond\n",
-            "the guard writes the rest"
+            "gathered\nafter\n",
+            "no thread left to write it later"
         );
     }
 
@@ -259,7 +288,7 @@ mod tests {
     }
 
     #[test]
-    fn a_logger_waits_and_writes_itself_when_the_flushing_thread_is_behind() {
+    fn at_four_batches_waiting_the_logger_waits_for_the_destination() {
         let capture = Capture::default();
         let (mut writer, guard) =
             Batched::flushed_every(capture.clone(), Duration::from_secs(3600));

@@ -16,8 +16,8 @@ pub(super) fn write_float(out: &mut Out<'_>, token: &[u8]) {
 /// most 15 significant digits whose value is a normal double (decimal exponent within
 /// -307..=307) survives decimal -> double -> decimal (DBL_DIG), so no shorter string names
 /// the same double and its repr digits are its own without leading and trailing zeros.
-/// Written from the text alone, straight from the token's bytes into one stack buffer (no
-/// float conversion, no intermediate digit array to copy). A zero is `0.0` (or `-0.0`).
+/// Written from the text alone (no float conversion), laid out on the stack and written in
+/// one piece. A zero is `0.0` (or `-0.0`).
 /// Returns false, having written nothing, for any other token.
 fn write_short(out: &mut Out<'_>, token: &[u8]) -> bool {
     let (negative, unsigned) = match token.split_first() {
@@ -490,6 +490,10 @@ impl ReprText {
 
     #[inline]
     fn push_all(&mut self, bytes: &[u8]) {
+        debug_assert!(
+            self.len + bytes.len() <= self.buf.len(),
+            "a repr is at most 24 bytes"
+        );
         if let Some(slot) = self.buf.get_mut(self.len..self.len + bytes.len()) {
             slot.copy_from_slice(bytes);
             self.len += bytes.len();

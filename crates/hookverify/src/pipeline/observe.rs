@@ -410,6 +410,67 @@ mod tests {
         );
     }
 
+    /// The one gauge recorded, as `name{label=value,...}` and its value.
+    fn gauge(snapshotter: &metrics_util::debugging::Snapshotter) -> Option<(String, f64)> {
+        snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .find_map(|(key, _, _, value)| {
+                let DebugValue::Gauge(value) = value else {
+                    return None;
+                };
+                let (_, key) = key.into_parts();
+                let mut labels: Vec<String> = key
+                    .labels()
+                    .map(|l| format!("{}={}", l.key(), l.value()))
+                    .collect();
+                labels.sort();
+                Some((
+                    format!("{}{{{}}}", key.name(), labels.join(",")),
+                    value.into_inner(),
+                ))
+            })
+    }
+
+    #[test]
+    fn a_running_handler_is_counted_in_the_gauge_of_its_sender_and_layer() {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = std::sync::Arc::new(recorder.snapshotter());
+        let secret = Secret::new("gauge-test").unwrap();
+        let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()).namespace("g"));
+        let body = br#"{"id":"evt_gauge","type":"t","data":{}}"#;
+        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
+        let headers = [(signature.name(), signature.value())];
+        let name = "hookverify_handlers_running{namespace=g,provider=generic}";
+        let seen = std::sync::Arc::clone(&snapshotter);
+        metrics::with_local_recorder(&recorder, || {
+            block_on(async {
+                let (_, runner) = pipeline
+                    .admit(&headers[..], body.to_vec())
+                    .await
+                    .unwrap()
+                    .into_parts();
+                runner
+                    .run(
+                        move || async move {
+                            assert_eq!(gauge(&seen), Some((name.to_owned(), 1.0)), "while it runs");
+                            200
+                        },
+                        |status| *status == 200,
+                    )
+                    .await
+                    .unwrap();
+            });
+        });
+        // A snapshot takes what changed since the last: the handler's end took the one off.
+        assert_eq!(
+            gauge(&snapshotter),
+            Some((name.to_owned(), -1.0)),
+            "once it finished"
+        );
+    }
+
     #[test]
     fn a_layer_that_keeps_refusing_signatures_warns_once_a_minute() {
         let secret = Secret::new("the-right-secret").unwrap();
