@@ -867,6 +867,7 @@ impl Parser<'_> {
                 i += 1;
             }
         }
+        let fraction_end = i;
         if matches!(body.get(i), Some(b'e' | b'E')) {
             let mut j = i + 1;
             if matches!(body.get(j), Some(b'+' | b'-')) {
@@ -882,7 +883,9 @@ impl Parser<'_> {
         self.pos = i;
         let token = body.get(start..i).unwrap_or_default();
         let (kind, flags) = if i != int_end {
-            let flags = if float::is_repr(token) { VERBATIM } else { 0 };
+            // Only a fraction without an exponent can be its own repr (`1.5`, never `1e5`).
+            let own_repr = fraction_end == i && float::is_repr(token);
+            let flags = if own_repr { VERBATIM } else { 0 };
             (Kind::Float, flags)
         } else if token == b"-0" {
             (Kind::NegZero, 0)
