@@ -96,25 +96,31 @@ impl Runner {
     /// # Errors
     /// [`Rejection::HandlerAborted`] when the runtime dropped the handler's task before it
     /// finished (it is shutting down); the claim was released.
-    pub async fn run<F, Fut>(
+    pub fn run<F, Fut>(
         self,
         handler: F,
         succeeded: fn(&Fut::Output) -> bool,
-    ) -> Result<Fut::Output, Rejection>
+    ) -> impl Future<Output = Result<Fut::Output, Rejection>> + Send + 'static
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
         let detach = self.detach;
-        let supervised = self
-            .supervise(handler, succeeded)
-            .instrument(delivery_span().unwrap_or_else(Span::none));
-        match tokio::runtime::Handle::try_current() {
-            // Polled here, where the request is, and handed to the runtime only if the
-            // request is dropped first: no task spawned per delivery.
-            Ok(runtime) if detach => resumed(DetachOnDrop::new(supervised, runtime).await),
-            _ => resumed(supervised.await),
+        // Boxed here, not held in the returned future: a future of a few words is cheap for
+        // the adapter to move and to keep across its own awaits (the handler's, with its
+        // supervision, is kilobytes).
+        let supervised: Pin<Box<dyn Future<Output = HandlerResult<Fut::Output>> + Send>> = Box::pin(
+            self.supervise(handler, succeeded)
+                .instrument(delivery_span().unwrap_or_else(Span::none)),
+        );
+        async move {
+            match tokio::runtime::Handle::try_current() {
+                // Polled here, where the request is, and handed to the runtime only if the
+                // request is dropped first: no task spawned per delivery.
+                Ok(runtime) if detach => resumed(DetachOnDrop::boxed(supervised, runtime).await),
+                _ => resumed(supervised.await),
+            }
         }
     }
 
@@ -243,8 +249,15 @@ impl<T: 'static> DetachOnDrop<T> {
         future: impl Future<Output = T> + Send + 'static,
         runtime: tokio::runtime::Handle,
     ) -> Self {
+        Self::boxed(Box::pin(future), runtime)
+    }
+
+    fn boxed(
+        future: Pin<Box<dyn Future<Output = T> + Send>>,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         Self {
-            future: Some(Box::pin(future)),
+            future: Some(future),
             runtime,
         }
     }
