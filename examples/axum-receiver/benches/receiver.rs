@@ -1,7 +1,8 @@
 //! End-to-end throughput and latency of the axum example receiver (the layer, its handler
-//! and event log) with the memory store and with the Redis store, and of the layer alone,
-//! against a bare axum route reading `Bytes`; same client, same run, unique signed 1 KiB events over 64 keep-alive
-//! connections. Also counts the Redis commands per delivery.
+//! and event log) with the memory store and with the Redis store, of the layer alone, and of
+//! the glue alone (a middleware collecting the body and rebuilding the request), against a
+//! bare axum route reading `Bytes`; same client, same run, unique signed 1 KiB events over
+//! 64 keep-alive connections. Also counts the Redis commands per delivery.
 //!
 //! ```text
 //! cargo bench -p axum-receiver --bench receiver
@@ -119,6 +120,30 @@ fn main() {
                     hookverify_tower::WebhookVerify::new(Secret::new(SECRET).unwrap())
                         .dedup_store_arc(store),
                 )
+        })),
+    });
+    // A control: what the layer's framework glue alone costs (the body collected, the request
+    // rebuilt around it, a middleware future), without verifying or deduplicating anything.
+    variants.push(Variant {
+        name: "glue only, bare handler",
+        url: url(serve("glue", || async {
+            use http_body_util::BodyExt;
+            Router::new()
+                .route(
+                    "/webhooks/generic",
+                    post(|body: Bytes| async move { body.len().to_string() }),
+                )
+                .route_layer(axum::middleware::from_fn(
+                    |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                        let (parts, body) = request.into_parts();
+                        let bytes = body.collect().await.unwrap().to_bytes();
+                        let request = axum::extract::Request::from_parts(
+                            parts,
+                            axum::body::Body::from(bytes),
+                        );
+                        next.run(request).await
+                    },
+                ))
         })),
     });
     load::receiver_benchmark(
