@@ -341,15 +341,21 @@ mod tests {
         );
     }
 
+    /// A layer's pipeline in `namespace`, and the headers and body of a genuine delivery.
+    fn genuine(namespace: &str) -> (Pipeline, [(&'static str, String); 1], Vec<u8>) {
+        let secret = Secret::new(format!("{namespace}-secret")).unwrap();
+        let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()).namespace(namespace));
+        let body = format!(r#"{{"id":"evt_{namespace}","type":"t","data":{{}}}}"#).into_bytes();
+        let signature = testing::sign(Provider::GENERIC, &secret, &body).unwrap();
+        let headers = [(signature.name(), signature.value().to_owned())];
+        (pipeline, headers, body)
+    }
+
     #[test]
     fn deliveries_are_counted_by_outcome() {
         let recorder = DebuggingRecorder::new();
-        let secret = Secret::new("metrics-test").unwrap();
-        let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()).namespace("m"));
-        let body = br#"{"id":"evt_metrics","type":"t","data":{}}"#;
-        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
-        let headers = [(signature.name(), signature.value())];
-        let forged = [(signature.name(), "sha256=".to_owned() + &"0".repeat(64))];
+        let (pipeline, headers, body) = genuine("m");
+        let forged = [(headers[0].0, "sha256=".to_owned() + &"0".repeat(64))];
         metrics::with_local_recorder(&recorder, || {
             block_on(async {
                 let (_, runner) = pipeline
@@ -437,11 +443,7 @@ mod tests {
     fn a_running_handler_is_counted_in_the_gauge_of_its_sender_and_layer() {
         let recorder = DebuggingRecorder::new();
         let snapshotter = std::sync::Arc::new(recorder.snapshotter());
-        let secret = Secret::new("gauge-test").unwrap();
-        let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()).namespace("g"));
-        let body = br#"{"id":"evt_gauge","type":"t","data":{}}"#;
-        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
-        let headers = [(signature.name(), signature.value())];
+        let (pipeline, headers, body) = genuine("g");
         let name = "hookverify_handlers_running{namespace=g,provider=generic}";
         let seen = std::sync::Arc::clone(&snapshotter);
         metrics::with_local_recorder(&recorder, || {
