@@ -22,10 +22,6 @@ use std::time::{Duration, Instant};
 use super::Rejection;
 use crate::Provider;
 
-const VERIFIED: &str = "hookverify_verified_total";
-const RUNNING: &str = "hookverify_handlers_running";
-const HANDLER: &str = "hookverify_handler_total";
-
 /// The shortest time between two warnings about refused signatures from one layer.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 /// Refusals in a row, with no delivery verified, before a warning.
@@ -39,15 +35,59 @@ static METADATA: metrics::Metadata<'static> =
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// It succeeded (for HTTP, a 2xx answer).
-    Completed = 0,
+    Completed,
     /// It answered otherwise.
-    Failed = 1,
+    Failed,
     /// It panicked.
-    Panicked = 2,
+    Panicked,
 }
 
-/// The `outcome` label of each [`Outcome`], in its order.
-const OUTCOMES: [&str; 3] = ["completed", "failed", "panicked"];
+/// A metric of an accepted delivery, whose keys each layer builds once per sender.
+#[derive(Debug, Clone, Copy)]
+enum Metric {
+    Verified,
+    Running,
+    Handler(Outcome),
+}
+
+impl Metric {
+    /// Every metric, in the order of [`index`](Self::index).
+    const ALL: [Metric; 5] = [
+        Metric::Verified,
+        Metric::Running,
+        Metric::Handler(Outcome::Completed),
+        Metric::Handler(Outcome::Failed),
+        Metric::Handler(Outcome::Panicked),
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            Metric::Verified => 0,
+            Metric::Running => 1,
+            Metric::Handler(Outcome::Completed) => 2,
+            Metric::Handler(Outcome::Failed) => 3,
+            Metric::Handler(Outcome::Panicked) => 4,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Metric::Verified => "hookverify_verified_total",
+            Metric::Running => "hookverify_handlers_running",
+            Metric::Handler(_) => "hookverify_handler_total",
+        }
+    }
+
+    /// The `outcome` label, for a handler's end.
+    fn outcome(self) -> Option<&'static str> {
+        match self {
+            Metric::Handler(Outcome::Completed) => Some("completed"),
+            Metric::Handler(Outcome::Failed) => Some("failed"),
+            Metric::Handler(Outcome::Panicked) => Some("panicked"),
+            Metric::Verified | Metric::Running => None,
+        }
+    }
+}
 
 /// One layer's reporting.
 #[derive(Debug, Clone)]
@@ -61,14 +101,11 @@ pub(crate) struct Observer {
     refusals: Arc<RefusalWatch>,
 }
 
-/// The metric keys of one sender's accepted deliveries.
+/// The metric keys of one sender's accepted deliveries, by [`Metric::index`].
 #[derive(Debug)]
 struct SenderKeys {
     provider: Provider,
-    verified: metrics::Key,
-    running: metrics::Key,
-    /// By [`Outcome`].
-    handler: [metrics::Key; 3],
+    keys: [metrics::Key; Metric::ALL.len()],
 }
 
 #[derive(Debug, Default)]
@@ -90,57 +127,40 @@ impl Observer {
         if let Some(route) = route {
             labels.push(metrics::Label::new("route", shared(route)));
         }
-        let mut observer = Self {
+        let labels: Arc<[metrics::Label]> = labels.into();
+        let keys = providers
+            .iter()
+            .map(|&provider| SenderKeys {
+                provider,
+                keys: Metric::ALL.map(|metric| key(&labels, provider, metric)),
+            })
+            .collect();
+        Self {
             namespace: Arc::from(namespace),
-            labels: labels.into(),
-            keys: Arc::new([]),
+            labels,
+            keys,
             refusals: Arc::new(RefusalWatch {
                 in_a_row: AtomicU64::new(0),
                 warned_at: AtomicU64::new(u64::MAX),
             }),
-        };
-        observer.keys = providers
-            .iter()
-            .map(|&provider| SenderKeys {
-                provider,
-                verified: observer.key_for(provider, VERIFIED, None),
-                running: observer.key_for(provider, RUNNING, None),
-                handler: OUTCOMES.map(|outcome| observer.key_for(provider, HANDLER, Some(outcome))),
-            })
-            .collect();
-        observer
+        }
     }
 
-    /// The key of metric `name` for a delivery from `provider` (with its handler's
-    /// `outcome`).
-    fn key_for(
+    /// Registers `provider`'s key of `metric` with the recorder: the key built with the
+    /// layer, or built now for a sender the layer was not configured with (never the case
+    /// for an accepted delivery).
+    fn register<T>(
         &self,
         provider: Provider,
-        name: &'static str,
-        outcome: Option<&'static str>,
-    ) -> metrics::Key {
-        let labels = match outcome {
-            Some(outcome) => {
-                self.labels_with([("provider", provider.name()), ("outcome", outcome)])
-            }
-            None => self.labels_with([("provider", provider.name())]),
-        };
-        metrics::Key::from_parts(name, labels)
-    }
-
-    /// `metric` of `provider`'s keys, or the key built now for a sender the layer was not
-    /// configured with (never the case for an accepted delivery).
-    fn with_key<T>(
-        &self,
-        provider: Provider,
-        metric: impl FnOnce(&SenderKeys) -> &metrics::Key,
-        built: impl FnOnce() -> metrics::Key,
+        metric: Metric,
         register: impl FnOnce(&dyn metrics::Recorder, &metrics::Key) -> T,
     ) -> T {
         match self.keys.iter().find(|keys| keys.provider == provider) {
-            Some(keys) => metrics::with_recorder(|recorder| register(recorder, metric(keys))),
+            Some(keys) => {
+                metrics::with_recorder(|recorder| register(recorder, &keys.keys[metric.index()]))
+            }
             None => {
-                let key = built();
+                let key = key(&self.labels, provider, metric);
                 metrics::with_recorder(|recorder| register(recorder, &key))
             }
         }
@@ -148,12 +168,9 @@ impl Observer {
 
     pub(crate) fn verified(&self, provider: Provider) {
         self.refusals.in_a_row.store(0, Ordering::Relaxed);
-        self.with_key(
-            provider,
-            |keys| &keys.verified,
-            || self.key_for(provider, VERIFIED, None),
-            |recorder, key| recorder.register_counter(key, &METADATA),
-        )
+        self.register(provider, Metric::Verified, |recorder, key| {
+            recorder.register_counter(key, &METADATA)
+        })
         .increment(1);
     }
 
@@ -162,10 +179,13 @@ impl Observer {
     pub(crate) fn rejected(&self, rejection: &Rejection, provider: Option<Provider>) {
         metrics::counter!(
             "hookverify_rejected_total",
-            self.labels_with([
-                ("provider", provider.map_or("none", Provider::name)),
-                ("reason", rejection.code()),
-            ])
+            labels_with(
+                &self.labels,
+                [
+                    ("provider", provider.map_or("none", Provider::name)),
+                    ("reason", rejection.code()),
+                ]
+            )
         )
         .increment(1);
         if let Rejection::Unauthenticated(error) = rejection {
@@ -183,21 +203,6 @@ impl Observer {
         }
     }
 
-    /// This layer's labels and `extra`.
-    fn labels_with<const N: usize>(
-        &self,
-        extra: [(&'static str, &'static str); N],
-    ) -> Vec<metrics::Label> {
-        let mut labels = Vec::with_capacity(self.labels.len() + N);
-        labels.extend(self.labels.iter().cloned());
-        labels.extend(
-            extra
-                .into_iter()
-                .map(|(key, value)| metrics::Label::new(key, value)),
-        );
-        labels
-    }
-
     /// Whether a minute has passed since the last warning; claims the slot if so.
     fn may_warn(&self) -> bool {
         let now = millis_since_start();
@@ -212,12 +217,9 @@ impl Observer {
 
     /// Counts a handler as running until the returned guard is dropped.
     pub(crate) fn running(&self, provider: Provider) -> Running {
-        let gauge = self.with_key(
-            provider,
-            |keys| &keys.running,
-            || self.key_for(provider, RUNNING, None),
-            |recorder, key| recorder.register_gauge(key, &METADATA),
-        );
+        let gauge = self.register(provider, Metric::Running, |recorder, key| {
+            recorder.register_gauge(key, &METADATA)
+        });
         gauge.increment(1.0);
         Running {
             observer: self.clone(),
@@ -237,17 +239,10 @@ pub(crate) struct Running {
 impl Running {
     /// Counts the handler's end.
     pub(crate) fn finished(&self, outcome: Outcome) {
-        let index = outcome as usize;
         self.observer
-            .with_key(
-                self.provider,
-                |keys| &keys.handler[index],
-                || {
-                    self.observer
-                        .key_for(self.provider, HANDLER, Some(OUTCOMES[index]))
-                },
-                |recorder, key| recorder.register_counter(key, &METADATA),
-            )
+            .register(self.provider, Metric::Handler(outcome), |recorder, key| {
+                recorder.register_counter(key, &METADATA)
+            })
             .increment(1);
     }
 }
@@ -256,6 +251,33 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.gauge.decrement(1.0);
     }
+}
+
+/// The key of `metric` for a delivery from `provider` in a layer with `labels`.
+fn key(labels: &[metrics::Label], provider: Provider, metric: Metric) -> metrics::Key {
+    let labels = match metric.outcome() {
+        Some(outcome) => labels_with(
+            labels,
+            [("provider", provider.name()), ("outcome", outcome)],
+        ),
+        None => labels_with(labels, [("provider", provider.name())]),
+    };
+    metrics::Key::from_parts(metric.name(), labels)
+}
+
+/// A layer's `labels` and `extra`.
+fn labels_with<const N: usize>(
+    labels: &[metrics::Label],
+    extra: [(&'static str, &'static str); N],
+) -> Vec<metrics::Label> {
+    let mut all = Vec::with_capacity(labels.len() + N);
+    all.extend(labels.iter().cloned());
+    all.extend(
+        extra
+            .into_iter()
+            .map(|(key, value)| metrics::Label::new(key, value)),
+    );
+    all
 }
 
 /// Counts a store call that failed.
@@ -285,6 +307,16 @@ mod tests {
             .block_on(future)
     }
 
+    /// A metric's key as `name{label=value,...}`, labels sorted.
+    fn described(key: &metrics::Key) -> String {
+        let mut labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        labels.sort();
+        format!("{}{{{}}}", key.name(), labels.join(","))
+    }
+
     /// The counters recorded, as `name{label=value,...}` -> value.
     fn counters(recorder: &DebuggingRecorder) -> Vec<(String, u64)> {
         let mut seen: Vec<(String, u64)> = recorder
@@ -296,15 +328,7 @@ mod tests {
                 let DebugValue::Counter(count) = value else {
                     return None;
                 };
-                (key.kind() == MetricKind::Counter).then(|| {
-                    let (_, key) = key.into_parts();
-                    let mut labels: Vec<String> = key
-                        .labels()
-                        .map(|l| format!("{}={}", l.key(), l.value()))
-                        .collect();
-                    labels.sort();
-                    (format!("{}{{{}}}", key.name(), labels.join(",")), count)
-                })
+                (key.kind() == MetricKind::Counter).then(|| (described(&key.into_parts().1), count))
             })
             .collect();
         seen.sort();
@@ -426,16 +450,7 @@ mod tests {
                 let DebugValue::Gauge(value) = value else {
                     return None;
                 };
-                let (_, key) = key.into_parts();
-                let mut labels: Vec<String> = key
-                    .labels()
-                    .map(|l| format!("{}={}", l.key(), l.value()))
-                    .collect();
-                labels.sort();
-                Some((
-                    format!("{}{{{}}}", key.name(), labels.join(",")),
-                    value.into_inner(),
-                ))
+                Some((described(&key.into_parts().1), value.into_inner()))
             })
     }
 
