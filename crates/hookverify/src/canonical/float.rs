@@ -12,76 +12,14 @@ pub(super) fn write_float(out: &mut Out<'_>, token: &[u8]) {
     }
 }
 
-/// The common case, and the one a body of `1e-7`s makes the whole cost: a token with at
-/// most 15 significant digits whose value is a normal double (decimal exponent within
-/// -307..=307) survives decimal -> double -> decimal (DBL_DIG), so no shorter string names
-/// the same double and its repr digits are its own without leading and trailing zeros.
-/// Written from the text alone (no float conversion), laid out on the stack and written in
-/// one piece. A zero is `0.0` (or `-0.0`).
-/// Returns false, having written nothing, for any other token.
+/// The common case, and the one a body of `1e-7`s makes the whole cost: written from the
+/// token's text alone (see [`Shortest::of_short_token`]), no float conversion. Returns
+/// false, having written nothing, for any other token.
 fn write_short(out: &mut Out<'_>, token: &[u8]) -> bool {
-    let (negative, unsigned) = match token.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, token),
-    };
-    let (mantissa, exponent) = match unsigned.iter().position(|&b| b | 0x20 == b'e') {
-        Some(at) => {
-            let (mantissa, rest) = unsigned.split_at(at);
-            let exponent = match rest.get(1..).unwrap_or_default() {
-                [b'+', digits @ ..] => short_integer(digits),
-                [b'-', digits @ ..] => short_integer(digits).map(|magnitude| -magnitude),
-                digits => short_integer(digits),
-            };
-            let Some(exponent) = exponent else {
-                return false;
-            };
-            (mantissa, exponent)
-        }
-        None => (unsigned, 0),
-    };
-    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
-        Some(dot) => (
-            mantissa.get(..dot).unwrap_or_default(),
-            mantissa.get(dot + 1..).unwrap_or_default(),
-        ),
-        None => (mantissa, &b""[..]),
-    };
-    if int.is_empty() || !int.iter().chain(frac).all(u8::is_ascii_digit) {
-        return false;
-    }
-    // The significant digits are int ++ frac from `first` to `last`.
-    let digit_at = |index: usize| match index.checked_sub(int.len()) {
-        None => int.get(index).copied(),
-        Some(in_frac) => frac.get(in_frac).copied(),
-    };
-    let total = int.len() + frac.len();
-    let Some(first) = (0..total).find(|&index| digit_at(index) != Some(b'0')) else {
-        out.bytes(if negative { b"-0.0" } else { b"0.0" });
-        return true;
-    };
-    let last = (first..total)
-        .rev()
-        .find(|&index| digit_at(index) != Some(b'0'))
-        .unwrap_or(first);
-    let count = last - first + 1;
-    let point = int.len() as i64 - 1 - first as i64 + exponent;
-    let Some(point) = i32::try_from(point)
-        .ok()
-        .filter(|point| count <= 15 && (-307..=307).contains(point))
-    else {
+    let Some(shortest) = Shortest::of_short_token(token) else {
         return false;
     };
-    let int_part = int.get(first.min(int.len())..(last + 1).min(int.len()));
-    let frac_part = frac.get(first.saturating_sub(int.len())..(last + 1).saturating_sub(int.len()));
-    let mut digits = ReprText::default();
-    digits.push_all(int_part.unwrap_or_default());
-    digits.push_all(frac_part.unwrap_or_default());
-    let mut text = ReprText::default();
-    if negative {
-        text.push(b'-');
-    }
-    repr_layout(&mut text, digits.as_bytes(), point);
-    out.bytes(text.as_bytes());
+    shortest.write_repr(out);
     true
 }
 
@@ -255,6 +193,24 @@ struct Shortest {
 }
 
 impl Shortest {
+    /// The repr digits of a token with at most 15 significant digits whose value is a
+    /// normal double (decimal exponent within -307..=307), read from its text alone: a
+    /// decimal with at most 15 significant digits survives decimal -> double -> decimal
+    /// (DBL_DIG), so no shorter string names the same double and its digits without leading
+    /// and trailing zeros are the shortest round-trip digits. A zero value is written `0.0`
+    /// (or `-0.0`). `None` for any other token.
+    #[inline]
+    fn of_short_token(token: &[u8]) -> Option<Self> {
+        let shortest = Self::read(token, 15)?;
+        if shortest.count > 1 || shortest.digits[0] != b'0' {
+            // A normal double, so that DBL_DIG holds.
+            if !(-307..=307).contains(&shortest.exponent) {
+                return None;
+            }
+        }
+        Some(shortest)
+    }
+
     /// The digits of a decimal number's text from its first significant digit to its
     /// last, and the decimal exponent of the first; `None` when they are more than
     /// `max_digits` (at most 24) or the text is not a decimal number with an exponent of
@@ -411,7 +367,7 @@ impl Shortest {
 
     /// Writes Python's repr of these digits (see [`repr_layout`]).
     fn write_repr(&self, out: &mut Out<'_>) {
-        let mut text = ReprText::default();
+        let mut text = StackText::default();
         if self.negative {
             text.push(b'-');
         }
@@ -423,7 +379,7 @@ impl Shortest {
 /// Python's repr layout of `digits` (the first non-zero, the last non-zero; or `0`) whose
 /// first digit stands at decimal `exponent`: fixed notation for exponents -4..=15 (with
 /// `.0` when integral), otherwise `d.ddde+XX` with at least two exponent digits.
-fn repr_layout(text: &mut ReprText, digits: &[u8], exponent: i32) {
+fn repr_layout(text: &mut StackText, digits: &[u8], exponent: i32) {
     const ZEROS: &[u8; 24] = b"000000000000000000000000";
     let count = digits.len();
     if (-4..16).contains(&exponent) {
@@ -463,48 +419,6 @@ fn repr_layout(text: &mut ReprText, digits: &[u8], exponent: i32) {
     }
 }
 
-/// A float's repr being put together on the stack, to reach the output in one write (the
-/// longest, `-1.2345678901234567e-308`, is 24 bytes).
-struct ReprText {
-    buf: [u8; 40],
-    len: usize,
-}
-
-impl Default for ReprText {
-    fn default() -> Self {
-        Self {
-            buf: [0; 40],
-            len: 0,
-        }
-    }
-}
-
-impl ReprText {
-    #[inline]
-    fn push(&mut self, byte: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = byte;
-            self.len += 1;
-        }
-    }
-
-    #[inline]
-    fn push_all(&mut self, bytes: &[u8]) {
-        debug_assert!(
-            self.len + bytes.len() <= self.buf.len(),
-            "a repr is at most 24 bytes"
-        );
-        if let Some(slot) = self.buf.get_mut(self.len..self.len + bytes.len()) {
-            slot.copy_from_slice(bytes);
-            self.len += bytes.len();
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
-    }
-}
-
 /// A short run of decimal digits (at most 6: exponents beyond are not short tokens).
 fn short_integer(digits: &[u8]) -> Option<i64> {
     if digits.is_empty() || digits.len() > 6 || !digits.iter().all(u8::is_ascii_digit) {
@@ -526,7 +440,9 @@ fn decimal_len(mut n: u128) -> usize {
     len
 }
 
-/// A few bytes of formatted text on the stack: formatting a number must not allocate.
+/// A few bytes of text on the stack (a float's repr, at most 24 bytes, or a number
+/// formatted to check it): writing a number must not allocate, and a repr reaches the output
+/// in one piece.
 #[derive(Default)]
 struct StackText {
     buf: [u8; 32],
@@ -537,15 +453,32 @@ impl StackText {
     fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
     }
+
+    #[inline]
+    fn push(&mut self, byte: u8) {
+        let _ = self.push_all(&[byte]);
+    }
+
+    /// Appends `bytes`; `false` (nothing appended) when they do not fit.
+    #[inline]
+    fn push_all(&mut self, bytes: &[u8]) -> bool {
+        let end = self.len + bytes.len();
+        let Some(slot) = self.buf.get_mut(self.len..end) else {
+            return false;
+        };
+        slot.copy_from_slice(bytes);
+        self.len = end;
+        true
+    }
 }
 
 impl fmt::Write for StackText {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
-        slot.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+        if self.push_all(s.as_bytes()) {
+            Ok(())
+        } else {
+            Err(fmt::Error)
+        }
     }
 }
 
