@@ -224,6 +224,13 @@ mod tests {
         }
     }
 
+    /// A log line of 1 KiB, newline included.
+    fn kib_line(byte: u8) -> Vec<u8> {
+        let mut line = vec![byte; 1023];
+        line.push(b'\n');
+        line
+    }
+
     /// Waits (up to 10 s) for `capture` to hold `len` bytes.
     fn wait_for(capture: &Capture, len: usize) {
         let start = Instant::now();
@@ -265,25 +272,14 @@ mod tests {
         let capture = Capture::default();
         let (mut writer, _guard) =
             Batched::flushed_every(capture.clone(), Duration::from_secs(3600));
-        let line = [b'x'; 1023]
-            .iter()
-            .chain(b"\n")
-            .copied()
-            .collect::<Vec<u8>>();
+        let line = kib_line(b'x');
         for _ in 0..BATCH_BYTES / line.len() - 1 {
             writer.write_all(&line).unwrap();
         }
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(capture.text(), "", "not a full batch yet");
         writer.write_all(&line).unwrap();
-        let start = Instant::now();
-        while capture.text().len() < BATCH_BYTES {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "the full batch waited"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for(&capture, BATCH_BYTES);
         assert_eq!(capture.text().len(), BATCH_BYTES);
     }
 
@@ -295,11 +291,7 @@ mod tests {
         // The flushing thread cannot write while the destination is held.
         let held = Arc::clone(&guard.shared);
         let out = lock(&held.out);
-        let line = [b'y'; 1023]
-            .iter()
-            .chain(b"\n")
-            .copied()
-            .collect::<Vec<u8>>();
+        let line = kib_line(b'y');
         let logger = std::thread::spawn(move || {
             for _ in 0..4 * BATCH_BYTES / line.len() {
                 writer.write_all(&line).unwrap();
