@@ -6,10 +6,10 @@
 //! Here lines are gathered in memory and written together by a thread of their own: as soon
 //! as [`BATCH_BYTES`] have gathered, and otherwise every [`FLUSH_EVERY`], so a line is on
 //! stdout within that time even when the receiver is idle. Should that thread fall behind,
-//! the thread logging writes the lines itself, so memory stays bounded; once the guard is
-//! dropped (or if the thread cannot start) every line is written as it comes. [`LogGuard`] writes what is left
-//! when it is dropped, at the end of `main`. What is lost when the process is killed is the
-//! last lines of its log, never an event.
+//! the thread logging writes the lines itself, so memory stays bounded. [`LogGuard`] writes
+//! what is left when it is dropped, at the end of `main`; after that (or if the thread
+//! cannot start) every line is written as it comes. What is lost when the process is killed
+//! is the last lines of its log, never an event.
 //!
 //! ```text
 //! let _log = logging::init(); // first thing in `main`, held until its end
@@ -56,8 +56,8 @@ pub fn init_to(out: impl Write + Send + 'static, ansi: bool) -> LogGuard {
     guard
 }
 
-/// A log destination that gathers lines and writes them to `W` in batches; cheap to clone
-/// (clones share the batch).
+/// A log destination that gathers lines and writes them to its output in batches; cheap to
+/// clone (clones share the batch).
 #[derive(Clone)]
 pub struct Batched {
     shared: Arc<Shared>,
