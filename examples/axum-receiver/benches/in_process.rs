@@ -20,11 +20,13 @@ use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use axum_receiver::{app, EventLog, Secrets};
 use hookverify::dedup::{DedupStore, MemoryStore, DEFAULT_CAPACITY};
-use hookverify::{testing, Provider, Secret};
+use hookverify::Secret;
+use hookverify_conformance::load;
 use hookverify_tower::WebhookVerify;
 use http::HeaderValue;
 use tower::ServiceExt;
@@ -66,25 +68,16 @@ fn routers() -> [(&'static str, Router); 3] {
     ]
 }
 
-/// `count` unique signed requests, built before the clock starts.
-fn requests(count: u64, next_id: &mut u64) -> Vec<Request<Body>> {
-    let secret = Secret::new(SECRET).unwrap();
-    (0..count)
-        .map(|_| {
-            *next_id += 1;
-            let head = format!(
-                r#"{{"id":"evt_{:016}","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{{"blob":""#,
-                *next_id
-            );
-            let tail = r#""}}"#;
-            let mut body = head.into_bytes();
-            body.resize(BODY_SIZE - tail.len(), b'x');
-            body.extend_from_slice(tail.as_bytes());
-            let signature = testing::sign(Provider::GENERIC, &secret, &body).unwrap();
+/// `count` unique signed requests (the loopback benchmark's events), built before the clock
+/// starts.
+fn requests(count: u64, next_id: &AtomicU64) -> Vec<Request<Body>> {
+    load::signed_events(count, BODY_SIZE, SECRET, next_id)
+        .into_iter()
+        .map(|(body, signature)| {
             Request::post(PATH)
                 .header("content-type", "application/json")
                 .header("content-length", HeaderValue::from(body.len()))
-                .header(signature.name(), signature.value())
+                .header("x-signature-256", signature)
                 .body(Body::from(body))
                 .unwrap()
         })
@@ -98,12 +91,12 @@ fn in_process(c: &mut Criterion) {
         .unwrap();
     let mut group = c.benchmark_group("axum_in_process_1KiB");
     group.throughput(Throughput::Elements(1));
-    let mut next_id = 0;
+    let next_id = AtomicU64::new(0);
     for (name, router) in routers() {
         // A busy receiver's store is full (it keeps the last `DEFAULT_CAPACITY` events):
         // measured in that state from the first sample, not filling up during some.
         for _ in 0..(DEFAULT_CAPACITY as u64).div_ceil(CHUNK) + 1 {
-            let requests = requests(CHUNK, &mut next_id);
+            let requests = requests(CHUNK, &next_id);
             runtime.block_on(async {
                 for request in requests {
                     let response = router.clone().oneshot(request).await.unwrap();
@@ -119,7 +112,7 @@ fn in_process(c: &mut Criterion) {
                 while left > 0 {
                     let chunk = left.min(CHUNK);
                     left -= chunk;
-                    let requests = requests(chunk, &mut next_id);
+                    let requests = requests(chunk, &next_id);
                     elapsed += runtime.block_on(async {
                         let start = Instant::now();
                         for request in requests {
