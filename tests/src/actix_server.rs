@@ -16,7 +16,8 @@ use hookverify::events::{AnyEvent, PromptLayerEvent};
 use hookverify_actix::{VerifiedWebhook, Webhook, WebhookVerify};
 
 use crate::spec::{
-    Behaviour, Extractor, Fault, Recorder, RunningServer, Seen, ServerSpec, StrictEvent,
+    framing_fault, Behaviour, Extractor, Fault, Recorder, RunningServer, Seen, ServerSpec,
+    StrictEvent,
 };
 
 /// Starts an actix-web server for `spec` on `127.0.0.1:0` with four workers, each building
@@ -173,14 +174,11 @@ async fn framework_bytes(
     request: actix_web::HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    if body != *delivery.body() {
-        return HttpResponse::InternalServerError().body("not the verified body");
-    }
     let headers = request.headers();
     let length = headers.get("content-length").and_then(|v| v.to_str().ok());
-    if length != Some(body.len().to_string().as_str()) || headers.contains_key("transfer-encoding")
-    {
-        return HttpResponse::InternalServerError().body("headers do not frame the body");
+    let transfer_encoding = headers.contains_key("transfer-encoding");
+    if let Some(fault) = framing_fault(&body, delivery.body(), length, transfer_encoding) {
+        return HttpResponse::InternalServerError().body(fault);
     }
     behave(&ctx, seen(&delivery, "")).await
 }

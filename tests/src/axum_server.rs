@@ -17,7 +17,8 @@ use hookverify::events::{AnyEvent, PromptLayerEvent};
 use hookverify_tower::{VerifiedWebhook, Webhook, WebhookVerify};
 
 use crate::spec::{
-    Behaviour, Extractor, Fault, Recorder, RunningServer, Seen, ServerSpec, StrictEvent,
+    framing_fault, Behaviour, Extractor, Fault, Recorder, RunningServer, Seen, ServerSpec,
+    StrictEvent,
 };
 
 /// Starts an axum server for `spec` on `127.0.0.1:0`; it stops when the returned
@@ -171,17 +172,10 @@ async fn framework_bytes(
     headers: axum::http::HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
-    if body != *delivery.body() {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "not the verified body").into_response();
-    }
     let length = headers.get("content-length").and_then(|v| v.to_str().ok());
-    if length != Some(body.len().to_string().as_str()) || headers.contains_key("transfer-encoding")
-    {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "headers do not frame the body",
-        )
-            .into_response();
+    let transfer_encoding = headers.contains_key("transfer-encoding");
+    if let Some(fault) = framing_fault(&body, delivery.body(), length, transfer_encoding) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, fault).into_response();
     }
     behave(&ctx, seen(&delivery, "")).await
 }

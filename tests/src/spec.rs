@@ -78,6 +78,25 @@ pub enum Extractor {
     FrameworkBytes,
 }
 
+/// What is wrong, if anything, with the request an [`Extractor::FrameworkBytes`] handler
+/// got: `body` as the framework's own extractor read it, the `verified` body, and the
+/// request's `Content-Length` and whether it had a `Transfer-Encoding`.
+#[must_use]
+pub fn framing_fault(
+    body: &[u8],
+    verified: &[u8],
+    content_length: Option<&str>,
+    transfer_encoding: bool,
+) -> Option<&'static str> {
+    if body != verified {
+        Some("not the verified body")
+    } else if content_length != Some(body.len().to_string().as_str()) || transfer_encoding {
+        Some("headers do not frame the body")
+    } else {
+        None
+    }
+}
+
 /// A user type for the 422 case.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct StrictEvent {
