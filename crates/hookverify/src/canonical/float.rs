@@ -81,6 +81,11 @@ const PARSE_SAFE_EXPONENT: i64 = 10_000;
 /// infinite and values too small a signed zero. `None` for a token that is not a decimal
 /// number (never the case for tokens the parser accepted).
 pub(super) fn parse(token: &[u8]) -> Option<f64> {
+    if has_short_exponent(token) {
+        // The common case: `str::parse` is exact here, and allocates nothing (and refuses
+        // what is not a decimal number).
+        return std::str::from_utf8(token).ok()?.parse().ok();
+    }
     let (negative, unsigned) = match token.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, token),
@@ -105,7 +110,6 @@ pub(super) fn parse(token: &[u8]) -> Option<f64> {
         return None;
     }
     if exponent.abs() < PARSE_SAFE_EXPONENT {
-        // The common case: `str::parse` is exact here, and allocates nothing.
         return std::str::from_utf8(token).ok()?.parse().ok();
     }
     let digits = || int.iter().chain(frac).copied();
@@ -142,6 +146,24 @@ pub(super) fn parse(token: &[u8]) -> Option<f64> {
     }
     write!(text, "e{point}").ok()?;
     text.parse().ok()
+}
+
+/// Whether the token has no exponent or one of at most four digits, read from its end
+/// (where the exponent is) without a pass over the mantissa.
+fn has_short_exponent(token: &[u8]) -> bool {
+    let digits = token
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let before = token.len() - digits;
+    let marker = match token.get(..before) {
+        Some([.., b'e' | b'E', b'+' | b'-']) => before.checked_sub(2),
+        Some([.., b'e' | b'E']) => before.checked_sub(1),
+        _ => return !token.iter().any(|&b| b == b'e' || b == b'E'),
+    };
+    // `PARSE_SAFE_EXPONENT` has five digits: four are always safe.
+    marker.is_some() && digits > 0 && digits <= 4
 }
 
 /// An exponent's value (sign and digits after the `e`), saturating far beyond any exponent
@@ -217,57 +239,66 @@ impl Shortest {
     /// at most six digits. A zero is the digit `0` with exponent 0.
     #[inline(always)] // builds the value in its caller's frame: no copy of it per number
     fn read(token: &[u8], max_digits: usize) -> Option<Self> {
-        let (negative, unsigned) = match token.split_first() {
-            Some((b'-', rest)) => (true, rest),
-            _ => (false, token),
-        };
-        let e_at = unsigned.iter().position(|&b| b == b'e' || b == b'E');
-        let (mantissa, exponent) = match e_at {
-            Some(at) => (unsigned.get(..at)?, unsigned.get(at + 1..)?),
-            None => (unsigned, &b""[..]),
-        };
-        let exponent: i64 = match exponent {
-            [] => 0,
-            [b'+', digits @ ..] => short_integer(digits)?,
-            [b'-', digits @ ..] => -short_integer(digits)?,
-            digits => short_integer(digits)?,
-        };
-        let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
-            Some(dot) => (mantissa.get(..dot)?, mantissa.get(dot + 1..)?),
-            None => (mantissa, &b""[..]),
-        };
-        if int.is_empty() || !int.iter().chain(frac).all(u8::is_ascii_digit) {
-            return None;
-        }
         let mut shortest = Self {
-            negative,
+            negative: false,
             digits: [0; 24],
             count: 0,
             exponent: 0,
         };
-        // One pass: the digits from the first significant one on, and where the last is.
-        let (mut first, mut last) = (None, 0);
-        for (index, &digit) in int.iter().chain(frac).enumerate() {
-            if digit != b'0' {
-                let start = *first.get_or_insert(index);
-                if index - start >= max_digits {
-                    return None;
+        let mut rest = token;
+        if let [b'-', unsigned @ ..] = rest {
+            shortest.negative = true;
+            rest = unsigned;
+        }
+        // One pass over the mantissa (a body of numbers makes this loop the whole cost):
+        // the digits from the first significant one on, where the last one is, and how
+        // many digits come before the point.
+        let (mut index, mut first, mut last) = (0usize, None, 0usize);
+        let mut int_len = None;
+        let mut exponent_text = None;
+        for (at, &byte) in rest.iter().enumerate() {
+            match byte {
+                b'0'..=b'9' => {
+                    if byte != b'0' {
+                        let start = *first.get_or_insert(index);
+                        if index - start >= max_digits {
+                            return None;
+                        }
+                        last = index;
+                    }
+                    if let Some(start) = first {
+                        if let Some(slot) = shortest.digits.get_mut(index - start) {
+                            *slot = byte;
+                        }
+                    }
+                    index += 1;
                 }
-                last = index;
-            }
-            if let Some(start) = first {
-                if let Some(slot) = shortest.digits.get_mut(index - start) {
-                    *slot = digit;
+                b'.' if int_len.is_none() && index > 0 => int_len = Some(index),
+                b'e' | b'E' => {
+                    exponent_text = Some(rest.get(at + 1..)?);
+                    break;
                 }
+                _ => return None,
             }
         }
+        let int_len = int_len.unwrap_or(index);
+        // `1.` and `.5` are not decimal numbers (the point must have digits on both sides).
+        if index == 0 || (int_len == index && rest.get(int_len) == Some(&b'.')) {
+            return None;
+        }
+        let exponent: i64 = match exponent_text {
+            None => 0,
+            Some([b'+', digits @ ..]) => short_integer(digits)?,
+            Some([b'-', digits @ ..]) => -short_integer(digits)?,
+            Some(digits) => short_integer(digits)?,
+        };
         let Some(first) = first else {
             shortest.digits[0] = b'0';
             shortest.count = 1;
             return Some(shortest);
         };
         shortest.count = last - first + 1;
-        let point = int.len() as i64 - 1 - first as i64 + exponent;
+        let point = int_len as i64 - 1 - first as i64 + exponent;
         shortest.exponent = i32::try_from(point).ok()?;
         Some(shortest)
     }
@@ -692,6 +723,49 @@ mod tests {
         ] {
             assert!(!is_repr(token.as_bytes()), "{token}");
         }
+    }
+
+    #[test]
+    fn only_decimal_numbers_are_read() {
+        for text in [
+            "1.", ".5", "-", "", "1e", "1e+", "--1", "1..5", "1.5.2", "e5", "1x", "1e5e5",
+        ] {
+            assert!(Shortest::read(text.as_bytes(), 24).is_none(), "{text:?}");
+        }
+        let read = |text: &str| {
+            let shortest = Shortest::read(text.as_bytes(), 24).unwrap();
+            (
+                shortest.negative,
+                String::from_utf8(shortest.digits().to_vec()).unwrap(),
+                shortest.exponent,
+            )
+        };
+        assert_eq!(read("-0.00120e2"), (true, "12".into(), -1));
+        assert_eq!(read("1200"), (false, "12".into(), 3));
+        assert_eq!(read("0.0"), (false, "0".into(), 0));
+        assert_eq!(
+            read("1.2345678901234567E-7"),
+            (false, "12345678901234567".into(), -7)
+        );
+        assert!(Shortest::read(b"1.234567890123456", 15).is_none());
+        assert!(Shortest::read(b"1e1234567", 24).is_none());
+    }
+
+    #[test]
+    fn short_exponents_are_told_from_the_end() {
+        for short in ["1.5", "15", "1e5", "1E-5", "1.5e+9999", "-0.5e0"] {
+            assert!(has_short_exponent(short.as_bytes()), "{short}");
+        }
+        for long in ["1e10000", "1.5E-65536", "1e+123456"] {
+            assert!(!has_short_exponent(long.as_bytes()), "{long}");
+        }
+        // Past four exponent digits the general path reads them: `str::parse` would stop
+        // counting at 65536.
+        assert_eq!(parse(b"1e-655360"), Some(0.0));
+        assert_eq!(
+            parse(b"0.000001e10005"),
+            Some(f64::INFINITY)
+        );
     }
 
     #[test]
