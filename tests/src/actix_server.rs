@@ -60,6 +60,8 @@ pub fn spawn(spec: ServerSpec) -> RunningServer {
                     }
                 })
                 .workers(4)
+                // As the README wires it: a refused connection is closed at once.
+                .client_disconnect_timeout(std::time::Duration::ZERO)
                 .disable_signals()
                 .shutdown_timeout(1)
                 .listen(listener)

@@ -58,6 +58,13 @@
 //! worker's middleware built with the same secret shares one deduplication store (see
 //! [`WebhookVerify`]).
 //!
+//! Give the server `.client_disconnect_timeout(Duration::ZERO)`: a request refused before
+//! its body was read is answered with `Connection: close`, and actix-web otherwise lingers
+//! up to a second on each such connection, holding its buffers (under a flood of slow
+//! bodies, over 100 MiB more). A timeout under about half a second is worse: actix-web
+//! takes the deadline's time from a clock it updates every 500 ms, and a client that goes
+//! silent was seen to keep such a connection open until it closed it.
+//!
 //! The middleware reads the body itself, within [`WebhookVerify::body_limit`] (1 MiB by
 //! default; 256 KiB for PromptLayer, whose canonical form is dear to check), and puts it
 //! back for the handler. [`Webhook<T>`](Webhook) and

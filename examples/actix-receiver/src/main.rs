@@ -23,11 +23,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let routes = routes(&secrets, &stores.for_worker());
         App::new().configure(|cfg| configure(cfg, &routes, &events))
     })
-    // A connection refused before its body was read is closed (`Connection: close`); by
-    // default actix-web then waits seconds for the client to close its side, holding the
-    // connection's buffers, which a flood of slow bodies turns into memory. The answer is
-    // already written when this starts.
-    .client_disconnect_timeout(std::time::Duration::from_millis(100))
+    // A request refused before its body was read has had what the client sent so far
+    // drained and is answered with `Connection: close`; close it then, as hyper does.
+    // actix-web's default instead lingers up to 1 s per connection, holding its buffers,
+    // which under a flood of slow bodies is over 100 MiB more; and with a timeout under
+    // about half a second (actix-web takes the deadline's time from a clock it updates
+    // every 500 ms), a client that goes silent keeps the connection open until it closes it
+    // (RELIABILITY.md).
+    .client_disconnect_timeout(std::time::Duration::ZERO)
     .bind(&addr)?;
     tracing::info!(addr = %addr, "actix-receiver listening");
     server.run().await?;

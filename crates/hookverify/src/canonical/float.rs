@@ -762,10 +762,7 @@ mod tests {
         // Past four exponent digits the general path reads them: `str::parse` would stop
         // counting at 65536.
         assert_eq!(parse(b"1e-655360"), Some(0.0));
-        assert_eq!(
-            parse(b"0.000001e10005"),
-            Some(f64::INFINITY)
-        );
+        assert_eq!(parse(b"0.000001e10005"), Some(f64::INFINITY));
     }
 
     #[test]
