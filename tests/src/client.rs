@@ -223,6 +223,54 @@ async fn exchange(
     }
 }
 
+/// Sends `head` with `Expect: 100-continue` added and waits: the body is sent only if the
+/// server answers `100 Continue` first. Whether it did, and the final answer.
+///
+/// # Errors
+/// A description of the transport failure or a timeout.
+pub async fn raw_awaiting_continue(
+    addr: SocketAddr,
+    head: &str,
+    body: &[u8],
+) -> Result<(bool, Reply), String> {
+    let answered = async {
+        let mut stream = connect(addr).await?;
+        write_request(&mut stream, &format!("{head}\r\nexpect: 100-continue"), b"").await?;
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 8192];
+        let mut asked = false;
+        loop {
+            if !asked && received.starts_with(b"HTTP/1.1 100") {
+                if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+                    received.drain(..end + 4);
+                    asked = true;
+                    stream
+                        .write_all(body)
+                        .await
+                        .map_err(|error| format!("write the body: {error}"))?;
+                    continue;
+                }
+            } else if let Some(reply) = parse_response(&received)? {
+                return Ok((asked, reply));
+            }
+            let read = stream
+                .read(&mut buffer)
+                .await
+                .map_err(|error| format!("read: {error}"))?;
+            if read == 0 {
+                return Err(format!(
+                    "connection closed after {} bytes of answer",
+                    received.len()
+                ));
+            }
+            received.extend_from_slice(&buffer[..read]);
+        }
+    };
+    tokio::time::timeout(TIMEOUT, answered)
+        .await
+        .map_err(|_| format!("raw request to {addr}: no answer within {TIMEOUT:?}"))?
+}
+
 /// Like [`raw`], and then waits up to `within` for the server to close the connection;
 /// the answer and whether it did. Bytes after the answer count as not closed.
 ///

@@ -41,6 +41,7 @@ macro_rules! for_each_case {
             unverified_budget_full,
             unread_body_closes_connection,
             oversize_413_is_readable,
+            oversize_awaiting_continue,
             promptlayer_signed_values_only,
             senders_own_libraries,
             timestamp_tolerance,

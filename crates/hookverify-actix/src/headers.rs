@@ -20,6 +20,11 @@ use hookverify::HeaderSource;
 /// let headers = ActixHeaders(req.headers());
 /// assert_eq!(headers.header("x-signature-256"), Some(&b"sha256=00"[..]));
 /// assert_eq!(headers.header("x-missing"), None);
+/// // actix-web has answered `Expect: 100-continue` before the middleware runs.
+/// let req = TestRequest::default()
+///     .insert_header(("Expect", "100-continue"))
+///     .to_http_request();
+/// assert!(!ActixHeaders(req.headers()).awaits_continue());
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct ActixHeaders<'a>(pub &'a HeaderMap);
@@ -36,5 +41,11 @@ impl HeaderSource for ActixHeaders<'_> {
                 .map(|(name, value)| (name.as_str(), value.as_bytes())),
             names,
         )
+    }
+
+    /// `false`: actix-web answers `Expect: 100-continue` itself before any middleware
+    /// runs, so the client is already sending its body.
+    fn awaits_continue(&self) -> bool {
+        false
     }
 }

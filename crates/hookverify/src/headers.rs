@@ -31,6 +31,25 @@ pub trait HeaderSource {
             .enumerate()
             .find_map(|(index, name)| self.header(name).map(|value| (index, value)))
     }
+
+    /// Whether the client waits for `100 Continue` before it sends the body
+    /// (`Expect: 100-continue`) and nothing has answered it yet. A body refused by its
+    /// `Content-Length` is then not read at all: reading it would ask the client for it.
+    ///
+    /// The default reads the `Expect` header. An adapter for a framework that answers the
+    /// expectation itself before any middleware runs (actix-web does) says `false`: that
+    /// client is already sending its body, and reading some of it lets it read the answer.
+    ///
+    /// ```
+    /// use hookverify::HeaderSource;
+    ///
+    /// assert!([("expect", "100-Continue")][..].awaits_continue());
+    /// assert!(![("content-length", "10")][..].awaits_continue());
+    /// ```
+    fn awaits_continue(&self) -> bool {
+        self.header("expect")
+            .is_some_and(|value| value.trim_ascii().eq_ignore_ascii_case(b"100-continue"))
+    }
 }
 
 /// [`HeaderSource::first_of`] over a list of `(lowercase name, value)` pairs, in one pass.

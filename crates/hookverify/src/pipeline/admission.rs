@@ -181,9 +181,13 @@ impl Pipeline {
         let provider = match self.precheck_within(headers, declared, limit) {
             Ok(provider) => provider,
             Err(rejection) => {
-                if matches!(rejection, Rejection::PayloadTooLarge { .. }) {
+                if matches!(rejection, Rejection::PayloadTooLarge { .. })
+                    && !headers.awaits_continue()
+                {
                     // A sender still writing the body reads the 413 only if the body is
                     // read: closing on unread bytes resets the connection under its write.
+                    // One waiting for `100 Continue` has sent none, and reading would ask
+                    // for it.
                     drain(body).await;
                 }
                 return Err(rejection);

@@ -233,6 +233,33 @@ mod tests {
     }
 
     #[test]
+    fn a_length_refused_while_the_client_awaits_continue_reads_nothing() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let pipeline = pipeline(1024);
+        let signature = format!("sha256={}", "0".repeat(64));
+        for (expect, drained) in [(Some("100-continue"), false), (None, true)] {
+            let mut headers = vec![
+                ("content-length", "4096"),
+                ("x-signature-256", signature.as_str()),
+            ];
+            headers.extend(expect.map(|value| ("expect", value)));
+            let polled = std::cell::Cell::new(false);
+            let body = chunks(&[&[b' '; 2048], &[b' '; 2048]]).inspect(|_| polled.set(true));
+            let received = runtime.block_on(pipeline.receive(&headers[..], body));
+            assert!(
+                matches!(received, Err(Rejection::PayloadTooLarge { limit: 1024 })),
+                "expect {expect:?}: {received:?}"
+            );
+            // Reading the body would have the server send `100 Continue`: the client would
+            // then upload what is refused.
+            assert_eq!(polled.get(), drained, "expect {expect:?}: body read");
+        }
+    }
+
+    #[test]
     fn stops_reading_at_the_limit_whatever_is_announced() {
         let endless = stream::repeat_with(|| Ok::<_, Infallible>(Bytes::from_static(&[0u8; 1024])));
         let read = read_all(endless, &pipeline(64 * 1024));
