@@ -64,8 +64,9 @@ pub fn configure(
     routes: &[(&'static str, WebhookVerify)],
     events: &web::Data<EventLog>,
 ) {
+    // A resource rather than `cfg.route`: another method on it is 405, as in axum.
     cfg.app_data(events.clone())
-        .route("/events", web::get().to(list_events));
+        .service(web::resource("/events").route(web::get().to(list_events)));
     for (path, verify) in routes {
         cfg.service(
             web::resource(*path)
@@ -248,6 +249,8 @@ mod tests {
         let received_at = listed[0]["received_at"].as_str().unwrap();
         let parsed = OffsetDateTime::parse(received_at, &Rfc3339).unwrap();
         assert_eq!(parsed.offset(), time::UtcOffset::UTC);
+        let posted = test::TestRequest::post().uri("/events").to_request();
+        assert_eq!(test::call_service(&workers[1], posted).await.status(), 405);
     }
 
     #[actix_web::test]
