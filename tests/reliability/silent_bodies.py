@@ -24,14 +24,19 @@ async def one(deadline):
     reader, writer = await asyncio.open_connection(*ADDR)
     writer.write(HEAD + b"{" * 10)
     await writer.drain()
-    status = (await reader.readline()).decode().strip()
+    status, closed = "no answer", None
     try:
+        status = (await asyncio.wait_for(reader.readline(), deadline - time.monotonic()))
+        status = status.decode().strip() or "closed without an answer"
         # The server closing its side ends the read; a held connection times out.
         while await asyncio.wait_for(reader.read(65536), deadline - time.monotonic()):
             pass
         closed = time.monotonic()
+    except (ConnectionResetError, BrokenPipeError):
+        # A reset is a close too: the server is done with the connection.
+        closed = time.monotonic()
     except (asyncio.TimeoutError, ValueError):
-        closed = None
+        pass
     writer.close()
     return status, closed
 

@@ -82,6 +82,7 @@ pub fn spawn(spec: ServerSpec) -> RunningServer {
     RunningServer {
         addr,
         recorder,
+        sends_continue_itself: true,
         stop: Some(Box::new(move || {
             // The command is sent now; the server thread winds down on its own.
             drop(handle.stop(false));

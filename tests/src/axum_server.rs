@@ -67,6 +67,7 @@ pub fn spawn(spec: ServerSpec) -> RunningServer {
     RunningServer {
         addr,
         recorder,
+        sends_continue_itself: false,
         stop: Some(Box::new(move || {
             let _ = stop_tx.send(());
         })),

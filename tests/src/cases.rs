@@ -111,7 +111,7 @@ pub const CASES: &[Case] = &[
     case!(namespaces_keep_layers_apart, "layers over one store: their own namespaces never collide; one namespace is one event"),
     case!(slow_body_times_out, "a body trickled slower than the body timeout: 408, the connection not held for ever"),
     case!(unverified_budget_full, "bodies past the unverified-bytes budget: 503 with Retry-After, and room again once they are gone"),
-    case!(unread_body_closes_connection, "a request refused before its body is read (no signature header, over the unverified budget) is answered with Connection: close and the connection closed; a refused signature over a whole body keeps it"),
+    case!(unread_body_closes_connection, "a request refused before its body is read (no signature header, also chunked; over the unverified budget) is answered with Connection: close and the connection closed; a refused signature over a whole body keeps it"),
     case!(oversize_413_is_readable, "a sender writing a whole 6 MiB body past the 1 MiB limit reads the 413, every time"),
     case!(oversize_awaiting_continue, "a sender that waits for 100-continue with a Content-Length past the limit reads the 413 (asked for its body only where the framework answers the expectation itself)"),
     case!(promptlayer_signed_values_only, "a captured PromptLayer signature over a body with a respelled number: 401, and the handler reads only signed values"),
@@ -1709,10 +1709,15 @@ async fn oversize_awaiting_continue(spawn: Spawn) -> Outcome {
     // drained so that the 413 is still read.
     let (asked, reply) = client::raw_awaiting_continue(server.addr, &head, &body).await?;
     check.reply(
-        &format!("asked for the body: {asked}"),
+        "the final answer",
         &reply,
         413,
         &json!({"error": "payload_too_large"}),
+    );
+    check.eq(
+        "asked for the refused body",
+        asked,
+        server.sends_continue_itself,
     );
     check.eq("handler calls", server.recorder.calls(), 0);
     check.finish()
@@ -1738,6 +1743,21 @@ async fn unread_body_closes_connection(spawn: Spawn) -> Outcome {
         Some("close"),
     );
     check.that(closed, || "unsigned: the connection stayed open".to_owned());
+    // The same with a chunked body that stops after its first chunk: a server that reads a
+    // refused chunked body to its end before closing holds this connection for ever.
+    let chunked_head = format!(
+        "POST /webhook HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nx-unrelated: 1",
+        server.addr
+    );
+    let mut first_chunk = b"400\r\n".to_vec();
+    first_chunk.extend_from_slice(&[b' '; 1024]);
+    first_chunk.extend_from_slice(b"\r\n");
+    let (reply, closed) =
+        client::raw_then_closed(server.addr, &chunked_head, &first_chunk, within).await?;
+    check.eq("unsigned, chunked: status", reply.status.as_u16(), 401);
+    check.that(closed, || {
+        "unsigned, chunked: the connection stayed open".to_owned()
+    });
     // Signed, but past the 16 KiB unverified budget: 503, refused while reading.
     let body = format!("[{}]", "0,".repeat(16 * 1024) + "0");
     let (reply, closed) = client::raw_then_closed(

@@ -305,6 +305,9 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// What its handler saw.
     pub recorder: Arc<Recorder>,
+    /// Whether the framework answers `Expect: 100-continue` itself, before the middleware
+    /// runs (actix-web), rather than when the body is first read (hyper, under axum).
+    pub sends_continue_itself: bool,
     /// Stops the server (called on drop).
     pub stop: Option<Box<dyn FnOnce() + Send>>,
 }

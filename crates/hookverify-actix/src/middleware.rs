@@ -14,7 +14,7 @@ use hookverify::pipeline::{Pipeline, Rejection};
 use tracing::Instrument;
 
 use crate::headers::ActixHeaders;
-use crate::response::rejection_response;
+use crate::response::{holding_payload, rejection_response};
 
 /// The service [`WebhookVerify`](crate::WebhookVerify) wraps around each worker's copy of the
 /// inner service.
@@ -136,14 +136,14 @@ where
     S::Future: 'static,
     B: 'static,
 {
-    let payload = req.take_payload();
+    let mut payload = req.take_payload();
     let admitted = match inner
         .pipeline
-        .receive(&ActixHeaders(req.headers()), payload)
+        .receive(&ActixHeaders(req.headers()), &mut payload)
         .await
     {
         Ok(admitted) => admitted,
-        Err(rejection) => return Ok(short_circuit(req, rejection)),
+        Err(rejection) => return Ok(short_circuit(req, rejection, payload)),
     };
     let (delivery, runner) = admitted.into_parts();
     // The handler reads the signed bytes, which may be a canonical form of another length,
@@ -174,7 +174,13 @@ where
     }
 }
 
-fn short_circuit<B>(req: ServiceRequest, rejection: Rejection) -> ServiceResponse<EitherBody<B>> {
-    req.into_response(rejection_response(rejection))
+/// The rejection's answer; the request's payload, possibly unfinished, goes with it so that
+/// actix-web closes the connection rather than reading the rest (see [`holding_payload`]).
+fn short_circuit<B>(
+    req: ServiceRequest,
+    rejection: Rejection,
+    payload: Payload,
+) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(holding_payload(rejection_response(rejection), payload))
         .map_into_right_body()
 }

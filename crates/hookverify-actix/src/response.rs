@@ -1,7 +1,13 @@
 //! Short-circuit answers: a [`Rejection`] as an actix-web response.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::Payload;
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use hookverify::pipeline::Rejection;
 
@@ -21,6 +27,42 @@ pub(crate) fn rejection_response(rejection: Rejection) -> HttpResponse {
     let mut response = builder.body(rejection.body());
     response.extensions_mut().insert(rejection);
     response
+}
+
+/// `response` with the request's unread `payload` kept alive until its body has been
+/// written. actix-web decides whether to close the connection as it writes the answer:
+/// with the payload still held, an unfinished body closes it; with the payload dropped, a
+/// chunked body is read and discarded to its end first, however slowly it comes, so a
+/// client that stops sending holds the connection.
+pub(crate) fn holding_payload(response: HttpResponse, payload: Payload) -> HttpResponse {
+    response.map_body(|_, body| {
+        BoxBody::new(HoldingPayload {
+            body,
+            _payload: payload,
+        })
+    })
+}
+
+/// A body that owns the request's payload until it is dropped (see [`holding_payload`]).
+struct HoldingPayload {
+    body: BoxBody,
+    /// Held, never read.
+    _payload: Payload,
+}
+
+impl MessageBody for HoldingPayload {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
 }
 
 #[cfg(test)]

@@ -90,6 +90,10 @@ impl<T: HeaderSource + ?Sized> HeaderSource for &T {
     fn first_of<'a>(&'a self, names: &[&str]) -> Option<(usize, &'a [u8])> {
         (**self).first_of(names)
     }
+
+    fn awaits_continue(&self) -> bool {
+        (**self).awaits_continue()
+    }
 }
 
 #[cfg(feature = "http")]

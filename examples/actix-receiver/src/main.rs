@@ -23,10 +23,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let routes = routes(&secrets, &stores.for_worker());
         App::new().configure(|cfg| configure(cfg, &routes, &events))
     })
-    // A request refused before its body was read has had what the client sent so far
-    // drained and is answered with `Connection: close`; close it then, as hyper does.
+    // A request refused before its body was read is answered with `Connection: close`
+    // (a 413 after discarding up to 8 MiB more of the body); close it then, as hyper does.
     // actix-web's default instead lingers up to 1 s per connection, holding its buffers,
-    // which under a flood of slow bodies is over 100 MiB more; and with a timeout under
+    // which under a flood of slow bodies passes 100 MiB above idle; and with a timeout under
     // about half a second (actix-web takes the deadline's time from a clock it updates
     // every 500 ms), a client that goes silent keeps the connection open until it closes it
     // (RELIABILITY.md).

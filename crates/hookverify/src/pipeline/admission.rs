@@ -186,8 +186,7 @@ impl Pipeline {
                 {
                     // A sender still writing the body reads the 413 only if the body is
                     // read: closing on unread bytes resets the connection under its write.
-                    // One waiting for `100 Continue` has sent none, and reading would ask
-                    // for it.
+                    // One waiting for `100 Continue` would be asked for it by the read.
                     drain(body).await;
                 }
                 return Err(rejection);
