@@ -12,6 +12,7 @@ use tower_service::Service;
 use tracing::Instrument;
 
 use crate::future::ResponseFuture;
+use crate::headers::RequestHeaders;
 use crate::response::{refused, rejection_response, ResponseBody};
 
 /// The service built by [`WebhookVerify`](crate::WebhookVerify): verifies, deduplicates and
@@ -108,10 +109,11 @@ where
     ResBody: Send + 'static,
 {
     let (mut parts, body) = request.into_parts();
-    let admitted = match pipeline
-        .receive(&parts.headers, BodyDataStream::new(body))
-        .await
-    {
+    let headers = RequestHeaders {
+        map: &parts.headers,
+        version: parts.version,
+    };
+    let admitted = match pipeline.receive(&headers, BodyDataStream::new(body)).await {
         Ok(admitted) => admitted,
         Err(rejection) => return Ok(refused(rejection, parts.version)),
     };
