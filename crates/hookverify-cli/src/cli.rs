@@ -45,6 +45,30 @@ fn parse_sender(name: &str) -> Result<Provider, String> {
 /// The example receivers read the same variable.
 const SECRET_ENV: &str = "HOOKVERIFY_SECRET";
 
+/// `--id`, `--event`: a value that goes into a header line as it is.
+fn parse_header_value(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.chars().any(char::is_control) {
+        return Err(
+            "must be non-empty and without control characters (a line break would \
+                    start another header)"
+                .to_owned(),
+        );
+    }
+    Ok(text.to_owned())
+}
+
+/// `--concurrency`: a count of at least one.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(count) => Ok(count),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Sample numbers are taken modulo this (`hookverify::samples::sample`).
+const SAMPLE_NUMBERS: u64 = 1 << 40;
+
 /// `--secret`: the secret as the sender's dashboard shows it.
 fn parse_secret(text: &str) -> Result<Secret, String> {
     Secret::new(text).map_err(|error| error.to_string())
@@ -63,14 +87,14 @@ pub(crate) struct SignArgs {
     #[arg(long, default_value = "-")]
     pub(crate) body: PathBuf,
     /// The delivery id, for senders that sign or send one (default: derived from the body).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_header_value)]
     pub(crate) id: Option<String>,
     /// The signing time in Unix seconds, for senders that sign it (default: now).
     #[arg(long)]
     pub(crate) timestamp: Option<i64>,
     /// The event type, for senders that send it in a header (GitHub's `X-GitHub-Event`;
     /// default `ping`).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_header_value)]
     pub(crate) event: Option<String>,
 }
 
@@ -88,17 +112,18 @@ pub(crate) struct SendArgs {
     /// process list).
     #[arg(long, value_parser = parse_secret, env = SECRET_ENV, hide_env_values = true)]
     pub(crate) secret: Secret,
-    /// How many events to send.
-    #[arg(long, default_value_t = 1)]
+    /// How many events to send (at least 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) count: u64,
-    /// How many in flight at once.
-    #[arg(long, default_value_t = 1)]
+    /// How many in flight at once (at least 1).
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     pub(crate) concurrency: usize,
     /// The share of sends (0 to 1) that repeat an event already sent, as a sender's retry.
     #[arg(long, default_value_t = 0.0)]
     pub(crate) duplicates: f64,
-    /// Which sample to send: the same number is the same event (default: a new one).
-    #[arg(long)]
+    /// Which sample to send, below 2^40: the same number and type is the same event
+    /// (default: a new one).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..SAMPLE_NUMBERS))]
     pub(crate) number: Option<u64>,
 }
 
@@ -164,7 +189,7 @@ pub(crate) struct SampleArgs {
     pub(crate) sender: Provider,
     /// The event type.
     pub(crate) event: String,
-    /// Which sample: the same number is the same event.
-    #[arg(long, default_value_t = 1)]
+    /// Which sample, below 2^40: the same number and type is the same event.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(..SAMPLE_NUMBERS))]
     pub(crate) number: u64,
 }

@@ -1,12 +1,11 @@
 //! `hookverify events` and `hookverify sample`.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use hookverify::{samples, Provider};
 
 use crate::cli::{EventsArgs, SampleArgs};
-use crate::Outcome;
+use crate::{output, Outcome};
 
 /// Lists the event types of one sender, or of all, one `sender event` per line.
 pub(crate) fn list(args: &EventsArgs) -> Outcome {
@@ -16,7 +15,7 @@ pub(crate) fn list(args: &EventsArgs) -> Outcome {
     };
     for sender in senders {
         for event in samples::event_types(sender) {
-            println!("{sender} {event}");
+            output::line(format_args!("{sender} {event}"));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -31,8 +30,6 @@ pub(crate) fn sample(args: &SampleArgs) -> Outcome {
             args.sender, args.event, args.sender
         )
     })?;
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(sample.body())?;
-    stdout.flush()?;
+    output::bytes(sample.body());
     Ok(ExitCode::SUCCESS)
 }

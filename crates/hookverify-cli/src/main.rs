@@ -11,6 +11,7 @@ mod cli;
 mod events;
 mod http_client;
 mod listen;
+mod output;
 mod request;
 mod send;
 mod sign;

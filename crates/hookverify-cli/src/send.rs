@@ -11,7 +11,7 @@ use hookverify::samples;
 
 use crate::cli::SendArgs;
 use crate::http_client::{Answer, HttpClient};
-use crate::Outcome;
+use crate::{output, Outcome};
 
 pub(crate) async fn run(args: SendArgs) -> Outcome {
     let types = samples::event_types(args.sender);
@@ -59,9 +59,20 @@ pub(crate) async fn run(args: SendArgs) -> Outcome {
         let Some(answer) = answers.first() else {
             return Err("no answer".into());
         };
-        println!("{}", answer.status);
-        println!("{}", String::from_utf8_lossy(&answer.body));
-        println!("{} ms", answer.latency.as_millis());
+        output::line(format_args!("{}", answer.status));
+        // The receiver's text, not its terminal control sequences.
+        let body: String = String::from_utf8_lossy(&answer.body)
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' && c != '\t' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        output::line(format_args!("{body}"));
+        output::line(format_args!("{} ms", answer.latency.as_millis()));
         return Ok(exit(answer.status));
     }
     if std::io::stderr().is_terminal() {
@@ -155,10 +166,10 @@ fn summary(answers: &[Answer], failures: usize) {
             .or_default() += 1;
     }
     for (status, count) in &statuses {
-        println!("{status}: {count}");
+        output::line(format_args!("{status}: {count}"));
     }
     if failures > 0 {
-        println!("no answer: {failures}");
+        output::line(format_args!("no answer: {failures}"));
     }
     let mut latencies: Vec<Duration> = answers.iter().map(|answer| answer.latency).collect();
     latencies.sort_unstable();
@@ -167,11 +178,11 @@ fn summary(answers: &[Answer], failures: usize) {
             .get((latencies.len() * p / 100).min(latencies.len().saturating_sub(1)))
             .map_or(0.0, |latency| latency.as_secs_f64() * 1000.0)
     };
-    println!(
+    output::line(format_args!(
         "latency p50 {:.1} ms, p99 {:.1} ms",
         percentile(50),
         percentile(99)
-    );
+    ));
 }
 
 /// A small xorshift generator: which sends repeat, and a fresh starting sample.

@@ -7,7 +7,7 @@ use hookverify::scheme::{SigningContext, SystemWallClock, WallClock};
 use hookverify::{senders, testing, Provider};
 
 use crate::cli::SignArgs;
-use crate::Outcome;
+use crate::{output, Outcome};
 
 pub(crate) fn run(args: &SignArgs) -> Outcome {
     let body = if args.body.as_os_str() == "-" {
@@ -38,7 +38,7 @@ pub(crate) fn run(args: &SignArgs) -> Outcome {
     }
     let signature = testing::sign_with(&*scheme, &args.secret, &body, &context)?;
     for (name, value) in signature.headers() {
-        println!("{name}: {value}");
+        output::line(format_args!("{name}: {value}"));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use hookverify::scheme::{SystemWallClock, WallClock};
 
 use crate::cli::VerifyArgs;
 use crate::request::{self, Captured};
-use crate::Outcome;
+use crate::{output, Outcome};
 
 pub(crate) fn run(args: &VerifyArgs) -> Outcome {
     let captured = match (&args.request, &args.headers, &args.body) {
@@ -34,7 +34,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Outcome {
         &captured.body,
         &move || now,
     );
-    print!("{explanation}");
+    output::text(format_args!("{explanation}"));
     Ok(if explanation.is_valid() {
         ExitCode::SUCCESS
     } else {

@@ -162,3 +162,40 @@ fn a_wrong_secret_is_refused_and_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("401"));
 }
+
+#[test]
+fn the_same_number_of_two_event_types_is_two_events() {
+    let addr = axum_receiver();
+    let url = format!("http://{addr}/webhooks/stripe");
+    for event in ["payment_intent.succeeded", "invoice.paid"] {
+        let (code, lines) = send(&url, Provider::STRIPE, event, 5);
+        assert_eq!(code, 0, "{event}: {lines:?}");
+        assert_eq!(
+            lines.get(1).map(String::as_str),
+            Some(r#"{"status":"processed"}"#),
+            "{event}"
+        );
+    }
+}
+
+#[test]
+fn transport_failures_are_said_in_plain_words() {
+    // A port nothing listens on: the cause, not only the client's stage.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for (url, expected) in [
+        (format!("http://{closed}/webhooks"), "Connection refused"),
+        ("https://127.0.0.1:1/webhooks".to_owned(), "not https://"),
+        ("notaurl".to_owned(), "not an http:// URL"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+            .args(["send", &url, "--sender", "generic", "--secret", SECRET])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.contains(expected), "{url}: {stderr}");
+    }
+}

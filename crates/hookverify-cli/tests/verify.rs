@@ -255,6 +255,18 @@ fn a_signature_over_the_reserialized_body_is_found() {
 }
 
 #[test]
+fn a_signature_over_the_body_as_python_writes_it_is_found() {
+    // Signed as Prism and PromptLayer post it (`json.dumps`: ", " and ": ", keys in their
+    // order), received compact: something parsed it and wrote it back on the way.
+    let body = br#"{"request_id":"r1","event":"request.completed","cost":0.25}"#;
+    let signed = br#"{"request_id": "r1", "event": "request.completed", "cost": 0.25}"#;
+    let raw = captured_raw("prism", signed, body);
+    let (code, out) = verify(&raw, &[SECRET], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("as Python's json.dumps writes it"), "{out}");
+}
+
+#[test]
 fn a_signature_over_the_body_written_back_in_its_own_order_is_found() {
     // Keys in the sender's order, not sorted: what JSON.stringify(JSON.parse(..)) keeps.
     let body =
@@ -418,4 +430,36 @@ fn sample_prints_the_body_byte_for_byte() {
     let sample =
         hookverify::samples::sample(hookverify::Provider::GENERIC, "user.created", 3).unwrap();
     assert_eq!(output.stdout, sample.body());
+}
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_output_not_the_command() {
+    // `hookverify events | head -1`, `verify ... | grep -q`: the reader is gone before the
+    // output is written. The command still exits with its own code, without a panic.
+    for args in [&["events"][..], &["sample", "generic", "user.created"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn sign_refuses_a_header_value_that_would_start_another_header() {
+    let body = write_file("sign_body.json", b"{}");
+    let body = body.to_str().unwrap();
+    for (option, value) in [("--event", "push\r\nx-evil: 1"), ("--id", "abc\nx-evil: 1")] {
+        let output = hookverify(&[
+            "sign", "--sender", "github", "--secret", "k", "--body", body, option, value,
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{option}");
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("x-evil"));
+    }
 }

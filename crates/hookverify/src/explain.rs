@@ -43,16 +43,21 @@ pub enum BodyChange {
     ReserializedCompact,
     /// The body parsed and written back indented.
     ReserializedPretty,
+    /// The body parsed and written back on one line with `", "` and `": "`, members in
+    /// their order: CPython's `json.dumps(json.loads(body))`, which Prism and PromptLayer
+    /// post.
+    ReserializedPython,
     /// The body as CPython's `json.dumps(json.loads(body), sort_keys=True)` writes it.
     CanonicalJson,
 }
 
 impl BodyChange {
-    const ALL: [BodyChange; 5] = [
+    const ALL: [BodyChange; 6] = [
         BodyChange::NewlineAdded,
         BodyChange::NewlineRemoved,
         BodyChange::ReserializedCompact,
         BodyChange::ReserializedPretty,
+        BodyChange::ReserializedPython,
         BodyChange::CanonicalJson,
     ];
 
@@ -67,10 +72,10 @@ impl BodyChange {
             return Vec::new();
         }
         let sorted = || serde_json::from_slice::<serde_json::Value>(body).ok();
-        let in_order = |indent| {
+        let in_order = |layout| {
             serde_json::from_slice::<serde::de::IgnoredAny>(body)
                 .ok()
-                .and_then(|_| relayout(body, indent, usize::MAX))
+                .and_then(|_| lay_out(body, layout, usize::MAX))
         };
         let candidates: Vec<Option<Vec<u8>>> = match self {
             BodyChange::NewlineAdded => vec![Some([body, b"\n"].concat())],
@@ -79,13 +84,14 @@ impl BodyChange {
                 .or_else(|| body.strip_suffix(b"\n"))
                 .map(<[u8]>::to_vec)],
             BodyChange::ReserializedCompact => vec![
-                in_order(None),
+                in_order(Layout::Compact),
                 sorted().and_then(|value| serde_json::to_vec(&value).ok()),
             ],
             BodyChange::ReserializedPretty => vec![
-                in_order(Some(2)),
+                in_order(Layout::Indented(2)),
                 sorted().and_then(|value| serde_json::to_vec_pretty(&value).ok()),
             ],
+            BodyChange::ReserializedPython => vec![in_order(Layout::PythonLine)],
             BodyChange::CanonicalJson => vec![crate::canonical::canonical_json(body).ok()],
         };
         let mut changed: Vec<Vec<u8>> = Vec::new();
@@ -108,6 +114,11 @@ impl BodyChange {
             BodyChange::ReserializedPretty => {
                 "the body parsed and re-serialized with indentation: did something parse the JSON \
                  and write it back between the sender and here, or was it signed that way?"
+            }
+            BodyChange::ReserializedPython => {
+                "the body parsed and re-serialized as Python's json.dumps writes it (\", \" and \": \" \
+                 on one line): did something parse the JSON and write it back between the \
+                 sender and here?"
             }
             BodyChange::CanonicalJson => {
                 "the canonical JSON form of the body, keys sorted with Python's separators"
@@ -392,11 +403,31 @@ fn other_body(
 /// ```
 #[must_use]
 pub fn relayout(json: &[u8], indent: Option<usize>, limit: usize) -> Option<Vec<u8>> {
+    let layout = match indent {
+        Some(width) => Layout::Indented(width),
+        None => Layout::Compact,
+    };
+    lay_out(json, layout, limit)
+}
+
+/// How [`lay_out`] writes the space between tokens.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// None at all.
+    Compact,
+    /// A newline and this many spaces per level after `[`, `{` and `,`; `": "` after keys.
+    Indented(usize),
+    /// One line, `", "` and `": "`: CPython's `json.dumps` defaults.
+    PythonLine,
+}
+
+/// [`relayout`] in any [`Layout`].
+fn lay_out(json: &[u8], layout: Layout, limit: usize) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(json.len().min(limit));
     let mut depth = 0usize;
     let (mut in_string, mut escaped) = (false, false);
     let newline = |out: &mut Vec<u8>, depth: usize| {
-        if let Some(width) = indent {
+        if let Layout::Indented(width) = layout {
             out.push(b'\n');
             out.extend(std::iter::repeat_n(b' ', width * depth));
         }
@@ -448,11 +479,14 @@ pub fn relayout(json: &[u8], indent: Option<usize>, limit: usize) -> Option<Vec<
             }
             b',' => {
                 out.push(byte);
+                if matches!(layout, Layout::PythonLine) {
+                    out.push(b' ');
+                }
                 newline(&mut out, depth);
             }
             b':' => {
                 out.push(byte);
-                if indent.is_some() {
+                if !matches!(layout, Layout::Compact) {
                     out.push(b' ');
                 }
             }

@@ -36,14 +36,18 @@ pub fn event_types(provider: Provider) -> &'static [&'static str] {
 
 /// Sample number `n` of `provider`'s `event_type`: a realistic body, serialized as the
 /// sender serializes it (PromptLayer and Prism: Python's `json.dumps`; Stripe: indented;
-/// the others compact), with ids derived from `n` so that samples with different `n` are
-/// different events and the same `n` is the same event. `None` for a type not in
-/// [`event_types`].
+/// the others compact), with ids derived from `n` and the type so that the same `n` and
+/// type is the same event, and samples that differ in either are different events (`n` is
+/// taken modulo 2^40). `None` for a type not in [`event_types`].
 #[must_use]
 pub fn sample(provider: Provider, event_type: &str, n: u64) -> Option<Sample> {
-    let event_type = *event_types(provider)
-        .iter()
-        .find(|known| **known == event_type)?;
+    let types = event_types(provider);
+    let index = types.iter().position(|known| *known == event_type)?;
+    let event_type = *types.get(index)?;
+    // Most senders' ids do not name the type: without the type's index in them, sample 5 of
+    // `invoice.paid` would be a duplicate of sample 5 of `payment_intent.succeeded`. At most
+    // 46 bits, so every id fits the 12 hex digits of a UUID's last group.
+    let n = (n % (1 << 40)) * TYPES_PER_SENDER + u64::try_from(index).ok()?;
     let now = SystemWallClock.unix_time();
     let (body, style, delivery_id) = match provider {
         Provider::PROMPTLAYER => (promptlayer(event_type, n), Style::Python, String::new()),
@@ -66,6 +70,9 @@ pub fn sample(provider: Provider, event_type: &str, n: u64) -> Option<Sample> {
         context: SigningContext::new(now, delivery_id).event_type(event_type),
     })
 }
+
+/// More than any sender has event types: see [`sample`].
+const TYPES_PER_SENDER: u64 = 64;
 
 fn int(n: u64) -> Json {
     Json::Int(i64::try_from(n).unwrap_or(i64::MAX))
@@ -487,5 +494,34 @@ mod tests {
         let two = sample(Provider::GENERIC, "user.created", 2).unwrap();
         assert_eq!(one.body(), again.body());
         assert_ne!(one.body(), two.body());
+    }
+
+    #[test]
+    fn the_same_number_of_two_types_is_two_events() {
+        for provider in Provider::ALL {
+            let types = event_types(provider);
+            assert!(types.len() as u64 <= TYPES_PER_SENDER, "{provider}");
+            let mut seen = std::collections::HashSet::new();
+            for event_type in types {
+                let sample = sample(provider, event_type, 5).unwrap();
+                let body: serde_json::Value = serde_json::from_slice(sample.body()).unwrap();
+                // What a receiver keys the event by: the delivery id the sender sends in a
+                // header, the body's id, or (PromptLayer, Prism) the body itself.
+                let id = match (sample.context().delivery_id(), body.get("id")) {
+                    ("", Some(id)) => id.to_string(),
+                    ("", None) => body.to_string(),
+                    (delivery, _) => delivery.to_owned(),
+                };
+                assert!(seen.insert(id.clone()), "{provider} {event_type}: {id}");
+            }
+        }
+    }
+
+    #[test]
+    fn any_number_makes_well_formed_uuids() {
+        let prism = sample(Provider::PRISM, "test", u64::MAX).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(prism.body()).unwrap();
+        let uuid = body["webhook_id"].as_str().unwrap();
+        assert_eq!(uuid.len(), 36, "{uuid}");
     }
 }
