@@ -14,15 +14,18 @@
 //! whoever can reach them, so do not expose it beyond loopback. What it does to stay a
 //! local tool:
 //!
-//! - The page and its API answer only requests addressed to the listener by its own name
-//!   (its bound address, or `localhost`, `127.0.0.1` or `[::1]` with its port), and refuse
-//!   any other `Host` with 403: a site that rebinds its own name to this machine cannot
-//!   read them. Deliveries are taken under any name, so that a tunnel can forward them.
+//! - The page and its API answer only connections from this machine (a loopback peer),
+//!   even when the listener is bound beyond loopback (it then says so at start), and only
+//!   requests addressed to the listener by its own name (its bound address, or
+//!   `localhost`, `127.0.0.1` or `[::1]` with its port), refusing any other with 403: a site
+//!   that rebinds its own name to this machine cannot read them. Deliveries are taken from
+//!   anyone under any name, so that a tunnel can forward them.
 //! - A replay is made only at the page's request: not from another origin, and only with
 //!   the `x-hookverify-page` header, which a form on another site cannot send.
 //! - What it keeps is bounded: the last 200 deliveries of at most 64 MiB together, each
-//!   body at most 1 MiB, and each payload shown at most 2 MiB indented or 256 KiB as
-//!   received (the rest is cut, and the page says so; a replay sends the whole body).
+//!   body at most 1 MiB (a larger one is answered 413 and not recorded), and each payload
+//!   shown at most 2 MiB indented or 256 KiB as received (the rest is cut, and the page
+//!   says so; a replay sends the whole body).
 //! - Explaining a delivery (every sender, body variant and secret, over up to 1 MiB) runs
 //!   on a blocking thread, not the async ones that serve the page.
 

@@ -2,9 +2,10 @@
 //! page, streams deliveries to it and replays them.
 //!
 //! Deliveries are taken from anyone (a sender's tunnel may name any host). The page and its
-//! API answer only requests naming the listener itself as their host (its bound address,
-//! `localhost`, `127.0.0.1` or `[::1]`, with its port), so that no other site can read them
-//! by rebinding its own name to this machine; and a replay is made only at the page's
+//! API answer only connections from this machine (a loopback peer, whatever address the
+//! listener is bound to), and only requests naming the listener itself as their host (its
+//! bound address, `localhost`, `127.0.0.1` or `[::1]`, with its port), so that no other
+//! site can read them by rebinding its own name to this machine; and a replay is made only at the page's
 //! request: from no other origin, and carrying [`PAGE_HEADER`], which a form on another
 //! site cannot set (nor its script: that needs a CORS preflight, which is never granted).
 
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
 use axum::http::uri::Authority;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
@@ -68,9 +69,14 @@ pub(crate) async fn run(args: ListenArgs) -> Outcome {
     if args.secrets.is_empty() {
         eprintln!("no --secret given: deliveries are shown, but none can be verified");
     }
-    let app = router(Listener::new(args.secrets, local));
+    if !local.ip().is_loopback() {
+        eprintln!(
+            "warning: listening beyond loopback: deliveries are taken from the network; the \
+             page and its API still answer only on this machine"
+        );
+    }
     tokio::select! {
-        served = axum::serve(listener, app).into_future() => served?,
+        served = serve(listener, Listener::new(args.secrets, local)) => served?,
         stopped = stop => stopped?,
     }
     Ok(ExitCode::SUCCESS)
@@ -175,6 +181,18 @@ impl Shared {
     }
 }
 
+/// Serves `listener` on `socket`, telling the routes who each connection is from.
+pub(crate) async fn serve(socket: TcpListener, listener: Listener) -> std::io::Result<()> {
+    let app = router(listener).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(socket, app).into_future().await
+}
+
+/// Whether a connection from `peer` may see the page and its API: only from this machine.
+/// Unknown (not served by [`serve`]) is not.
+fn from_this_machine(peer: Option<&ConnectInfo<SocketAddr>>) -> bool {
+    peer.is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback())
+}
+
 /// The routes: the page, the API, and every other `POST` as a delivery.
 pub(crate) fn router(listener: Listener) -> Router {
     Router::new()
@@ -192,7 +210,8 @@ pub(crate) fn router(listener: Listener) -> Router {
 /// deliveries (`POST /`) are taken from anyone.
 async fn to_self(State(listener): State<Listener>, request: Request, next: Next) -> Response {
     let delivery = request.method() == Method::POST && request.uri().path() == "/";
-    if delivery || listener.shared.is_to_self(request.headers(), request.uri()) {
+    let local = from_this_machine(request.extensions().get::<ConnectInfo<SocketAddr>>());
+    if delivery || (local && listener.shared.is_to_self(request.headers(), request.uri())) {
         return next.run(request).await;
     }
     let page = replay::url(listener.shared.local, "/");
@@ -427,8 +446,7 @@ mod tests {
     async fn spawn(secrets: Vec<Secret>) -> SocketAddr {
         let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let local = socket.local_addr().unwrap();
-        let app = router(Listener::new(secrets, local));
-        tokio::spawn(async move { axum::serve(socket, app).await });
+        tokio::spawn(serve(socket, Listener::new(secrets, local)));
         local
     }
 
@@ -626,6 +644,16 @@ mod tests {
             .unwrap();
         assert_eq!(answer.status, 404);
         assert_eq!(&answer.body[..], br#"{"error":"unknown_delivery","id":42}"#);
+    }
+
+    #[test]
+    fn only_connections_from_this_machine_see_the_page() {
+        let peer = |text: &str| ConnectInfo(text.parse::<SocketAddr>().unwrap());
+        assert!(from_this_machine(Some(&peer("127.0.0.1:5000"))));
+        assert!(from_this_machine(Some(&peer("[::1]:5000"))));
+        assert!(!from_this_machine(Some(&peer("192.0.2.2:5000"))));
+        assert!(!from_this_machine(Some(&peer("[2001:db8::1]:5000"))));
+        assert!(!from_this_machine(None));
     }
 
     #[tokio::test]
@@ -837,7 +865,7 @@ mod tests {
                 .unwrap();
             runtime.block_on(async move {
                 let socket = TcpListener::from_std(socket).unwrap();
-                axum::serve(socket, router(Listener::new(secrets, local))).await
+                serve(socket, Listener::new(secrets, local)).await
             })
         });
         let exchange = move |request: &[u8]| {
