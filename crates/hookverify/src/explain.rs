@@ -178,6 +178,8 @@ pub enum Finding {
         provider: Provider,
         /// How many secrets were tried.
         secrets: usize,
+        /// Whether re-serializations of the body were tried (not for a body over 256 KiB).
+        reserialized: bool,
     },
 }
 
@@ -230,10 +232,19 @@ impl fmt::Display for Finding {
                      tolerance, so it is refused as a replay (check the clocks, or resend)"
                 )
             }
-            Finding::NoMatch { provider, secrets } => write!(
+            Finding::NoMatch {
+                provider,
+                secrets,
+                reserialized,
+            } => write!(
                 f,
-                "the {provider} signature matches neither the body nor any usual change of it, \
+                "the {provider} signature matches neither the body nor any usual change of it{}, \
                  under {} given: the secret is likely wrong, or the body was changed in transit",
+                if *reserialized {
+                    ""
+                } else {
+                    " (a body this large, over 256 KiB, was not tried re-serialized)"
+                },
                 if *secrets == 1 {
                     "the one secret".to_owned()
                 } else {
@@ -383,6 +394,7 @@ fn other_body(
     Finding::NoMatch {
         provider,
         secrets: secrets.len(),
+        reserialized: body.len() <= RESERIALIZE_LIMIT,
     }
 }
 
@@ -540,6 +552,33 @@ mod tests {
     }
 
     #[test]
+    fn a_body_too_large_to_reserialize_is_said_to_be() {
+        let secret = Secret::new("k").unwrap();
+        for (size, reserialized) in [(1024, true), (RESERIALIZE_LIMIT + 1, false)] {
+            let body = format!("[{}1]", "1,".repeat((size - 3) / 2)).into_bytes();
+            let headers = owned(
+                testing::sign(Provider::GENERIC, &Secret::new("other").unwrap(), &body)
+                    .unwrap()
+                    .into_headers(),
+            );
+            let explanation = explain(std::slice::from_ref(&secret), &headers, &body, &|| 0);
+            assert_eq!(
+                explanation.findings().last(),
+                Some(&Finding::NoMatch {
+                    provider: Provider::GENERIC,
+                    secrets: 1,
+                    reserialized
+                }),
+                "{size}"
+            );
+            assert_eq!(
+                explanation.to_string().contains("not tried re-serialized"),
+                !reserialized
+            );
+        }
+    }
+
+    #[test]
     fn relayout_keeps_the_order() {
         let body = br#"{ "b": 1, "a": [1, 2], "e": {}, "s": "x, \" y" }"#;
         assert_eq!(
@@ -558,7 +597,8 @@ mod tests {
     #[test]
     fn each_change_is_recognised() {
         let secret = Secret::new("k").unwrap();
-        let body = b"{\"b\": 1, \"a\": [1, 2]}\n".to_vec();
+        // In no layout of its own, so that every change makes a different body.
+        let body = b"{\"b\":1, \"a\":[1,2]}\n".to_vec();
         for change in BodyChange::ALL {
             let Some(signed) = change.apply(&body).into_iter().next() else {
                 continue;
