@@ -8,8 +8,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-/// The largest answer read: a receiver answers a webhook with a few bytes.
+/// The most of an answer kept: a receiver answers a webhook with a few bytes.
 const MAX_ANSWER: usize = 1024 * 1024;
+
+/// The longest a whole exchange may take, the answer's body included.
+const ANSWER_TIME: Duration = Duration::from_secs(60);
 
 /// An error and what caused it, one after the other: the client's own error names only the
 /// stage that failed (`client error (Connect)`), its causes say why (`Connection refused`).
@@ -53,40 +56,54 @@ impl HttpClient {
         headers: &[(String, String)],
         body: Bytes,
     ) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
-        let uri: http::Uri = url.parse().map_err(|error| format!("not a URL: {error}"))?;
-        match (uri.scheme_str(), uri.authority()) {
-            (Some("http"), Some(_)) => {}
-            (Some("https"), _) => {
-                return Err("only http:// is spoken here, not https:// (TLS)".into())
-            }
-            _ => {
-                return Err(
-                    "not an http:// URL with a host, such as http://127.0.0.1:3000/webhooks".into(),
-                )
-            }
-        }
+        let uri = http_url(url)?;
         let mut request = http::Request::post(uri);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
         let request = request.body(Full::new(body))?;
         let started = Instant::now();
-        let response = tokio::time::timeout(Duration::from_secs(60), self.client.request(request))
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|error| with_causes(&error))?;
+            let (parts, mut body) = response.into_parts();
+            // At most MAX_ANSWER bytes are kept; the rest is not read.
+            let mut kept = Vec::new();
+            while kept.len() < MAX_ANSWER {
+                let Some(frame) = body.frame().await else {
+                    break;
+                };
+                let frame = frame
+                    .map_err(|error| format!("reading the answer: {}", with_causes(&error)))?;
+                if let Ok(data) = frame.into_data() {
+                    let room = MAX_ANSWER - kept.len();
+                    kept.extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+                }
+            }
+            Ok::<_, String>(Answer {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: Bytes::from(kept),
+                latency: started.elapsed(),
+            })
+        };
+        Ok(tokio::time::timeout(ANSWER_TIME, exchange)
             .await
-            .map_err(|_| "no answer within 60 s")?
-            .map_err(|error| with_causes(&error))?;
-        let status = response.status().as_u16();
-        let (parts, body) = response.into_parts();
-        let body = http_body_util::Limited::new(body, MAX_ANSWER)
-            .collect()
-            .await
-            .map_err(|error| format!("reading the answer: {error}"))?
-            .to_bytes();
-        Ok(Answer {
-            status,
-            headers: parts.headers,
-            body,
-            latency: started.elapsed(),
-        })
+            .map_err(|_| format!("no whole answer within {} s", ANSWER_TIME.as_secs()))??)
+    }
+}
+
+/// `url` when it is an absolute `http://` URL with a host: the only kind spoken here.
+pub(crate) fn http_url(url: &str) -> Result<http::Uri, String> {
+    let uri: http::Uri = url.parse().map_err(|error| format!("not a URL: {error}"))?;
+    match (uri.scheme_str(), uri.authority()) {
+        (Some("http"), Some(_)) => Ok(uri),
+        (Some("https"), _) => Err("only http:// is spoken here, not https:// (TLS)".to_owned()),
+        _ => {
+            Err("not an http:// URL with a host, such as http://127.0.0.1:3000/webhooks".to_owned())
+        }
     }
 }

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Sample(args) => events::sample(&args),
     };
     match outcome {
+        Ok(_) if output::failed() => ExitCode::from(2),
         Ok(code) => code,
         Err(error) => {
             eprintln!("hookverify: {error}");

@@ -2,6 +2,16 @@
 
 use std::fmt;
 use std::io::{self, Write as _};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set when standard output failed for another reason than its reader going away.
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Whether some output could not be written (a full disk, an I/O error): the command then
+/// exits 2, as for a usage error, since what it printed is incomplete.
+pub(crate) fn failed() -> bool {
+    FAILED.load(Ordering::Relaxed)
+}
 
 /// Writes `text` and a newline to standard output (see [`bytes`]).
 pub(crate) fn line(text: fmt::Arguments<'_>) {
@@ -15,11 +25,11 @@ pub(crate) fn text(text: fmt::Arguments<'_>) {
 
 /// Writes `data` to standard output. A reader that has gone away ends the output, not the
 /// command, whose exit code still says what it found; any other failure to write is said
-/// on standard error.
+/// on standard error and makes the command exit 2 (see [`failed`]).
 pub(crate) fn bytes(data: &[u8]) {
     let mut stdout = io::stdout().lock();
     if let Err(error) = stdout.write_all(data).and_then(|()| stdout.flush()) {
-        if error.kind() != io::ErrorKind::BrokenPipe {
+        if error.kind() != io::ErrorKind::BrokenPipe && !FAILED.swap(true, Ordering::Relaxed) {
             eprintln!("hookverify: cannot write the output: {error}");
         }
     }

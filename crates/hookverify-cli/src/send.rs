@@ -10,7 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use hookverify::samples;
 
 use crate::cli::SendArgs;
-use crate::http_client::{Answer, HttpClient};
+use crate::http_client::{http_url, Answer, HttpClient};
 use crate::{output, Outcome};
 
 pub(crate) async fn run(args: SendArgs) -> Outcome {
@@ -32,6 +32,8 @@ pub(crate) async fn run(args: SendArgs) -> Outcome {
     if !(0.0..=1.0).contains(&args.duplicates) {
         return Err("--duplicates is a share between 0 and 1".into());
     }
+    // Said once, before any send: with --count 100 it would otherwise be 100 failures.
+    http_url(&args.url).map_err(|error| format!("sending to {} failed: {error}", args.url))?;
     let numbers = plan(&args);
     let client = HttpClient::new();
     let total = numbers.len();

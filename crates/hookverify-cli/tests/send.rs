@@ -190,12 +190,19 @@ fn transport_failures_are_said_in_plain_words() {
         ("https://127.0.0.1:1/webhooks".to_owned(), "not https://"),
         ("notaurl".to_owned(), "not an http:// URL"),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_hookverify"))
-            .args(["send", &url, "--sender", "generic", "--secret", SECRET])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{url}: {stderr}");
-        assert!(stderr.contains(expected), "{url}: {stderr}");
+        for count in ["1", "3"] {
+            let output = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+                .args(["send", &url, "--sender", "generic", "--secret", SECRET])
+                .args(["--count", count])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            // Many sends to a URL that cannot be reached would each fail; the fixed
+            // faults are said once, before any.
+            if count == "1" || expected != "Connection refused" {
+                assert_eq!(output.status.code(), Some(2), "{url} x{count}: {stderr}");
+                assert!(stderr.contains(expected), "{url} x{count}: {stderr}");
+            }
+        }
     }
 }

@@ -19,7 +19,9 @@
 //!   requests addressed to the listener by its own name (its bound address, or
 //!   `localhost`, `127.0.0.1` or `[::1]` with its port), refusing any other with 403: a site
 //!   that rebinds its own name to this machine cannot read them. Deliveries are taken from
-//!   anyone under any name, so that a tunnel can forward them.
+//!   anyone under any name, so that a tunnel can forward them; but a proxy or tunnel on
+//!   this machine is itself a connection from this machine, and whoever reaches it reaches
+//!   the page: let it forward deliveries only (`POST`, not `/api/` paths, not `GET`).
 //! - A replay is made only at the page's request: not from another origin, and only with
 //!   the `x-hookverify-page` header, which a form on another site cannot send.
 //! - What it keeps is bounded: the last 200 deliveries of at most 64 MiB together, each

@@ -187,10 +187,14 @@ pub(crate) async fn serve(socket: TcpListener, listener: Listener) -> std::io::R
     axum::serve(socket, app).into_future().await
 }
 
-/// Whether a connection from `peer` may see the page and its API: only from this machine.
-/// Unknown (not served by [`serve`]) is not.
-fn from_this_machine(peer: Option<&ConnectInfo<SocketAddr>>) -> bool {
-    peer.is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback())
+/// Whether a connection from `peer` to a listener bound at `local` may see the page and its
+/// API: only from this machine, a loopback peer (`::ffff:127.0.0.1` on a dual-stack
+/// socket too) or the bound address itself. Unknown (not served by [`serve`]) is not.
+fn from_this_machine(peer: Option<&ConnectInfo<SocketAddr>>, local: SocketAddr) -> bool {
+    peer.is_some_and(|ConnectInfo(peer)| {
+        let ip = peer.ip().to_canonical();
+        ip.is_loopback() || (!local.ip().is_unspecified() && ip == local.ip().to_canonical())
+    })
 }
 
 /// The routes: the page, the API, and every other `POST` as a delivery.
@@ -210,7 +214,10 @@ pub(crate) fn router(listener: Listener) -> Router {
 /// deliveries (`POST /`) are taken from anyone.
 async fn to_self(State(listener): State<Listener>, request: Request, next: Next) -> Response {
     let delivery = request.method() == Method::POST && request.uri().path() == "/";
-    let local = from_this_machine(request.extensions().get::<ConnectInfo<SocketAddr>>());
+    let local = from_this_machine(
+        request.extensions().get::<ConnectInfo<SocketAddr>>(),
+        listener.shared.local,
+    );
     if delivery || (local && listener.shared.is_to_self(request.headers(), request.uri())) {
         return next.run(request).await;
     }
@@ -649,11 +656,22 @@ mod tests {
     #[test]
     fn only_connections_from_this_machine_see_the_page() {
         let peer = |text: &str| ConnectInfo(text.parse::<SocketAddr>().unwrap());
-        assert!(from_this_machine(Some(&peer("127.0.0.1:5000"))));
-        assert!(from_this_machine(Some(&peer("[::1]:5000"))));
-        assert!(!from_this_machine(Some(&peer("192.0.2.2:5000"))));
-        assert!(!from_this_machine(Some(&peer("[2001:db8::1]:5000"))));
-        assert!(!from_this_machine(None));
+        let any: SocketAddr = "[::]:4000".parse().unwrap();
+        let own: SocketAddr = "192.0.2.2:4000".parse().unwrap();
+        for local in [any, own] {
+            assert!(from_this_machine(Some(&peer("127.0.0.1:5000")), local));
+            assert!(from_this_machine(Some(&peer("[::1]:5000")), local));
+            assert!(from_this_machine(
+                Some(&peer("[::ffff:127.0.0.1]:5000")),
+                local
+            ));
+            assert!(!from_this_machine(Some(&peer("198.51.100.7:5000")), local));
+            assert!(!from_this_machine(Some(&peer("[2001:db8::1]:5000")), local));
+            assert!(!from_this_machine(None, local));
+        }
+        // Bound to one address of this machine, its own browser comes from that address.
+        assert!(from_this_machine(Some(&peer("192.0.2.2:5000")), own));
+        assert!(!from_this_machine(Some(&peer("192.0.2.2:5000")), any));
     }
 
     #[tokio::test]
