@@ -124,6 +124,11 @@ pub(super) fn scan_string(body: &[u8], start: usize) -> Result<StrScan, Canonica
             }
         } else if b >= 0x80 {
             i = check_utf8(body, i)?;
+            // The rest of a run of non-ASCII text, without the word-at-a-time probe (it would
+            // stop at once on every character).
+            while body.get(i).is_some_and(|&next| next >= 0x80) {
+                i = check_utf8(body, i)?;
+            }
             verbatim = false;
         } else if b == 0x7f {
             i += 1;

@@ -106,6 +106,18 @@ pub(super) fn string_contents(out: &mut Out<'_>, raw: &[u8]) {
             if len + MAX_ESCAPE > BATCH || scan::is_plain(first) {
                 break;
             }
+            // Two-byte characters (Latin, Greek, Cyrillic, Hebrew, Arabic...) are most of a
+            // non-ASCII text, and each is `\u0` and three hex digits: no decoding match, no
+            // escape match (the parser checked the sequence).
+            if let (0xc2..=0xdf, Some(&second)) = (first, rest.get(1)) {
+                let cp = (u32::from(first & 0x1f) << 6) | u32::from(second & 0x3f);
+                if let Some(slot) = batch.get_mut(len..len + 6) {
+                    u_escape(slot, cp);
+                    len += 6;
+                }
+                rest = rest.get(2..).unwrap_or_default();
+                continue;
+            }
             // Each `\u` escape is re-encoded on its own: a surrogate pair that CPython joins
             // into one astral character is written back as the same two escapes anyway.
             let (cp, taken) = if first == b'\\' {
