@@ -173,6 +173,14 @@ pub enum Finding {
         /// Seconds between the signed time and now (positive: in the past).
         age: i64,
     },
+    /// The signature matches once a given secret is read as base64: a Standard Webhooks
+    /// secret given without its `whsec_` prefix (without it, the secret's text is the key).
+    SecretWithoutPrefix {
+        /// The sender.
+        provider: Provider,
+        /// Which secret, from 1.
+        secret: usize,
+    },
     /// Nothing found that the signature covers, under any of the given secrets.
     #[non_exhaustive]
     NoMatch {
@@ -234,6 +242,11 @@ impl fmt::Display for Finding {
                      tolerance, so it is refused as a replay (check the clocks, or resend)"
                 )
             }
+            Finding::SecretWithoutPrefix { provider, secret } => write!(
+                f,
+                "the {provider} signature is valid under secret #{secret} read as base64: give \
+                 it with its `whsec_` prefix (without it, the secret's text is the key bytes)"
+            ),
             Finding::NoMatch {
                 provider,
                 secrets,
@@ -378,6 +391,31 @@ fn other_body(
             Some((index + 1, verifier))
         })
         .collect();
+    // A Standard Webhooks secret copied without its prefix is the reference libraries'
+    // base64 but raw text here (as the senders' own docs give it, with the prefix).
+    if provider == Provider::STANDARD_WEBHOOKS {
+        for (index, secret) in secrets.iter().enumerate() {
+            let text = secret.expose();
+            if text.starts_with(b"whsec_") {
+                continue;
+            }
+            let prefixed = std::str::from_utf8(text)
+                .ok()
+                .and_then(|text| Secret::new(format!("whsec_{text}")).ok());
+            let verifier = prefixed.and_then(|prefixed| {
+                verifier_for(provider, std::slice::from_ref(&prefixed), clock.clone())
+            });
+            if let Some(Ok(_) | Err(VerifyError::OutsideTolerance { .. })) = verifier
+                .as_ref()
+                .map(|verifier| verifier.verify(headers, body.to_vec()))
+            {
+                return Finding::SecretWithoutPrefix {
+                    provider,
+                    secret: index + 1,
+                };
+            }
+        }
+    }
     for change in BodyChange::ALL {
         for changed in change.apply(body) {
             for (secret, verifier) in &verifiers {
@@ -578,6 +616,32 @@ mod tests {
                 !reserialized
             );
         }
+    }
+
+    #[test]
+    fn a_standard_webhooks_secret_without_its_prefix_is_named() {
+        let with_prefix = Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let without = Secret::new("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let body = br#"{"type":"user.created"}"#;
+        let headers = owned(
+            testing::sign(Provider::STANDARD_WEBHOOKS, &with_prefix, body)
+                .unwrap()
+                .into_headers(),
+        );
+        let explanation = explain(
+            &[Secret::new("other").unwrap(), without],
+            &headers,
+            body,
+            &|| 0,
+        );
+        assert_eq!(
+            explanation.findings().last(),
+            Some(&Finding::SecretWithoutPrefix {
+                provider: Provider::STANDARD_WEBHOOKS,
+                secret: 2
+            }),
+            "{explanation}"
+        );
     }
 
     #[test]
