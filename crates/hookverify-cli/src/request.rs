@@ -15,7 +15,9 @@ pub(crate) struct Captured {
 pub(crate) fn parse_raw(raw: &[u8]) -> Result<Captured, Box<dyn Error>> {
     let (head, rest) =
         split_head(raw).ok_or("no blank line after the headers: not an HTTP request")?;
-    let head = std::str::from_utf8(head).map_err(|_| "the request head is not text")?;
+    // A header value may carry any byte; no signature header does, so the rest is read
+    // lossily rather than refusing the capture.
+    let head = String::from_utf8_lossy(head);
     let mut lines = head.split("\r\n").flat_map(|line| line.split('\n'));
     let request_line = lines.next().unwrap_or_default();
     if !request_line.contains(" HTTP/") {
@@ -111,5 +113,15 @@ mod tests {
         assert_eq!(parse_raw(lf).unwrap().body, b"{}");
         assert!(parse_raw(b"hello").is_err());
         assert!(parse_raw(b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nshort").is_err());
+    }
+
+    #[test]
+    fn a_header_with_other_bytes_than_text_does_not_refuse_the_capture() {
+        let raw = b"POST / HTTP/1.1\r\nX-Weird: \xff\xfe\r\nX-Signature-256: sha256=00\r\nContent-Length: 2\r\n\r\n{}";
+        let captured = parse_raw(raw).unwrap();
+        assert_eq!(captured.body, b"{}");
+        assert!(captured
+            .headers
+            .contains(&("x-signature-256".to_owned(), "sha256=00".to_owned())));
     }
 }
