@@ -89,8 +89,9 @@ pub(crate) struct SignArgs {
     /// The delivery id, for senders that sign or send one (default: derived from the body).
     #[arg(long, value_parser = parse_header_value)]
     pub(crate) id: Option<String>,
-    /// The signing time in Unix seconds, for senders that sign it (default: now).
-    #[arg(long)]
+    /// The signing time in Unix seconds, for senders that sign it (default: now; at most
+    /// 12 digits, as receivers read it).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..1_000_000_000_000))]
     pub(crate) timestamp: Option<i64>,
     /// The event type, for senders that send it in a header (GitHub's `X-GitHub-Event`;
     /// default `ping`).
