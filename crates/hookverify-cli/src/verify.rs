@@ -17,10 +17,10 @@ pub(crate) fn run(args: &VerifyArgs) -> Outcome {
             request::parse_raw(&raw)?
         }
         (None, Some(headers), Some(body)) => {
-            let text = std::fs::read_to_string(headers)
+            let text = std::fs::read(headers)
                 .map_err(|error| format!("cannot read {}: {error}", headers.display()))?;
             Captured {
-                headers: request::parse_header_lines(text.lines())?,
+                headers: request::parse_header_lines(request::text_lines(&text).into_iter())?,
                 body: std::fs::read(body)
                     .map_err(|error| format!("cannot read {}: {error}", body.display()))?,
             }

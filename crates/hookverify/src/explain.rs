@@ -244,7 +244,7 @@ impl fmt::Display for Finding {
             }
             Finding::SecretWithoutPrefix { provider, secret } => write!(
                 f,
-                "the {provider} signature is valid under secret #{secret} read as base64: give \
+                "the {provider} signature matches under secret #{secret} read as base64: give \
                  it with its `whsec_` prefix (without it, the secret's text is the key bytes)"
             ),
             Finding::NoMatch {
@@ -401,7 +401,21 @@ fn other_body(
             }
             let prefixed = std::str::from_utf8(text)
                 .ok()
-                .and_then(|text| Secret::new(format!("whsec_{text}")).ok());
+                .and_then(|text| Secret::new(format!("whsec_{text}")).ok())
+                // Only text that reads as base64: the verifier would log any other as an
+                // unusable secret.
+                .filter(|prefixed| {
+                    crate::senders::built_in(provider).is_some_and(|scheme| {
+                        match scheme.hmac_key(prefixed.expose()) {
+                            Ok(std::borrow::Cow::Owned(mut key)) => {
+                                zeroize::Zeroize::zeroize(&mut key);
+                                true
+                            }
+                            Ok(std::borrow::Cow::Borrowed(_)) => true,
+                            Err(_) => false,
+                        }
+                    })
+                });
             let verifier = prefixed.and_then(|prefixed| {
                 verifier_for(provider, std::slice::from_ref(&prefixed), clock.clone())
             });
