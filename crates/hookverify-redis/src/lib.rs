@@ -26,7 +26,11 @@
 //! [`RedisStoreBuilder::connect_lazy`] inside `HttpServer::new`'s closure: the connection is
 //! driven by the runtime it is made on, and calls that cross threads cost throughput. When a
 //! call's outcome is unknown (the connection dropped after the command was
-//! sent), the key is read back and the token compared.
+//! sent), the key is read back and the token compared. A claim whose outcome is still
+//! unknown when its caller gives up (a timeout, or the request went away) is undone by a
+//! background task, tried again further and further apart until it is undone or its lease
+//! would have ended: a stalled Redis may run the claim only once it answers again, and the
+//! sender's retry would otherwise wait the whole lease for a claim nobody holds.
 
 mod builder;
 mod scripts;

@@ -125,7 +125,7 @@ impl RedisStore {
         // Until the answer is known, a claim that may have landed is undone if this future
         // is dropped (the request went away) or gives up: nobody would hold its token, and
         // the event would wait a whole lease for nothing.
-        let mut undo = Abandoned::new(self, &redis_key, &token);
+        let mut undo = Abandoned::new(self, &redis_key, &token, lease);
         // A new event, the common case: one plain `SET NX PX`. Only a key that exists needs
         // the script, which sets again or reads the value and its TTL in one atomic step.
         let mut set = redis::cmd("SET");
@@ -278,14 +278,17 @@ struct Abandoned {
     store: Option<RedisStore>,
     redis_key: String,
     prefix: String,
+    /// How long the claim, if it landed, would hold the event.
+    lease: Duration,
 }
 
 impl Abandoned {
-    fn new(store: &RedisStore, redis_key: &str, token: &ClaimToken) -> Self {
+    fn new(store: &RedisStore, redis_key: &str, token: &ClaimToken, lease: Duration) -> Self {
         Self {
             store: Some(store.clone()),
             redis_key: redis_key.to_owned(),
             prefix: value::in_flight_prefix(token),
+            lease,
         }
     }
 
@@ -303,17 +306,32 @@ impl Drop for Abandoned {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return; // no runtime: the lease bounds it
         };
-        let (redis_key, prefix) = (
+        let (redis_key, prefix, lease) = (
             std::mem::take(&mut self.redis_key),
             std::mem::take(&mut self.prefix),
+            self.lease,
         );
         drop(runtime.spawn(async move {
-            let mut connection = store.connection.clone();
-            let mut invocation = store.scripts.release.key(&redis_key);
-            invocation.arg(&prefix);
-            let undone: Result<i64, _> = store.call(invocation.invoke_async(&mut connection)).await;
-            if let Ok(1) = undone {
-                tracing::debug!("a claim whose caller went away was undone");
+            // A stalled Redis may run the claim's `SET` only when it answers again, after a
+            // first undo found nothing (or itself timed out): tried again, further and
+            // further apart (a handful of calls), until undone or the lease would have ended.
+            let started = tokio::time::Instant::now();
+            let mut pause = store.timeout;
+            loop {
+                let mut connection = store.connection.clone();
+                let mut invocation = store.scripts.release.key(&redis_key);
+                invocation.arg(&prefix);
+                let undone: Result<i64, _> =
+                    store.call(invocation.invoke_async(&mut connection)).await;
+                if let Ok(1) = undone {
+                    tracing::debug!("a claim whose caller went away was undone");
+                    return;
+                }
+                if started.elapsed() + pause >= lease {
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+                pause = pause.saturating_mul(2);
             }
         }));
     }

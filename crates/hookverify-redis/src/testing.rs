@@ -95,6 +95,27 @@ impl RedisServer {
         }
     }
 
+    /// Stops (`SIGSTOP`) or resumes (`SIGCONT`) the server process: a stalled Redis, which
+    /// still accepts connections but answers nothing.
+    ///
+    /// # Errors
+    /// When the signal cannot be sent (no `kill` command, or the server is not running).
+    pub fn pause(&self, paused: bool) -> io::Result<()> {
+        let Some(child) = &self.child else {
+            return Err(io::Error::other("the server is not running"));
+        };
+        let signal = if paused { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!("kill {signal} failed: {status}")))
+        }
+    }
+
     /// Starts it again on the same port.
     ///
     /// # Errors

@@ -218,3 +218,38 @@ async fn a_claim_whose_caller_went_away_is_undone() {
         "only claims whose caller got the answer may stay; the others are undone"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_that_timed_out_in_a_stall_is_undone_once_redis_answers() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::builder(server.url())
+        .key_prefix("stall:")
+        .timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    let key = DedupKey::new("stalled");
+    let lease = Duration::from_secs(60);
+    server.pause(true).unwrap();
+    // Redis takes the command but answers nothing: the claim gives up (503 for the sender).
+    assert!(store.claim(&key, [1; 32], lease).await.is_err());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    server.pause(false).unwrap();
+    // The SET that was sent lands now. The sender's retry must not wait the whole lease for
+    // a claim nobody holds: it is undone once Redis answers again.
+    let started = std::time::Instant::now();
+    loop {
+        match store.claim(&key, [1; 32], lease).await {
+            Ok(Claim::Claimed(_)) => break,
+            other => {
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "the stalled claim still holds the event: {other:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
