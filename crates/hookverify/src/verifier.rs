@@ -189,12 +189,21 @@ impl Verifier {
             Err(refused) => refused,
         };
         // The headers of senders earlier in the order are absent (the lookup found the
-        // first present one); later senders' may be present too.
-        for (index, sender) in inner.senders.iter().enumerate().skip(first_sender + 1) {
+        // first present one); the first sender's other names, and later senders' headers,
+        // may be present too: a signature under any of them verifies.
+        for (index, sender) in inner.senders.iter().enumerate().skip(first_sender) {
             let names = sender.scheme.signature_headers();
-            if let Some((header_index, value)) = headers.first_of(names) {
-                let name = names.get(header_index).copied().unwrap_or_default();
-                let header = SignatureHeader::new(header_index, name, value);
+            // The first sender's names up to the one just tried are absent or tried.
+            let skip = if index == first_sender {
+                header_index + 1
+            } else {
+                0
+            };
+            for (other_index, name) in names.iter().enumerate().skip(skip) {
+                let Some(value) = headers.header(name) else {
+                    continue;
+                };
+                let header = SignatureHeader::new(other_index, name, value);
                 match self.verify_as(index, header, dyn_headers, body) {
                     Ok(verified) => return Ok(verified),
                     Err((_, returned)) => body = returned,

@@ -1613,3 +1613,31 @@ async fn github_takes_only_a_guid_as_its_delivery_id() {
         }
     }
 }
+
+#[test]
+fn a_sender_with_two_header_names_verifies_under_either_whichever_is_forged() {
+    let key = "prism-secret";
+    let verifier = Verifier::builder().sender(Prism, secret(key)).build();
+    let body = br#"{"request_id":"r1","event":"request.completed"}"#;
+    let good = format!("sha256={}", hex(&hmac_sha256(key.as_bytes(), &[body])));
+    let forged = format!("sha256={}", "0".repeat(64));
+    for (agentcc, prism) in [(&good, &forged), (&forged, &good)] {
+        let headers = owned(&[
+            ("x-agentcc-signature", agentcc.as_str()),
+            ("x-prism-signature", prism.as_str()),
+        ]);
+        assert!(
+            verifier.verify(&headers, body.to_vec()).is_ok(),
+            "agentcc {agentcc}, prism {prism}"
+        );
+    }
+    // Both forged: still refused, with the preferred header's reason.
+    let headers = owned(&[
+        ("x-agentcc-signature", forged.as_str()),
+        ("x-prism-signature", forged.as_str()),
+    ]);
+    assert!(matches!(
+        verifier.verify(&headers, body.to_vec()),
+        Err(VerifyError::Mismatch { .. })
+    ));
+}
