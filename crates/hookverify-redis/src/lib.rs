@@ -28,9 +28,10 @@
 //! call's outcome is unknown (the connection dropped after the command was
 //! sent), the key is read back and the token compared. A claim whose outcome is still
 //! unknown when its caller gives up (a timeout, or the request went away) is undone by a
-//! background task, tried again further and further apart until it is undone or its lease
-//! would have ended: a stalled Redis may run the claim only once it answers again, and the
-//! sender's retry would otherwise wait the whole lease for a claim nobody holds.
+//! background task: Redis runs one connection's commands in order, so the undo's answer
+//! settles it; while Redis answers nothing (a stall) the undo is tried again, further and
+//! further apart, for up to four leases, so that once Redis answers again the sender's
+//! retry does not wait a whole lease for a claim nobody holds.
 
 mod builder;
 mod scripts;

@@ -312,26 +312,31 @@ impl Drop for Abandoned {
             self.lease,
         );
         drop(runtime.spawn(async move {
-            // A stalled Redis may run the claim's `SET` only when it answers again, after a
-            // first undo found nothing (or itself timed out): tried again, further and
-            // further apart (a handful of calls), until undone or the lease would have ended.
+            // Redis runs one connection's commands in order, so an answer to the undo means
+            // the claim's `SET`, sent before it, has run: undone (1) or nothing to undo (0)
+            // settles it. While Redis answers nothing (stalled, unreachable) the undo is
+            // tried again, further and further apart, for up to four leases: a stall that
+            // ends later leaves a claim that its lease ends.
             let started = tokio::time::Instant::now();
-            let mut pause = store.timeout;
+            let give_up = lease.saturating_mul(4);
+            let mut pause = store.timeout.max(Duration::from_millis(50));
             loop {
                 let mut connection = store.connection.clone();
                 let mut invocation = store.scripts.release.key(&redis_key);
                 invocation.arg(&prefix);
                 let undone: Result<i64, _> =
                     store.call(invocation.invoke_async(&mut connection)).await;
-                if let Ok(1) = undone {
-                    tracing::debug!("a claim whose caller went away was undone");
-                    return;
-                }
-                if started.elapsed() + pause >= lease {
-                    return;
+                match undone {
+                    Ok(1) => {
+                        tracing::debug!("a claim whose caller went away was undone");
+                        return;
+                    }
+                    Ok(_) => return,
+                    Err(_) if started.elapsed().saturating_add(pause) >= give_up => return,
+                    Err(_) => {}
                 }
                 tokio::time::sleep(pause).await;
-                pause = pause.saturating_mul(2);
+                pause = pause.saturating_mul(2).min(lease.max(store.timeout));
             }
         }));
     }

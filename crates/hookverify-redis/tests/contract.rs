@@ -232,7 +232,15 @@ async fn a_claim_that_timed_out_in_a_stall_is_undone_once_redis_answers() {
         .unwrap();
     let key = DedupKey::new("stalled");
     let lease = Duration::from_secs(60);
-    server.pause(true).unwrap();
+    if let Err(error) = server.pause(true) {
+        // No `kill` program to stop it with: said loudly, and a failure under CI=true.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "cannot stall redis-server: {error}"
+        );
+        eprintln!("\n!!!!!!!!!! SKIPPED: cannot stall redis-server ({error}) !!!!!!!!!!\n");
+        return;
+    }
     // Redis takes the command but answers nothing: the claim gives up (503 for the sender).
     assert!(store.claim(&key, [1; 32], lease).await.is_err());
     tokio::time::sleep(Duration::from_millis(700)).await;
