@@ -15,7 +15,7 @@ use hyper::body::Frame;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::rt::TokioExecutor;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 /// How long any one exchange may take before the case fails instead of hanging.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -203,24 +203,40 @@ async fn exchange(
     body: &[u8],
 ) -> Result<Reply, String> {
     write_request(stream, head, body).await?;
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 8192];
+    read_reply(stream, &mut Vec::new()).await
+}
+
+/// Reads from `reader` until `received` holds a whole answer.
+async fn read_reply(
+    reader: &mut (impl AsyncRead + Unpin),
+    received: &mut Vec<u8>,
+) -> Result<Reply, String> {
     loop {
-        if let Some(reply) = parse_response(&received)? {
+        if let Some(reply) = parse_response(received)? {
             return Ok(reply);
         }
-        let read = stream
-            .read(&mut buffer)
-            .await
-            .map_err(|error| format!("read: {error}"))?;
-        if read == 0 {
-            return Err(format!(
-                "connection closed after {} bytes of answer",
-                received.len()
-            ));
-        }
-        received.extend_from_slice(&buffer[..read]);
+        read_more(reader, received).await?;
     }
+}
+
+/// Appends what `reader` has next to `received`; an error when it closed instead.
+async fn read_more(
+    reader: &mut (impl AsyncRead + Unpin),
+    received: &mut Vec<u8>,
+) -> Result<(), String> {
+    let mut buffer = [0u8; 8192];
+    let read = reader
+        .read(&mut buffer)
+        .await
+        .map_err(|error| format!("read after {} bytes: {error}", received.len()))?;
+    if read == 0 {
+        return Err(format!(
+            "connection closed after {} bytes of answer",
+            received.len()
+        ));
+    }
+    received.extend_from_slice(&buffer[..read]);
+    Ok(())
 }
 
 /// Sends `head` with `Expect: 100-continue` added and waits: the body is sent only if the
@@ -237,7 +253,6 @@ pub async fn raw_awaiting_continue(
         let mut stream = connect(addr).await?;
         write_request(&mut stream, &format!("{head}\r\nexpect: 100-continue"), b"").await?;
         let mut received = Vec::new();
-        let mut buffer = [0u8; 8192];
         let mut asked = false;
         loop {
             if !asked && received.starts_with(b"HTTP/1.1 100") {
@@ -253,17 +268,7 @@ pub async fn raw_awaiting_continue(
             } else if let Some(reply) = parse_response(&received)? {
                 return Ok((asked, reply));
             }
-            let read = stream
-                .read(&mut buffer)
-                .await
-                .map_err(|error| format!("read: {error}"))?;
-            if read == 0 {
-                return Err(format!(
-                    "connection closed after {} bytes of answer",
-                    received.len()
-                ));
-            }
-            received.extend_from_slice(&buffer[..read]);
+            read_more(&mut stream, &mut received).await?;
         }
     };
     tokio::time::timeout(TIMEOUT, answered)
@@ -351,24 +356,7 @@ pub async fn raw_chunked(
             writer.write_all(b"0\r\n\r\n").await?;
             Ok::<_, std::io::Error>(writer)
         });
-        let mut received = Vec::new();
-        let mut buffer = [0u8; 8192];
-        let reply = loop {
-            if let Some(reply) = parse_response(&received)? {
-                break reply;
-            }
-            let read = reader
-                .read(&mut buffer)
-                .await
-                .map_err(|error| format!("read after {} bytes: {error}", received.len()))?;
-            if read == 0 {
-                return Err(format!(
-                    "connection closed after {} bytes of answer",
-                    received.len()
-                ));
-            }
-            received.extend_from_slice(&buffer[..read]);
-        };
+        let reply = read_reply(&mut reader, &mut Vec::new()).await?;
         sender.abort();
         Ok(reply)
     };

@@ -365,6 +365,24 @@ mod tests {
         );
     }
 
+    /// Admits the delivery and runs `handler` for it, its 200 settling the event processed.
+    async fn processed<F, Fut>(
+        pipeline: &Pipeline,
+        headers: &[(&'static str, String)],
+        body: &[u8],
+        handler: F,
+    ) where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = u16> + Send + 'static,
+    {
+        let (_, runner) = pipeline
+            .admit(headers, body.to_vec())
+            .await
+            .unwrap()
+            .into_parts();
+        runner.run(handler, |status| *status == 200).await.unwrap();
+    }
+
     /// A layer's pipeline in `namespace`, and the headers and body of a genuine delivery.
     fn genuine(namespace: &str) -> (Pipeline, [(&'static str, String); 1], Vec<u8>) {
         let secret = Secret::new(format!("{namespace}-secret")).unwrap();
@@ -382,15 +400,7 @@ mod tests {
         let forged = [(headers[0].0, "sha256=".to_owned() + &"0".repeat(64))];
         metrics::with_local_recorder(&recorder, || {
             block_on(async {
-                let (_, runner) = pipeline
-                    .admit(&headers[..], body.to_vec())
-                    .await
-                    .unwrap()
-                    .into_parts();
-                runner
-                    .run(|| async { 200 }, |status| *status == 200)
-                    .await
-                    .unwrap();
+                processed(&pipeline, &headers, &body, || async { 200 }).await;
                 let again = pipeline
                     .admit(&headers[..], body.to_vec())
                     .await
@@ -463,21 +473,11 @@ mod tests {
         let seen = std::sync::Arc::clone(&snapshotter);
         metrics::with_local_recorder(&recorder, || {
             block_on(async {
-                let (_, runner) = pipeline
-                    .admit(&headers[..], body.to_vec())
-                    .await
-                    .unwrap()
-                    .into_parts();
-                runner
-                    .run(
-                        move || async move {
-                            assert_eq!(gauge(&seen), Some((name.to_owned(), 1.0)), "while it runs");
-                            200
-                        },
-                        |status| *status == 200,
-                    )
-                    .await
-                    .unwrap();
+                processed(&pipeline, &headers, &body, move || async move {
+                    assert_eq!(gauge(&seen), Some((name.to_owned(), 1.0)), "while it runs");
+                    200
+                })
+                .await;
             });
         });
         // A snapshot takes what changed since the last: the handler's end took the one off.
