@@ -406,14 +406,10 @@ fn other_body(
                 // unusable secret.
                 .filter(|prefixed| {
                     crate::senders::built_in(provider).is_some_and(|scheme| {
-                        match scheme.hmac_key(prefixed.expose()) {
-                            Ok(std::borrow::Cow::Owned(mut key)) => {
-                                zeroize::Zeroize::zeroize(&mut key);
-                                true
-                            }
-                            Ok(std::borrow::Cow::Borrowed(_)) => true,
-                            Err(_) => false,
-                        }
+                        scheme
+                            .hmac_key(prefixed.expose())
+                            .map(crate::secret::wipe_key)
+                            .is_ok()
                     })
                 });
             let verifier = prefixed.and_then(|prefixed| {

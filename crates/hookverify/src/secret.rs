@@ -52,6 +52,14 @@ impl Secret {
     }
 }
 
+/// Drops a key made from a secret (a scheme's `hmac_key`), wiping it first when it is a
+/// decoded copy rather than the secret's own bytes.
+pub(crate) fn wipe_key(key: std::borrow::Cow<'_, [u8]>) {
+    if let std::borrow::Cow::Owned(decoded) = key {
+        drop(Zeroizing::new(decoded));
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(..)")

@@ -109,7 +109,9 @@ pub fn sign_with(
     let key = scheme
         .hmac_key(secret.expose())
         .map_err(SignError::Secret)?;
-    let headers = scheme.sign(&key, body, context)?;
+    let headers = scheme.sign(&key, body, context);
+    crate::secret::wipe_key(key);
+    let headers = headers?;
     let signature = headers
         .iter()
         .position(|(name, _)| scheme.signature_headers().contains(name))

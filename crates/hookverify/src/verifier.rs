@@ -389,9 +389,7 @@ fn prepare(scheme: &dyn Scheme, provider: Provider, secret: &Secret) -> Option<H
         return None;
     }
     let mac = HmacSha256::new_from_slice(&key).ok();
-    if let std::borrow::Cow::Owned(mut decoded) = key {
-        zeroize::Zeroize::zeroize(&mut decoded);
-    }
+    crate::secret::wipe_key(key);
     mac
 }
 
