@@ -57,15 +57,6 @@ fn parse_header_value(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// `--concurrency`: a count of at least one.
-fn at_least_one(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_owned()),
-        Ok(count) => Ok(count),
-        Err(error) => Err(error.to_string()),
-    }
-}
-
 /// Sample numbers are taken modulo this (`hookverify::samples::sample`).
 const SAMPLE_NUMBERS: u64 = 1 << 40;
 
@@ -117,7 +108,7 @@ pub(crate) struct SendArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) count: u64,
     /// How many in flight at once (at least 1).
-    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) concurrency: usize,
     /// The share of sends (0 to 1) that repeat an event already sent, as a sender's retry.
     #[arg(long, default_value_t = 0.0)]
