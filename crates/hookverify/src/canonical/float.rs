@@ -13,12 +13,13 @@ pub(super) fn write_float(out: &mut Out<'_>, token: &[u8]) {
 }
 
 /// The common case, and the one a body of `1e-7`s makes the whole cost: written from the
-/// token's text alone (see [`Shortest::of_short_token`]), no float conversion. Returns
+/// token's text alone (see [`Shortest::read_short_token`]), no float conversion. Returns
 /// false, having written nothing, for any other token.
 fn write_short(out: &mut Out<'_>, token: &[u8]) -> bool {
-    let Some(shortest) = Shortest::of_short_token(token) else {
+    let mut shortest = Shortest::EMPTY;
+    if !shortest.read_short_token(token) {
         return false;
-    };
+    }
     shortest.write_repr(out);
     true
 }
@@ -215,36 +216,38 @@ struct Shortest {
 }
 
 impl Shortest {
-    /// The repr digits of a token with at most 15 significant digits whose value is a
+    const EMPTY: Self = Self {
+        negative: false,
+        digits: [0; 24],
+        count: 0,
+        exponent: 0,
+    };
+
+    /// Reads the repr digits of a token with at most 15 significant digits whose value is a
     /// normal double (decimal exponent within -307..=307), read from its text alone: a
     /// decimal with at most 15 significant digits survives decimal -> double -> decimal
     /// (DBL_DIG), so no shorter string names the same double and its digits without leading
     /// and trailing zeros are the shortest round-trip digits. A zero value is written `0.0`
-    /// (or `-0.0`). `None` for any other token.
+    /// (or `-0.0`). False for any other token (what was read is then meaningless).
     #[inline]
-    fn of_short_token(token: &[u8]) -> Option<Self> {
-        let shortest = Self::read(token, 15)?;
-        if shortest.count > 1 || shortest.digits[0] != b'0' {
-            // A normal double, so that DBL_DIG holds.
-            if !(-307..=307).contains(&shortest.exponent) {
-                return None;
-            }
+    fn read_short_token(&mut self, token: &[u8]) -> bool {
+        if self.read(token, 15).is_none() {
+            return false;
         }
-        Some(shortest)
+        // A normal double, so that DBL_DIG holds (a zero is exact whatever its exponent).
+        self.count == 1 && self.digits[0] == b'0' || (-307..=307).contains(&self.exponent)
     }
 
     /// The digits of a decimal number's text from its first significant digit to its
     /// last, and the decimal exponent of the first; `None` when they are more than
     /// `max_digits` (at most 24) or the text is not a decimal number with an exponent of
     /// at most six digits. A zero is the digit `0` with exponent 0.
-    #[inline(always)] // builds the value in its caller's frame: no copy of it per number
-    fn read(token: &[u8], max_digits: usize) -> Option<Self> {
-        let mut shortest = Self {
-            negative: false,
-            digits: [0; 24],
-            count: 0,
-            exponent: 0,
-        };
+    #[inline(always)]
+    fn read(&mut self, token: &[u8], max_digits: usize) -> Option<()> {
+        // Filled in place, not returned: a body of numbers makes this the whole cost, and
+        // moving the struct out through an `Option` cost more than reading the token.
+        let shortest = self;
+        shortest.negative = false;
         let mut rest = token;
         if let [b'-', unsigned @ ..] = rest {
             shortest.negative = true;
@@ -295,12 +298,13 @@ impl Shortest {
         let Some(first) = first else {
             shortest.digits[0] = b'0';
             shortest.count = 1;
-            return Some(shortest);
+            shortest.exponent = 0;
+            return Some(());
         };
         shortest.count = last - first + 1;
         let point = int_len as i64 - 1 - first as i64 + exponent;
         shortest.exponent = i32::try_from(point).ok()?;
-        Some(shortest)
+        Some(())
     }
 
     /// The shortest round-trip digits of a finite double, as Python's repr finds them
@@ -309,7 +313,9 @@ impl Shortest {
     /// attacker's cheapest way to make the canonical form dear.
     fn of(value: f64) -> Option<Self> {
         let mut text = zmij::Buffer::new();
-        Self::read(text.format_finite(value).as_bytes(), 17)
+        let mut shortest = Self::EMPTY;
+        shortest.read(text.format_finite(value).as_bytes(), 17)?;
+        Some(shortest)
     }
 
     fn digits(&self) -> &[u8] {
@@ -363,7 +369,8 @@ impl Shortest {
             return;
         }
         let saved = (self.digits, self.count, self.exponent);
-        let mut text = StackText::default();
+        let mut storage = [0; TEXT_ROOM];
+        let mut text = Text::new(&mut storage);
         if write!(text, "{even}").is_err() {
             return;
         }
@@ -388,7 +395,8 @@ impl Shortest {
 
     /// The magnitude these digits stand for.
     fn parse(&self) -> Option<f64> {
-        let mut text = StackText::default();
+        let mut storage = [0; TEXT_ROOM];
+        let mut text = Text::new(&mut storage);
         for &d in self.digits() {
             text.write_char(char::from(d)).ok()?;
         }
@@ -398,47 +406,47 @@ impl Shortest {
 
     /// Writes Python's repr of these digits (see [`repr_layout`]).
     fn write_repr(&self, out: &mut Out<'_>) {
-        let mut text = StackText::default();
-        if self.negative {
-            text.push(b'-');
-        }
-        repr_layout(&mut text, self.digits(), self.exponent);
-        out.bytes(text.as_bytes());
+        out.direct(|window| {
+            let mut text = Text::new(window);
+            if self.negative {
+                text.push(b'-');
+            }
+            repr_layout(&mut text, &self.digits, self.count, self.exponent);
+            text.len
+        });
     }
 }
 
-/// Python's repr layout of `digits` (the first non-zero, the last non-zero; or `0`) whose
-/// first digit stands at decimal `exponent`: fixed notation for exponents -4..=15 (with
-/// `.0` when integral), otherwise `d.ddde+XX` with at least two exponent digits.
-fn repr_layout(text: &mut StackText, digits: &[u8], exponent: i32) {
+/// Python's repr layout of the first `count` of `digits` (the first non-zero to the last
+/// non-zero; or `0`) whose first digit stands at decimal `exponent`: fixed notation for
+/// exponents -4..=15 (with `.0` when integral), otherwise `d.ddde+XX` with at least two
+/// exponent digits. Digits and zeros are copied in fixed-size blocks and the point put in
+/// by moving what follows it: a body of numbers makes this the whole cost, and copies of
+/// varying length are calls into `memcpy`.
+fn repr_layout(text: &mut Text<'_>, digits: &[u8; 24], count: usize, exponent: i32) {
     const ZEROS: &[u8; 24] = b"000000000000000000000000";
-    let count = digits.len();
     if (-4..16).contains(&exponent) {
         if exponent >= 0 {
             let point = exponent.unsigned_abs() as usize + 1;
             if count <= point {
-                text.push_all(digits);
-                text.push_all(ZEROS.get(..point - count).unwrap_or_default());
-                text.push_all(b".0");
+                text.push_block(digits, count);
+                text.push_block(ZEROS, point - count);
+                text.push_block(b".0", 2);
             } else {
-                text.push_all(digits.get(..point).unwrap_or_default());
-                text.push(b'.');
-                text.push_all(digits.get(point..).unwrap_or_default());
+                text.push_block(digits, count);
+                text.insert_point(count - point);
             }
         } else {
-            text.push_all(b"0.");
-            let zeros = exponent.unsigned_abs() as usize - 1;
-            text.push_all(ZEROS.get(..zeros).unwrap_or_default());
-            text.push_all(digits);
+            text.push_block(b"0.", 2);
+            text.push_block(ZEROS, exponent.unsigned_abs() as usize - 1);
+            text.push_block(digits, count);
         }
     } else {
-        let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
-        text.push(*first);
-        if !rest.is_empty() {
-            text.push(b'.');
-            text.push_all(rest);
+        text.push_block(digits, count);
+        if count > 1 {
+            text.insert_point(count - 1);
         }
-        text.push_all(if exponent < 0 { b"e-" } else { b"e+" });
+        text.push_block(if exponent < 0 { b"e-" } else { b"e+" }, 2);
         // At least two digits, as C's printf writes them; doubles need at most three.
         let magnitude = exponent.unsigned_abs().min(999);
         let digit = |value: u32| b'0' + (value % 10) as u8;
@@ -471,23 +479,58 @@ fn decimal_len(mut n: u128) -> usize {
     len
 }
 
-/// A few bytes of text on the stack (a float's repr, at most 24 bytes, or a number
-/// formatted to check it): writing a number must not allocate, and a repr reaches the output
-/// in one piece.
-#[derive(Default)]
-struct StackText {
-    buf: [u8; 32],
+/// A few bytes of text written in place (a float's repr, at most 26 bytes, straight into
+/// the output, or a number formatted on the stack to check it): writing a number must not
+/// allocate or copy. Blocks are copied whole, so the room must exceed the text by the
+/// largest block (see [`TEXT_ROOM`]).
+struct Text<'b> {
+    buf: &'b mut [u8],
     len: usize,
 }
 
-impl StackText {
+/// Room a [`Text`] needs: the longest repr (26 bytes: `-0.0001` and 15 digits, or 17
+/// digits, point and `e-308`) and the largest block [`Text::push_block`] copies.
+pub(super) const TEXT_ROOM: usize = 64;
+
+impl<'b> Text<'b> {
+    fn new(buf: &'b mut [u8]) -> Self {
+        Self { buf, len: 0 }
+    }
+
     fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
     }
 
     #[inline]
     fn push(&mut self, byte: u8) {
-        let _ = self.push_all(&[byte]);
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    /// Appends the first `len` bytes of `block`, copying all of it (a fixed-size copy);
+    /// nothing when the block would not fit.
+    #[inline]
+    fn push_block<const N: usize>(&mut self, block: &[u8; N], len: usize) {
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + N) {
+            slot.copy_from_slice(block);
+            self.len += len.min(N);
+        }
+    }
+
+    /// Puts a `.` before the last `after` bytes (at most 24), moving them one place on.
+    #[inline]
+    fn insert_point(&mut self, after: usize) {
+        const MOVED: usize = 24;
+        let at = self.len.saturating_sub(after);
+        if at + 1 + MOVED <= self.buf.len() && after <= MOVED {
+            self.buf.copy_within(at..at + MOVED, at + 1);
+            if let Some(slot) = self.buf.get_mut(at) {
+                *slot = b'.';
+            }
+            self.len += 1;
+        }
     }
 
     /// Appends `bytes`; `false` (nothing appended) when they do not fit.
@@ -503,7 +546,7 @@ impl StackText {
     }
 }
 
-impl fmt::Write for StackText {
+impl fmt::Write for Text<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if self.push_all(s.as_bytes()) {
             Ok(())
@@ -730,10 +773,12 @@ mod tests {
         for text in [
             "1.", ".5", "-", "", "1e", "1e+", "--1", "1..5", "1.5.2", "e5", "1x", "1e5e5",
         ] {
-            assert!(Shortest::read(text.as_bytes(), 24).is_none(), "{text:?}");
+            let mut shortest = Shortest::EMPTY;
+            assert!(shortest.read(text.as_bytes(), 24).is_none(), "{text:?}");
         }
         let read = |text: &str| {
-            let shortest = Shortest::read(text.as_bytes(), 24).unwrap();
+            let mut shortest = Shortest::EMPTY;
+            shortest.read(text.as_bytes(), 24).unwrap();
             (
                 shortest.negative,
                 String::from_utf8(shortest.digits().to_vec()).unwrap(),
@@ -747,8 +792,9 @@ mod tests {
             read("1.2345678901234567E-7"),
             (false, "12345678901234567".into(), -7)
         );
-        assert!(Shortest::read(b"1.234567890123456", 15).is_none());
-        assert!(Shortest::read(b"1e1234567", 24).is_none());
+        let mut shortest = Shortest::EMPTY;
+        assert!(shortest.read(b"1.234567890123456", 15).is_none());
+        assert!(shortest.read(b"1e1234567", 24).is_none());
     }
 
     #[test]

@@ -7,13 +7,19 @@ use super::scan;
 /// Bytes gathered before the sink sees them.
 const CHUNK: usize = 8 * 1024;
 
+/// Room kept past the gathered bytes for one [`Out::direct`] write.
+const SLACK: usize = super::float::TEXT_ROOM;
+
 /// Where full chunks of output go.
 type Sink<'s> = &'s mut dyn FnMut(&[u8]);
 
 /// The canonical form being written.
 pub(super) struct Out<'s> {
+    /// A zero-filled window, `buf[..len]` written, with room past the end for a number
+    /// written in place (a `Vec`'s spare capacity cannot be written without `unsafe`).
     buf: Vec<u8>,
-    /// Bytes gathered before they go to the sink; the buffer never grows past it.
+    len: usize,
+    /// Bytes gathered before they go to the sink; `len` never stays past it.
     limit: usize,
     /// Where full chunks go; `None` collects the whole output in `buf`.
     sink: Option<Sink<'s>>,
@@ -24,9 +30,9 @@ impl<'s> Out<'s> {
     /// buffer (a large allocation costs more than the whole of a small document's output).
     pub(super) fn new(sink: Sink<'s>, expected: usize) -> Self {
         let limit = expected.clamp(256, CHUNK);
-        // A Vec rather than an array: nothing to zero.
         Self {
-            buf: Vec::with_capacity(limit),
+            buf: vec![0; limit + SLACK],
+            len: 0,
             limit,
             sink: Some(sink),
         }
@@ -35,32 +41,67 @@ impl<'s> Out<'s> {
     /// Collects the whole output in one vector (no chunking, so no second copy).
     pub(super) fn collecting(capacity: usize) -> Self {
         Self {
-            buf: Vec::with_capacity(capacity),
+            buf: vec![0; capacity + SLACK],
+            len: 0,
             limit: usize::MAX,
             sink: None,
         }
     }
 
     /// The collected output (all of it when made by [`Out::collecting`]).
-    pub(super) fn into_vec(self) -> Vec<u8> {
+    pub(super) fn into_vec(mut self) -> Vec<u8> {
+        self.buf.truncate(self.len);
         self.buf
     }
 
     #[inline]
     pub(super) fn bytes(&mut self, bytes: &[u8]) {
-        if self.buf.len().saturating_add(bytes.len()) <= self.limit {
-            self.buf.extend_from_slice(bytes);
-        } else {
-            self.spill(bytes);
+        let end = self.len.saturating_add(bytes.len());
+        if end <= self.limit {
+            if let Some(slot) = self.buf.get_mut(self.len..end) {
+                slot.copy_from_slice(bytes);
+                self.len = end;
+                return;
+            }
         }
+        self.spill(bytes);
     }
 
     #[inline]
     pub(super) fn byte(&mut self, byte: u8) {
-        if self.buf.len() < self.limit {
-            self.buf.push(byte);
-        } else {
-            self.spill(&[byte]);
+        if self.len < self.limit {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = byte;
+                self.len += 1;
+                return;
+            }
+        }
+        self.spill(&[byte]);
+    }
+
+    /// Lets `write` put up to [`SLACK`] bytes straight into the output (a float's repr,
+    /// laid out in place rather than on the stack and copied); it returns how many it wrote.
+    #[inline]
+    pub(super) fn direct(&mut self, write: impl FnOnce(&mut [u8]) -> usize) {
+        if self.len + SLACK > self.buf.len() {
+            // Only when collecting: a sink's window always has the room.
+            self.grow(SLACK);
+        }
+        let Some(window) = self.buf.get_mut(self.len..self.len + SLACK) else {
+            return;
+        };
+        self.len += write(window).min(SLACK);
+        if self.len > self.limit {
+            self.flush();
+        }
+    }
+
+    /// Makes room for `more` bytes and a block past them when collecting (doubling).
+    #[cold]
+    fn grow(&mut self, more: usize) {
+        let needed = self.len + more + SLACK;
+        if needed > self.buf.len() {
+            self.buf.resize(needed.max(self.buf.len() * 2), 0);
         }
     }
 
@@ -70,16 +111,29 @@ impl<'s> Out<'s> {
         match &mut self.sink {
             // Large enough to be a chunk of its own: spare the copy.
             Some(sink) if bytes.len() >= self.limit / 2 => sink(bytes),
-            _ => self.buf.extend_from_slice(bytes),
+            Some(_) => self.append(bytes),
+            None => {
+                self.grow(bytes.len());
+                self.append(bytes);
+            }
+        }
+    }
+
+    /// Copies `bytes` in where there is room for them (checked by the caller).
+    fn append(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if let Some(slot) = self.buf.get_mut(self.len..end) {
+            slot.copy_from_slice(bytes);
+            self.len = end;
         }
     }
 
     /// Hands everything buffered to the sink, if there is one.
     pub(super) fn flush(&mut self) {
         if let Some(sink) = &mut self.sink {
-            if !self.buf.is_empty() {
-                sink(&self.buf);
-                self.buf.clear();
+            if self.len > 0 {
+                sink(self.buf.get(..self.len).unwrap_or_default());
+                self.len = 0;
             }
         }
     }
