@@ -333,13 +333,17 @@ pub fn explain<C: WallClock + Clone>(
     let present: Vec<Provider> = BUILT_IN
         .iter()
         .filter_map(|scheme| {
-            let (index, _) = headers.first_of(scheme.signature_headers())?;
-            let name = scheme.signature_headers().get(index)?;
-            findings.push(Finding::Header {
-                provider: scheme.provider(),
-                name,
-            });
-            Some(scheme.provider())
+            // Every name of the sender that is present: the verifier tries each of them.
+            let before = findings.len();
+            for name in scheme.signature_headers() {
+                if headers.header(name).is_some() {
+                    findings.push(Finding::Header {
+                        provider: scheme.provider(),
+                        name,
+                    });
+                }
+            }
+            (findings.len() > before).then(|| scheme.provider())
         })
         .collect();
     if present.is_empty() {
@@ -583,6 +587,31 @@ mod tests {
             .into_iter()
             .map(|(name, value)| (name.to_owned(), value))
             .collect()
+    }
+
+    #[test]
+    fn every_present_header_name_of_a_sender_is_named() {
+        let secret = Secret::new("prism-secret").unwrap();
+        let body = br#"{"request_id":"r1","event":"request.completed"}"#;
+        let signed = testing::sign(Provider::PRISM, &secret, body)
+            .unwrap()
+            .into_headers();
+        let (_, good) = signed.first().cloned().unwrap();
+        let headers = owned(vec![
+            ("x-agentcc-signature", format!("sha256={}", "0".repeat(64))),
+            ("x-prism-signature", good),
+        ]);
+        let explanation = explain(std::slice::from_ref(&secret), &headers, body, &|| 0);
+        let named: Vec<&str> = explanation
+            .findings()
+            .iter()
+            .filter_map(|finding| match finding {
+                Finding::Header { name, .. } => Some(*name),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(named, ["x-agentcc-signature", "x-prism-signature"]);
+        assert_eq!(explanation.valid(), Some(Provider::PRISM));
     }
 
     #[test]
