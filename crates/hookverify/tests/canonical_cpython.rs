@@ -1,6 +1,8 @@
 //! Differential test of the PromptLayer canonical form against real CPython:
 //! `json.dumps(json.loads(body), sort_keys=True)`, byte for byte, on thousands of generated
 //! documents (and mutated, mostly invalid, copies of them: both sides must refuse the same).
+//! Each accepted document must also verify under a PromptLayer signature over CPython's
+//! form: verification hashes the form as it is written, in chunks.
 //!
 //! The seed changes every run and is printed; `HOOKVERIFY_CANONICAL_SEED=<n>` replays one.
 //! Without `python3` the differential part is skipped with a warning, unless `CI=true`.
@@ -11,8 +13,12 @@ use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
+use hmac::{Hmac, Mac};
 use hookverify::canonical::{canonical_json, CanonicalError};
+use hookverify::senders::PromptLayer;
+use hookverify::{Secret, Verifier};
 use proptest::prelude::*;
+use sha2::Sha256;
 
 /// Valid documents generated per run (mutated copies come on top).
 const DOCUMENTS: usize = 3000;
@@ -769,9 +775,37 @@ fn huge_number_cases(rng: &mut Rng) -> Vec<Vec<u8>> {
 }
 
 /// Our canonical form of `body` against CPython's, `expected`.
+/// Verification hashes the canonical form as it is written, in chunks, not the one vector
+/// `canonical_json` returns: a PromptLayer signature over CPython's form must verify.
+fn streamed_form_verifies(body: &[u8], expected: &[u8]) -> Result<(), String> {
+    const KEY: &str = "canonical-differential-secret";
+    let mut mac = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
+    mac.update(expected);
+    let signature = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .fold(String::new(), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    let verifier = Verifier::builder()
+        .sender(PromptLayer, Secret::new(KEY).unwrap())
+        .build();
+    let headers = [("x-promptlayer-signature", signature)];
+    verifier
+        .verify(&headers[..], body.to_vec())
+        .map(|_| ())
+        .map_err(|error| {
+            format!(
+                "canonical_json agrees with CPython, but a signature over it is refused: {error}"
+            )
+        })
+}
+
 fn compare(body: &[u8], expected: &[u8]) -> Result<(), String> {
     match canonical_json(body) {
-        Ok(ours) if ours == expected => Ok(()),
+        Ok(ours) if ours == expected => streamed_form_verifies(body, expected),
         Ok(ours) => {
             let at = expected
                 .iter()
