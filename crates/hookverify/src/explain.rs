@@ -295,13 +295,16 @@ impl Explanation {
     /// The senders whose headers are present.
     #[must_use]
     pub fn senders(&self) -> Vec<Provider> {
-        self.findings
-            .iter()
-            .filter_map(|finding| match finding {
-                Finding::Header { provider, .. } => Some(*provider),
-                _ => None,
-            })
-            .collect()
+        let mut senders: Vec<Provider> = Vec::new();
+        for finding in &self.findings {
+            // A sender with two header names present is one sender.
+            if let Finding::Header { provider, .. } = finding {
+                if !senders.contains(provider) {
+                    senders.push(*provider);
+                }
+            }
+        }
+        senders
     }
 
     /// Everything found, in order: the headers, then per sender what verifies.
@@ -611,6 +614,7 @@ mod tests {
             })
             .collect();
         assert_eq!(named, ["x-agentcc-signature", "x-prism-signature"]);
+        assert_eq!(explanation.senders(), [Provider::PRISM]);
         assert_eq!(explanation.valid(), Some(Provider::PRISM));
     }
 

@@ -774,9 +774,10 @@ fn huge_number_cases(rng: &mut Rng) -> Vec<Vec<u8>> {
     cases.into_iter().map(String::into_bytes).collect()
 }
 
-/// Our canonical form of `body` against CPython's, `expected`.
 /// Verification hashes the canonical form as it is written, in chunks, not the one vector
-/// `canonical_json` returns: a PromptLayer signature over CPython's form must verify.
+/// `canonical_json` returns: a PromptLayer signature over CPython's form must verify. (A
+/// body already canonical is answered by the raw check first; every other one goes through
+/// the chunks.)
 fn streamed_form_verifies(body: &[u8], expected: &[u8]) -> Result<(), String> {
     const KEY: &str = "canonical-differential-secret";
     let mut mac = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
@@ -803,6 +804,7 @@ fn streamed_form_verifies(body: &[u8], expected: &[u8]) -> Result<(), String> {
         })
 }
 
+/// Our canonical form of `body` against CPython's, `expected`.
 fn compare(body: &[u8], expected: &[u8]) -> Result<(), String> {
     match canonical_json(body) {
         Ok(ours) if ours == expected => streamed_form_verifies(body, expected),

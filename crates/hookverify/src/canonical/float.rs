@@ -479,7 +479,7 @@ fn decimal_len(mut n: u128) -> usize {
     len
 }
 
-/// A few bytes of text written in place (a float's repr, at most 26 bytes, straight into
+/// A few bytes of text written in place (a float's repr, at most 24 bytes, straight into
 /// the output, or a number formatted on the stack to check it): writing a number must not
 /// allocate or copy. Blocks are copied whole, so the room must exceed the text by the
 /// largest block (see [`TEXT_ROOM`]).
@@ -488,8 +488,9 @@ struct Text<'b> {
     len: usize,
 }
 
-/// Room a [`Text`] needs: the longest repr (26 bytes: `-0.0001` and 15 digits, or 17
-/// digits, point and `e-308`) and the largest block [`Text::push_block`] copies.
+/// Room a [`Text`] needs: the longest repr (24 bytes: `-`, 17 digits, the point and
+/// `e-308`), and past where a block starts, the largest block [`Text::push_block`] copies
+/// (24 bytes; the furthest one reaches is byte 41).
 pub(super) const TEXT_ROOM: usize = 64;
 
 impl<'b> Text<'b> {
