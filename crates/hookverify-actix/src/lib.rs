@@ -63,9 +63,10 @@
 //! up to a second on each such connection, holding its buffers (1,000 trickling clients:
 //! +103 to +196 MiB above idle, against +84 to +86 MiB with `ZERO`). The setting is the
 //! server's: every early answer on it then closes at once, as hyper does, so a client still
-//! writing a body to another route's 404 may see a reset. A timeout under about half a second is worse: actix-web
-//! takes the deadline's time from a clock it updates every 500 ms, and a client that goes
-//! silent was seen to keep such a connection open until it closed it.
+//! writing a body to another route's 404 may see a reset. A timeout under about half a
+//! second is worse: actix-web takes the deadline's time from a clock it updates every
+//! 500 ms, and a client that goes silent was seen to keep such a connection open until it
+//! closed it.
 //!
 //! The middleware reads the body itself, within [`WebhookVerify::body_limit`] (1 MiB by
 //! default; 256 KiB for PromptLayer, whose canonical form is dear to check), and puts it

@@ -15,8 +15,7 @@ pub(crate) struct Captured {
 pub(crate) fn parse_raw(raw: &[u8]) -> Result<Captured, Box<dyn Error>> {
     let (head, rest) =
         split_head(raw).ok_or("no blank line after the headers: not an HTTP request")?;
-    let lines = text_lines(head);
-    let mut lines = lines.into_iter();
+    let mut lines = text_lines(head).into_iter();
     let request_line = lines.next().unwrap_or_default();
     if !request_line.contains(" HTTP/") {
         return Err(format!("not an HTTP request line: {request_line:?}").into());

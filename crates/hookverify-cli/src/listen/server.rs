@@ -5,9 +5,10 @@
 //! API answer only connections from this machine (a loopback peer, whatever address the
 //! listener is bound to), and only requests naming the listener itself as their host (its
 //! bound address, `localhost`, `127.0.0.1` or `[::1]`, with its port), so that no other
-//! site can read them by rebinding its own name to this machine; and a replay is made only at the page's
-//! request: from no other origin, and carrying [`PAGE_HEADER`], which a form on another
-//! site cannot set (nor its script: that needs a CORS preflight, which is never granted).
+//! site can read them by rebinding its own name to this machine; and a replay is made only
+//! at the page's request: from no other origin, and carrying [`PAGE_HEADER`], which a form
+//! on another site cannot set (nor its script: that needs a CORS preflight, which is never
+//! granted).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
