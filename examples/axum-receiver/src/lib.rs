@@ -34,10 +34,9 @@ use axum::{Json, Router};
 use std::sync::Arc;
 
 use hookverify::dedup::{DedupStore, MemoryStore};
-use hookverify::events::AnyEvent;
 
 use hookverify_redis::RedisStore;
-use hookverify_tower::{VerifiedWebhook, Webhook, WebhookVerify};
+use hookverify_tower::{VerifiedWebhook, WebhookVerify};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -75,14 +74,12 @@ pub async fn store() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> 
 }
 
 /// Records and logs one verified, first-seen event.
-async fn handle(
-    State(events): State<EventLog>,
-    delivery: VerifiedWebhook,
-    Webhook(event): Webhook<AnyEvent>,
-) -> impl IntoResponse {
+async fn handle(State(events): State<EventLog>, delivery: VerifiedWebhook) -> impl IntoResponse {
     let processed = Processed {
-        provider: event.provider().name(),
-        event_type: event.event_type().to_owned(),
+        provider: delivery.provider().name(),
+        // The type the pipeline read from the body it parsed: the same as
+        // `Webhook<AnyEvent>`'s `event_type()`, without parsing the event a second time.
+        event_type: delivery.event_type().to_owned(),
         dedup_key: delivery.dedup_key().as_str().to_owned(),
         received_at: OffsetDateTime::now_utc()
             .format(&Rfc3339)

@@ -1,5 +1,6 @@
 //! Verification, deduplication and settlement of one delivery.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use super::{
 };
 use crate::canonical::Document;
 use crate::dedup::{Claim, ClaimToken, DedupStore, KeyStrategy, MIN_LEASE_PER_CALL_TIMEOUT};
-use crate::scheme::SignedContent;
+use crate::scheme::{KeyFields, SignedContent};
 use crate::{HeaderSource, Provider, Verifier, VerifyError};
 
 /// The pipeline of one `WebhookVerify` layer or middleware. Cheap to clone (an `Arc`).
@@ -333,6 +334,10 @@ impl Pipeline {
             }
         };
         let dedup_key = inner.keys.key_for(&inner.namespace, &verified, document);
+        let event_type = verified
+            .scheme()
+            .event_type(&KeyFields::new(&verified, document))
+            .map(Cow::into_owned);
         if let Some(span) = &span {
             span.record("dedup_key", dedup_key.as_str());
         }
@@ -344,6 +349,7 @@ impl Pipeline {
             signed_form: verified.signed_form(),
             delivery_id: verified.delivery_id.clone(),
             header_event_type: verified.event_type.clone(),
+            event_type,
             body: verified.into_body(),
         };
 

@@ -21,6 +21,7 @@ pub struct VerifiedDelivery {
     pub(crate) signed_form: SignedForm,
     pub(crate) delivery_id: Option<String>,
     pub(crate) header_event_type: Option<String>,
+    pub(crate) event_type: Option<String>,
 }
 
 impl VerifiedDelivery {
@@ -61,6 +62,31 @@ impl VerifiedDelivery {
     #[must_use]
     pub fn header_event_type(&self) -> Option<&str> {
         self.header_event_type.as_deref()
+    }
+
+    /// The event's type, as the sender names it: the same string as the `event_type()` of
+    /// [`AnyEvent`](crate::events::AnyEvent) or the sender's own event type for this
+    /// delivery (`unknown` when the sender did not name one), read from the body the
+    /// pipeline already parsed. For a handler that only routes or logs by type, this is
+    /// much cheaper than parsing the event.
+    ///
+    /// ```
+    /// # use hookverify::pipeline::{Pipeline, WebhookConfig};
+    /// # use hookverify::{testing, Provider, Secret};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let secret = Secret::new("whsec_docs")?;
+    /// let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()));
+    /// let body = br#"{"event": "test", "webhook_id": "w1", "message": "hi"}"#;
+    /// let headers = testing::sign(Provider::PRISM, &secret, body)?.into_headers();
+    /// let admitted = pipeline.admit(&headers[..], body.to_vec()).await?;
+    /// assert_eq!(admitted.delivery().event_type(), "test");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn event_type(&self) -> &str {
+        self.event_type.as_deref().unwrap_or("unknown")
     }
 
     /// Which bytes the signature covered.
@@ -118,6 +144,7 @@ impl fmt::Debug for VerifiedDelivery {
         f.debug_struct("VerifiedDelivery")
             .field("provider", &self.provider)
             .field("dedup_key", &self.dedup_key)
+            .field("event_type", &self.event_type())
             .field("body_len", &self.body.len())
             .field("signed_form", &self.signed_form)
             .finish_non_exhaustive()

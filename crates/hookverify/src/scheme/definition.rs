@@ -75,6 +75,21 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// The event's type as this sender names it, the same string as the `event_type()` of
+    /// its event in [`events`](crate::events) (default: the type a header carried, else the
+    /// body's `type`, `event_type` or `event` string, as for
+    /// [`AnyEvent::Other`](crate::events::AnyEvent::Other)); `None` reads as `unknown`.
+    /// The pipeline reads it once per delivery from the body it already parsed, so a handler
+    /// that only needs the type does not parse the event again.
+    fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
+        if let Some(event_type) = fields.verified().header_event_type() {
+            return Some(Cow::Borrowed(event_type));
+        }
+        ["type", "event_type", "event"]
+            .iter()
+            .find_map(|name| fields.string(&[name]))
+    }
+
     /// The headers this sender would send with `body`, signed with the HMAC key `key`
     /// (already through [`hmac_key`](Self::hmac_key)); for tests and tools. Default:
     /// [`SignError::Unsupported`].
@@ -126,6 +141,10 @@ impl<S: Scheme + ?Sized> Scheme for Arc<S> {
 
     fn natural_key(&self, fields: &KeyFields<'_>) -> Option<NaturalKey> {
         (**self).natural_key(fields)
+    }
+
+    fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
+        (**self).event_type(fields)
     }
 
     fn sign(

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use crate::canonical::{Document, Scalar};
 use crate::Verified;
 
-/// A verified delivery as seen by [`Scheme::natural_key`](super::Scheme::natural_key): its
-/// header facts and its body's fields.
+/// A verified delivery as seen by [`Scheme::natural_key`](super::Scheme::natural_key) and
+/// [`Scheme::event_type`](super::Scheme::event_type): its header facts and its body's fields.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyFields<'a> {
     verified: &'a Verified,
@@ -41,6 +41,18 @@ impl<'a> KeyFields<'a> {
             Scalar::Bool(_) | Scalar::Null => return None,
         };
         (!text.is_empty()).then_some(text)
+    }
+
+    /// The string at `path` in the JSON body, unescaped (lone surrogates as U+FFFD), empty
+    /// or not; `None` for any other value or a missing field. Where a sender names its event
+    /// type, as [`Scheme::event_type`](super::Scheme::event_type) reads it.
+    #[must_use]
+    pub fn string(&self, path: &[&str]) -> Option<Cow<'a, str>> {
+        let body: &'a [u8] = self.verified.body();
+        match self.document.scalar(body, path)? {
+            Scalar::Str(text) => Some(text),
+            Scalar::Number(_) | Scalar::Bool(_) | Scalar::Null => None,
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body.
 
+use std::borrow::Cow;
+
 use super::header_value;
 use crate::scheme::{
     KeyFields, NaturalKey, Scheme, SignError, Signature, SignatureHeader, SigningContext,
@@ -73,6 +75,10 @@ impl Scheme for GitHub {
         Some(NaturalKey::new("delivery", [fields.delivery_id()?]))
     }
 
+    /// Only `X-GitHub-Event`: GitHub's bodies do not name their event.
+    fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
+        fields.verified().header_event_type().map(Cow::Borrowed)
+    }
     fn sign(
         &self,
         key: &[u8],

@@ -1,5 +1,7 @@
 //! Prism / Agent Command Center: `X-AgentCC-Signature: sha256=<hex>` over the raw body.
 
+use std::borrow::Cow;
+
 use super::header_value;
 use crate::scheme::{
     KeyFields, NaturalKey, Scheme, SignError, Signature, SignatureHeader, SigningContext,
@@ -35,6 +37,9 @@ impl Scheme for Prism {
         Some(NaturalKey::new("id", [request, event]))
     }
 
+    fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
+        fields.string(&["event"])
+    }
     fn sign(
         &self,
         key: &[u8],

@@ -1,8 +1,11 @@
 //! PromptLayer: `X-PromptLayer-Signature: <hex>` over CPython's sorted `json.dumps` form.
 
+use std::borrow::Cow;
+
 use crate::canonical::canonical_json;
 use crate::scheme::{
-    hex_tag, Scheme, SignError, Signature, SignatureHeader, SignedContent, SigningContext,
+    hex_tag, KeyFields, Scheme, SignError, Signature, SignatureHeader, SignedContent,
+    SigningContext,
 };
 use crate::{HeaderSource, MalformedReason, Provider};
 
@@ -36,6 +39,9 @@ impl Scheme for PromptLayer {
         SignedContent::CanonicalJson
     }
 
+    fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
+        fields.string(&["event_type"])
+    }
     fn sign(
         &self,
         key: &[u8],

@@ -1,5 +1,7 @@
 //! PromptReports: `X-PromptReports-Signature: <hex>` over the raw body.
 
+use std::borrow::Cow;
+
 use super::header_value;
 use crate::scheme::{
     hex_tag, KeyFields, NaturalKey, Scheme, SignError, Signature, SignatureHeader, SigningContext,
@@ -32,6 +34,9 @@ impl Scheme for PromptReports {
         Some(NaturalKey::new("id", [fields.text(&["id"])?]))
     }
 
+    fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
+        fields.string(&["type"])
+    }
     fn sign(
         &self,
         key: &[u8],

@@ -127,6 +127,9 @@ impl Scheme for StandardWebhooks {
         Some(NaturalKey::new("id", [fields.delivery_id()?]))
     }
 
+    fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
+        fields.string(&["type"])
+    }
     fn sign(
         &self,
         key: &[u8],

@@ -1,5 +1,7 @@
 //! Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>...]` over `{t}.{body}`.
 
+use std::borrow::Cow;
+
 use std::time::Duration;
 
 use crate::scheme::{
@@ -96,6 +98,9 @@ impl Scheme for Stripe {
         Some(NaturalKey::new("id", [fields.text(&["id"])?]))
     }
 
+    fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
+        fields.string(&["type"])
+    }
     fn sign(
         &self,
         key: &[u8],
