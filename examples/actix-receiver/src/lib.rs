@@ -25,6 +25,9 @@
 #[path = "../../axum-receiver/src/contract.rs"]
 pub mod contract;
 pub mod log;
+/// The format of the receivers' log lines: one file for both.
+#[path = "../../axum-receiver/src/log_line.rs"]
+pub mod log_line;
 #[path = "../../axum-receiver/src/logging.rs"]
 pub mod logging;
 
@@ -36,7 +39,6 @@ use hookverify::dedup::{DedupStore, MemoryStore, StoreError};
 
 use hookverify_actix::{VerifiedWebhook, WebhookVerify};
 use hookverify_redis::RedisStore;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, NAMESPACE, ROUTES};
@@ -176,14 +178,12 @@ async fn handle(delivery: VerifiedWebhook, events: web::Data<EventLog>) -> HttpR
         // `Webhook<AnyEvent>`'s `event_type()`, without parsing the event a second time.
         event_type: delivery.event_type().to_owned(),
         dedup_key: delivery.dedup_key().as_str().to_owned(),
-        received_at: OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .unwrap_or_else(|_| OffsetDateTime::UNIX_EPOCH.to_string()),
+        received_at: OffsetDateTime::now_utc(),
     };
     tracing::info!(
-        provider = %processed.provider,
-        event_type = %processed.event_type,
-        dedup_key = %processed.dedup_key,
+        provider = processed.provider,
+        event_type = processed.event_type.as_str(),
+        dedup_key = processed.dedup_key.as_str(),
         "webhook processed"
     );
     events.push(processed);
@@ -203,6 +203,7 @@ mod tests {
     use actix_web::{test, App};
     use hookverify::testing;
     use hookverify::Provider;
+    use time::format_description::well_known::Rfc3339;
 
     use super::*;
 

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 /// How many events `GET /events` remembers.
 pub const CAPACITY: usize = 1000;
@@ -18,8 +19,10 @@ pub struct Processed {
     pub event_type: String,
     /// The deduplication key the event was processed under.
     pub dedup_key: String,
-    /// When the handler processed it, RFC 3339 in UTC.
-    pub received_at: String,
+    /// When the handler processed it; listed as RFC 3339 in UTC (formatted when listed,
+    /// not on every delivery).
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
 }
 
 /// The last [`CAPACITY`] processed events, oldest first.
@@ -55,7 +58,7 @@ mod tests {
             provider: "generic",
             event_type: "user.created".to_owned(),
             dedup_key: format!("generic:evt_{n}"),
-            received_at: "2025-01-01T00:00:00Z".to_owned(),
+            received_at: OffsetDateTime::UNIX_EPOCH,
         }
     }
 

@@ -23,6 +23,7 @@
 //! gracefully.
 
 pub mod contract;
+pub mod log_line;
 pub mod logging;
 pub mod state;
 
@@ -37,7 +38,6 @@ use hookverify::dedup::{DedupStore, MemoryStore};
 
 use hookverify_redis::RedisStore;
 use hookverify_tower::{VerifiedWebhook, WebhookVerify};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, NAMESPACE, ROUTES};
@@ -81,14 +81,12 @@ async fn handle(State(events): State<EventLog>, delivery: VerifiedWebhook) -> im
         // `Webhook<AnyEvent>`'s `event_type()`, without parsing the event a second time.
         event_type: delivery.event_type().to_owned(),
         dedup_key: delivery.dedup_key().as_str().to_owned(),
-        received_at: OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .unwrap_or_else(|_| OffsetDateTime::UNIX_EPOCH.to_string()),
+        received_at: OffsetDateTime::now_utc(),
     };
     tracing::info!(
-        provider = %processed.provider,
-        event_type = %processed.event_type,
-        dedup_key = %processed.dedup_key,
+        provider = processed.provider,
+        event_type = processed.event_type.as_str(),
+        dedup_key = processed.dedup_key.as_str(),
         "webhook processed"
     );
     events.push(processed);
@@ -112,6 +110,7 @@ mod tests {
     use hookverify::Provider;
     use http_body_util::BodyExt;
     use serde_json::{json, Value};
+    use time::format_description::well_known::Rfc3339;
     use tower::ServiceExt;
 
     use super::*;

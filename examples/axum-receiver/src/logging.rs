@@ -24,6 +24,8 @@ use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::log_line::{LineFields, LineFormat};
+
 /// The longest a line waits in memory before it is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// The bytes gathered that are written at once, without waiting.
@@ -51,6 +53,8 @@ pub fn init_to(out: impl Write + Send + 'static, ansi: bool) -> LogGuard {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_ansi(ansi)
+        .event_format(LineFormat)
+        .fmt_fields(LineFields)
         .with_writer(move || writer.clone())
         .init();
     guard
