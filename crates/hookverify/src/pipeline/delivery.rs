@@ -74,14 +74,14 @@ impl VerifiedDelivery {
     /// # use hookverify::pipeline::{Pipeline, WebhookConfig};
     /// # use hookverify::{testing, Provider, Secret};
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let secret = Secret::new("whsec_docs")?;
     /// let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()));
     /// let body = br#"{"event": "test", "webhook_id": "w1", "message": "hi"}"#;
     /// let headers = testing::sign(Provider::PRISM, &secret, body)?.into_headers();
     /// let admitted = pipeline.admit(&headers[..], body.to_vec()).await?;
     /// assert_eq!(admitted.delivery().event_type(), "test");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # Ok(())
     /// # }
     /// ```
     #[must_use]
