@@ -140,7 +140,7 @@ struct Escaped<'a, 'writer>(&'a mut Writer<'writer>);
 
 impl fmt::Write for Escaped<'_, '_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
-        if !text.chars().any(char::is_control) {
+        if !may_hold_control(text) {
             return self.0.write_str(text);
         }
         for ch in text.chars() {
@@ -152,6 +152,16 @@ impl fmt::Write for Escaped<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Whether `text` may hold a control character: a byte below 0x20, DEL, or 0xC2, which
+/// starts the UTF-8 of U+0080 to U+00BF (the C1 controls among them). Byte by byte without
+/// stopping early, which the compiler turns into wide compares: most lines have none, and
+/// decoding every character to ask cost more than the rest of the line.
+fn may_hold_control(text: &str) -> bool {
+    text.bytes().fold(false, |found, byte| {
+        found | (byte < 0x20) | (byte == 0x7f) | (byte == 0xc2)
+    })
 }
 
 /// `2026-11-29T23:40:01.123456Z`, as the default format writes the time.
@@ -305,6 +315,20 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\x1b'), "{text}");
+    }
+
+    #[test]
+    fn c1_controls_are_escaped_and_other_text_is_kept() {
+        let text = logged(false, || {
+            tracing::info!(
+                event_type = "caf\u{e9} \u{85}next \u{a0}\u{9f}",
+                "webhook processed"
+            );
+        });
+        assert!(
+            text.contains("event_type=caf\u{e9} \\u{85}next \u{a0}\\u{9f}\n"),
+            "{text}"
+        );
     }
 
     #[test]
