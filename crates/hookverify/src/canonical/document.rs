@@ -103,22 +103,6 @@ pub(crate) enum Scalar<'a> {
     Null,
 }
 
-/// The nodes to reserve room for. Typical webhook JSON has a node every 10-20 bytes, a
-/// forger's `1e-7,` one every 5: for a large body, room for the latter spares copying the
-/// nodes twice as the vector grows, and pages reserved but never written cost no memory. A
-/// small body, as nearly every delivery is, starts with room for a node every 32 bytes, so
-/// that the vector of a 1 KiB event comes from the allocator's per-thread cache instead of
-/// its slower path for blocks over 1 KiB; if it grows, the copies are small.
-fn node_room(body_len: usize) -> usize {
-    /// Bodies up to this size start small.
-    const SMALL_BODY: usize = 16 * 1024;
-    if body_len <= SMALL_BODY {
-        body_len / 32 + 8
-    } else {
-        body_len / 5 + 4
-    }
-}
-
 fn syntax(offset: usize, message: &'static str) -> CanonicalError {
     CanonicalError::Syntax { offset, message }
 }
@@ -140,7 +124,10 @@ impl Document {
             body,
             pos: 0,
             doc: Document {
-                nodes: Vec::with_capacity(node_room(body.len())),
+                // Typical webhook JSON has a node every 10-20 bytes, a forger's `1e-7,`
+                // one every 5: room for the latter spares copying the nodes twice as the
+                // vector grows, and pages reserved but never written cost no memory.
+                nodes: Vec::with_capacity(body.len() / 5 + 4),
                 members: Vec::with_capacity(body.len() / 24 + 4),
                 keys: Vec::new(),
                 key_text: Vec::new(),
