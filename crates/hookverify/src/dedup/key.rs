@@ -209,15 +209,22 @@ fn text_at<'a>(document: &Document, body: &'a [u8], path: &[&str]) -> Option<Cow
     (!text.is_empty()).then_some(text)
 }
 
-/// Appends one key part with `%` and `:` escaped, so parts cannot run into each other.
+/// Appends one key part with `%` and `:` escaped, so parts cannot run into each other. The
+/// text between them is copied whole: both are ASCII, so their byte positions are character
+/// boundaries.
 fn push_part(key: &mut String, part: &str) {
-    for c in part.chars() {
-        match c {
-            '%' => key.push_str("%25"),
-            ':' => key.push_str("%3A"),
-            c => key.push(c),
-        }
+    let mut copied = 0;
+    for (at, byte) in part.bytes().enumerate() {
+        let escape = match byte {
+            b'%' => "%25",
+            b':' => "%3A",
+            _ => continue,
+        };
+        key.push_str(part.get(copied..at).unwrap_or_default());
+        key.push_str(escape);
+        copied = at + 1;
     }
+    key.push_str(part.get(copied..).unwrap_or_default());
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -274,3 +274,21 @@ fn the_namespace_comes_first_escaped() {
         keys.key_for("two", &verified, &document)
     );
 }
+
+#[test]
+fn a_part_keeps_its_text_around_each_escape() {
+    for (part, escaped) in [
+        ("", ""),
+        ("plain", "plain"),
+        (":", "%3A"),
+        ("%%", "%25%25"),
+        ("é:ü%ß", "é%3Aü%25ß"),
+        (":a:", "%3Aa%3A"),
+        ("%3A", "%253A"),
+        ("日本:語", "日本%3A語"),
+    ] {
+        let mut key = String::from("ns:");
+        push_part(&mut key, part);
+        assert_eq!(key, format!("ns:{escaped}"), "{part}");
+    }
+}
