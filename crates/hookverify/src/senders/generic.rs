@@ -37,6 +37,7 @@ impl Scheme for Generic {
     fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
         fields.string(&["type"])
     }
+
     fn sign(
         &self,
         key: &[u8],

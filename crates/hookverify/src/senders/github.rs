@@ -79,6 +79,7 @@ impl Scheme for GitHub {
     fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
         fields.verified().header_event_type().map(Cow::Borrowed)
     }
+
     fn sign(
         &self,
         key: &[u8],

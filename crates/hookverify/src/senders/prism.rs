@@ -40,6 +40,7 @@ impl Scheme for Prism {
     fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
         fields.string(&["event"])
     }
+
     fn sign(
         &self,
         key: &[u8],

@@ -42,6 +42,7 @@ impl Scheme for PromptLayer {
     fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
         fields.string(&["event_type"])
     }
+
     fn sign(
         &self,
         key: &[u8],

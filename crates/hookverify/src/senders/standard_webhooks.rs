@@ -130,6 +130,7 @@ impl Scheme for StandardWebhooks {
     fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
         fields.string(&["type"])
     }
+
     fn sign(
         &self,
         key: &[u8],

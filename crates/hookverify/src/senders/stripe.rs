@@ -101,6 +101,7 @@ impl Scheme for Stripe {
     fn event_type<'a>(&self, fields: &KeyFields<'a>) -> Option<Cow<'a, str>> {
         fields.string(&["type"])
     }
+
     fn sign(
         &self,
         key: &[u8],
