@@ -32,7 +32,7 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 pub const BATCH_BYTES: usize = 64 * 1024;
 
 /// Installs the global `tracing` subscriber of the receivers: `RUST_LOG` as the filter
-/// (`info` when unset), lines laid out by [`LineFormat`](crate::log_line::LineFormat) to
+/// (`info` when unset), lines laid out by [`LineFormat`] to
 /// stdout in batches, the level coloured only on a terminal.
 ///
 /// # Panics
