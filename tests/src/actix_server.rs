@@ -168,7 +168,7 @@ async fn promptlayer_event(
 }
 
 async fn verified(ctx: web::Data<Ctx>, delivery: VerifiedWebhook) -> HttpResponse {
-    behave(&ctx, seen(&delivery, "")).await
+    behave(&ctx, seen(&delivery, delivery.event_type())).await
 }
 
 async fn framework_bytes(

@@ -164,7 +164,7 @@ async fn promptlayer_event(
 }
 
 async fn verified(State(ctx): State<Ctx>, delivery: VerifiedWebhook) -> Response {
-    behave(&ctx, seen(&delivery, "")).await
+    behave(&ctx, seen(&delivery, delivery.event_type())).await
 }
 
 async fn framework_bytes(

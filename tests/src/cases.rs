@@ -1191,6 +1191,11 @@ async fn verified_extractor(spawn: Spawn) -> Outcome {
     check.eq("handler calls", seen.len(), 1);
     if let Some(seen) = seen.first() {
         check.eq("provider", seen.provider.as_str(), "generic");
+        check.eq(
+            "event type, read by the pipeline",
+            seen.event_type.as_str(),
+            "user.created",
+        );
         check.that(seen.dedup_key.ends_with(":generic:id:evt_verified"), || {
             format!(
                 "dedup key {:?}, want <namespace>:generic:id:evt_verified",

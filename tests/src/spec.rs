@@ -200,7 +200,8 @@ impl Ledger {
 pub struct Seen {
     /// `Provider::name()`.
     pub provider: String,
-    /// The event type (for `Verified`: empty).
+    /// The event type (for `Verified`: `VerifiedWebhook::event_type()`; for the other
+    /// extractors that read no event type: empty).
     pub event_type: String,
     /// The deduplication key.
     pub dedup_key: String,
