@@ -50,17 +50,14 @@ where
         let ansi = writer.has_ansi_escapes();
         write_time(&mut writer, SystemTime::now())?;
         writer.write_char(' ')?;
-        let level = event.metadata().level();
-        match (ansi, colour(*level)) {
-            (true, colour) => {
-                writer.write_str(colour)?;
-                writer.write_str(level_text(*level))?;
-                writer.write_str("\x1b[0m ")?;
-            }
-            (false, _) => {
-                writer.write_str(level_text(*level))?;
-                writer.write_char(' ')?;
-            }
+        let level = *event.metadata().level();
+        if ansi {
+            writer.write_str(colour(level))?;
+            writer.write_str(level_text(level))?;
+            writer.write_str("\x1b[0m ")?;
+        } else {
+            writer.write_str(level_text(level))?;
+            writer.write_char(' ')?;
         }
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
