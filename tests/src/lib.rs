@@ -8,6 +8,7 @@ pub mod actix_server;
 pub mod axum_server;
 pub mod cases;
 pub mod client;
+pub mod floor;
 pub mod load;
 pub mod signers;
 pub mod spec;

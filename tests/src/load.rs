@@ -235,6 +235,10 @@ pub fn compare(
         .collect()
 }
 
+/// The name a benchmark gives its [`floor`](crate::floor) variant, which the receiver is
+/// also compared with.
+pub const FLOOR: &str = "hand-written minimum";
+
 /// The name of the client runtime's threads, whose CPU time is not the servers'.
 const CLIENT_THREAD: &str = "load-client";
 
@@ -352,6 +356,27 @@ pub fn receiver_benchmark(
             "server CPU per request, bare route / receiver (memory): {:.3} (the throughput \
              ratio a server-bound machine would see)",
             bare_cpu.as_secs_f64() / memory_cpu.as_secs_f64()
+        );
+    }
+    // Every other variant against the bare route, and the receiver against the floor when
+    // one is measured.
+    for other in rest {
+        let cpu = bare
+            .server_cpu_per_request
+            .zip(other.server_cpu_per_request)
+            .map_or("unknown".to_owned(), |(bare, other)| {
+                format!("{:.3}", bare.as_secs_f64() / other.as_secs_f64())
+            });
+        println!(
+            "{} / bare route: {:.3} median, server CPU bare / it {cpu}",
+            other.name,
+            other.median_ratio(bare)
+        );
+    }
+    if let Some(floor) = rest.iter().find(|m| m.name == FLOOR) {
+        println!(
+            "receiver (memory) / {FLOOR}: {:.3} median",
+            memory.median_ratio(floor)
         );
     }
     if let (Some(store), Some(before), Some(with_redis)) = (redis_store, before, rest.first()) {

@@ -1,6 +1,7 @@
 //! End-to-end throughput and latency of the actix-web example receiver (the middleware, its
-//! handler and event log) with the memory store and with the Redis store, against a bare
-//! actix-web route reading `Bytes`; same client, same run, unique signed 1 KiB events over 64
+//! handler and event log) with the memory store and with the Redis store, and of a
+//! hand-written floor (the signature, the id and a set of seen ids in a bare handler),
+//! against a bare actix-web route reading `Bytes`; same client, same run, unique signed 1 KiB events over 64
 //! keep-alive connections. Also counts the Redis round trips per delivery.
 //!
 //! ```text
@@ -17,10 +18,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_receiver::{configure, routes, EventLog, Secrets};
+use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use hookverify::dedup::{DedupStore, MemoryStore};
 use hookverify::Secret;
+use hookverify_conformance::floor::Floor;
 use hookverify_conformance::load::{self, Variant};
 use hookverify_redis::testing::RedisServer;
 use hookverify_redis::RedisStore;
@@ -30,6 +33,8 @@ const SECRET: &str = "whsec_benchmark_secret";
 /// What a benchmark server runs.
 enum Served {
     Bare,
+    /// The hand-written floor (see `hookverify_conformance::floor`) in a bare handler.
+    Floor,
     Receiver(Option<String>),
 }
 
@@ -54,6 +59,31 @@ fn serve(served: Served, redis_store: &std::sync::mpsc::Sender<RedisStore>) -> S
                 .run()
                 .await
                 .unwrap(),
+                Served::Floor => {
+                    let floor = web::Data::new(Floor::new(SECRET.as_bytes()));
+                    HttpServer::new(move || {
+                        App::new().app_data(floor.clone()).route(
+                            "/webhooks/generic",
+                            web::post().to(
+                                |floor: web::Data<Floor>, request: HttpRequest, body: Bytes| async move {
+                                    let signature = request
+                                        .headers()
+                                        .get("x-signature-256")
+                                        .map(|v| v.as_bytes());
+                                    let (status, answer) = floor.receive(signature, &body);
+                                    HttpResponse::build(StatusCode::from_u16(status).unwrap())
+                                        .body(answer)
+                                },
+                            ),
+                        )
+                    })
+                    .workers(1)
+                    .listen(listener)
+                    .unwrap()
+                    .run()
+                    .await
+                    .unwrap();
+                }
                 Served::Receiver(redis_url) => {
                     let memory: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
                     let events = web::Data::new(EventLog::default());
@@ -112,6 +142,10 @@ fn main() {
         });
     }
     let redis_store = redis.as_ref().map(|_| store_rx.recv().unwrap());
+    variants.push(Variant {
+        name: load::FLOOR,
+        url: url(serve(Served::Floor, &store_tx)),
+    });
     load::receiver_benchmark(
         "actix_receiver_1KiB",
         &variants,
