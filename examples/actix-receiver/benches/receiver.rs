@@ -69,7 +69,7 @@ fn serve(served: Served, redis_store: &std::sync::mpsc::Sender<RedisStore>) -> S
                                     let signature = request
                                         .headers()
                                         .get("x-signature-256")
-                                        .map(|v| v.as_bytes());
+                                        .map(actix_web::http::header::HeaderValue::as_bytes);
                                     let (status, answer) = floor.receive(signature, &body);
                                     HttpResponse::build(StatusCode::from_u16(status).unwrap())
                                         .body(answer)

@@ -159,7 +159,9 @@ fn main() {
                 post(move |headers: http::HeaderMap, body: Bytes| {
                     let floor = Arc::clone(&floor);
                     async move {
-                        let signature = headers.get("x-signature-256").map(|v| v.as_bytes());
+                        let signature = headers
+                            .get("x-signature-256")
+                            .map(http::HeaderValue::as_bytes);
                         let (status, answer) = floor.receive(signature, &body);
                         (http::StatusCode::from_u16(status).unwrap(), answer)
                     }
