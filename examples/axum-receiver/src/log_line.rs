@@ -1,17 +1,21 @@
 //! The receivers' log line, one per event:
 //!
 //! ```text
-//! 2026-11-29T23:40:01.123456Z  INFO axum_receiver: webhook processed provider=generic event_type=user.created dedup_key=receiver:generic:id:evt_1
+//! 2026-11-29T23:40:01.123456Z  INFO axum_receiver: webhook processed provider="generic" event_type="user.created" dedup_key="receiver:generic:id:evt_1"
 //! ```
 //!
 //! `tracing-subscriber`'s full format (time, level, the spans with their fields, target,
-//! fields), written with fewer steps: a text field is copied as it is (it goes through
-//! `core::fmt` only when it holds a control character, which is escaped), the time is laid
-//! out digit by digit, and nothing is styled unless the log goes to a terminal. A busy
-//! receiver writes a line per delivery, and the default format cost about as much as the
-//! event's handler. Control characters are escaped in every value, not only in the message
-//! as the default format does: a sender's event type with a line break in it cannot forge a
-//! second line.
+//! fields), written with fewer steps: a text field is copied between quotes (it goes
+//! through `core::fmt` only when it holds a quote, a backslash or anything but printable
+//! ASCII, which is then escaped as `Debug` escapes it), the time is laid out digit by
+//! digit, and nothing is styled unless the log goes to a terminal. A busy receiver writes a
+//! line per delivery, and the default format cost about as much as the event's handler.
+//!
+//! A sender chooses its event type, so a value must not be able to pass for anything else
+//! on the line. Text is quoted as the default format quotes it, so `a b=c` cannot add a
+//! field; line breaks, escape sequences, U+2028 and bidirectional overrides are escaped;
+//! and control characters are escaped in every other value too, not only in the message
+//! as the default format does, so a value cannot forge a second line.
 //!
 //! ```text
 //! tracing_subscriber::fmt().with_ansi(ansi).event_format(LineFormat).fmt_fields(LineFields)
@@ -123,7 +127,11 @@ impl Visitor<'_> {
 
 impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.field(field, |writer| Escaped(writer).write_str(value));
+        if field.name() == "message" {
+            self.field(field, |writer| Escaped(writer).write_str(value));
+        } else {
+            self.field(field, |writer| quoted(writer, value));
+        }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -148,6 +156,22 @@ impl fmt::Write for Escaped<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `"text"`, escaped as `Debug` escapes a string when it holds anything but printable
+/// ASCII other than `"` and `\\`.
+fn quoted(writer: &mut Writer<'_>, text: &str) -> fmt::Result {
+    // Byte by byte without stopping early, like `may_hold_control`.
+    let plain = text.bytes().fold(true, |plain, byte| {
+        plain & (0x20..0x7f).contains(&byte) & (byte != b'"') & (byte != b'\\')
+    });
+    if plain {
+        writer.write_char('"')?;
+        writer.write_str(text)?;
+        writer.write_char('"')
+    } else {
+        write!(writer, "{text:?}")
     }
 }
 
@@ -275,7 +299,7 @@ mod tests {
         assert_eq!(
             after_time(&text),
             format!(
-                "  INFO {}: webhook processed provider=generic event_type=user.created \
+                "  INFO {}: webhook processed provider=\"generic\" event_type=\"user.created\" \
                  attempt=2 type=Some(\"debug\")\n",
                 module_path!()
             )
@@ -292,7 +316,7 @@ mod tests {
         assert_eq!(
             after_time(&text),
             format!(
-                "  WARN webhook{{provider=prism key=7}}: {}: refused reason=mismatch\n",
+                "  WARN webhook{{provider=\"prism\" key=7}}: {}: refused reason=\"mismatch\"\n",
                 module_path!()
             )
         );
@@ -307,8 +331,12 @@ mod tests {
         assert_eq!(text.lines().count(), 1, "{text}");
         assert!(
             text.contains(
-                "event_type=a\\n2026-01-01T00:00:00.000000Z  INFO forged: line\\u{1b}[2J"
+                "event_type=\"a\\n2026-01-01T00:00:00.000000Z  INFO forged: line\\u{1b}[2J\""
             ),
+            "{text}"
+        );
+        assert!(
+            text.contains("shown=a\\n2026-01-01T00:00:00.000000Z  INFO forged: line\\u{1b}[2J"),
             "{text}"
         );
         assert!(!text.contains('\x1b'), "{text}");
@@ -316,14 +344,38 @@ mod tests {
 
     #[test]
     fn c1_controls_are_escaped_and_other_text_is_kept() {
+        let value = "caf\u{e9} \u{85}next \u{a0}\u{9f}";
+        let text = logged(false, || {
+            tracing::info!(event_type = value, shown = %value, "webhook processed");
+        });
+        // Text values as `Debug` writes them; others with only their controls escaped.
+        assert!(
+            text.contains(
+                "event_type=\"caf\u{e9} \\u{85}next \\u{a0}\\u{9f}\" \
+                 shown=caf\u{e9} \\u{85}next \u{a0}\\u{9f}\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_text_value_cannot_pass_for_another_field_or_an_escape() {
         let text = logged(false, || {
             tracing::info!(
-                event_type = "caf\u{e9} \u{85}next \u{a0}\u{9f}",
+                event_type = "x dedup_key=forged provider=\"github\"",
+                literal = "a\\nb",
+                separators = "\u{2028}\u{2029}\u{202e}",
                 "webhook processed"
             );
         });
         assert!(
-            text.contains("event_type=caf\u{e9} \\u{85}next \u{a0}\\u{9f}\n"),
+            text.contains(
+                r#"event_type="x dedup_key=forged provider=\"github\"" literal="a\\nb" separators="\u{2028}\u{2029}\u{202e}""#
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains('\u{2028}') && !text.contains('\u{202e}'),
             "{text}"
         );
     }
