@@ -25,6 +25,7 @@
 pub mod contract;
 pub mod log_line;
 pub mod logging;
+pub mod serve;
 pub mod state;
 
 use axum::extract::State;

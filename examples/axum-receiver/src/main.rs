@@ -5,8 +5,9 @@
 //! ```
 //!
 //! Ctrl-C or SIGTERM stops it gracefully: it stops accepting, finishes the requests in
-//! flight, then waits (up to 25 s) for handlers whose senders hung up.
+//! flight (up to 10 s), then waits (up to 25 s) for handlers whose senders hung up.
 
+use axum_receiver::serve::{serve, Limits};
 use axum_receiver::{app, logging, store, EventLog, Secrets, DEFAULT_ADDR};
 
 #[tokio::main]
@@ -19,9 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "axum-receiver listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop_requested())
-        .await?;
+    serve(listener, app, stop_requested(), Limits::default()).await;
     // Handlers whose senders hung up run on after their connections closed: let them finish,
     // or their events run again from the start on the senders' retries.
     let cut_short = hookverify::pipeline::wait_for_handlers(HANDLER_GRACE).await;

@@ -1,0 +1,222 @@
+//! Serving the receiver over HTTP/1.1 with the limits a public endpoint needs and
+//! `axum::serve` does not set.
+//!
+//! ```no_run
+//! # async fn run(app: axum::Router) -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! let stop = async { tokio::signal::ctrl_c().await.unwrap_or(()) };
+//! axum_receiver::serve::serve(listener, app, stop, axum_receiver::serve::Limits::default()).await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! - **Headers have a deadline.** `axum::serve` waits for a request's line and headers for
+//!   as long as the client likes: a client sending a header a second, or half a request
+//!   line and nothing more, holds its connection (and its file descriptor) for ever, and a
+//!   graceful shutdown waits for it for ever. Here the connection is closed once
+//!   [`Limits::header_timeout`] has passed without a whole head (the layer bounds the body).
+//! - **A half-closed client is answered.** A sender may shut its side of the connection
+//!   once the request is written and wait for the answer; hyper's default takes that for a
+//!   hang-up and drops the request unanswered.
+//! - **Shutdown is bounded.** Once `shutdown` completes, no connection is accepted, idle ones
+//!   close, and requests in flight get [`Limits::shutdown_grace`] to finish. A handler whose
+//!   sender hung up runs on detached from its connection; `main` waits for those
+//!   separately.
+
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+
+/// The limits [`serve`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a client may take to send a request's line and headers, counted from when
+    /// the connection starts waiting for them (so it is also how long an idle keep-alive
+    /// connection stays open). The connection is closed after it. 5 s, as actix-web's
+    /// default, so both receivers treat a slow client alike.
+    pub header_timeout: Duration,
+    /// How long the requests in flight get to finish once shutdown is asked; their
+    /// connections are then closed.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets the requests in flight
+/// finish, for [`Limits::shutdown_grace`] at most.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+    limits: Limits,
+) {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .half_close(true);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(error) => {
+                    accept_failed(&error).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace = ?limits.shutdown_grace,
+            "requests still in flight after the shutdown grace; closing their connections"
+        );
+    }
+}
+
+/// A failed `accept`: a connection that went away before it was accepted is nothing; any
+/// other error (out of file descriptors) is logged and accepting pauses for a second, so
+/// the loop does not spin while nothing can be accepted.
+async fn accept_failed(error: &io::Error) {
+    if matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(%error, "cannot accept connections; trying again in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Instant;
+
+    use axum::routing::post;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::oneshot;
+
+    use super::*;
+
+    const SHORT: Limits = Limits {
+        header_timeout: Duration::from_millis(300),
+        shutdown_grace: Duration::from_millis(500),
+    };
+
+    /// Serves the body's length after a moment (so the client's end of the request is read
+    /// while the answer is pending, as with a layer that awaits its store); the sender
+    /// stops it.
+    async fn start(
+        limits: Limits,
+    ) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route(
+            "/",
+            post(|body: axum::body::Bytes| async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                body.len().to_string()
+            }),
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            app,
+            async move {
+                let _ = stopped.await;
+            },
+            limits,
+        ));
+        (addr, stop, server)
+    }
+
+    /// Everything the server sends until it closes, and how long that took.
+    async fn read_to_close(stream: &mut TcpStream) -> (String, Duration) {
+        let started = Instant::now();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+            .await
+            .expect("the server closes the connection");
+        (
+            String::from_utf8_lossy(&answer).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_finishes_its_headers_is_closed_after_the_header_timeout() {
+        let (addr, _stop, _server) = start(SHORT).await;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .unwrap();
+        let (_, waited) = read_to_close(&mut stream).await;
+        assert!(waited < Duration::from_secs(3), "closed after {waited:?}");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_half_closes_after_its_request_is_answered() {
+        let (addr, _stop, _server) = start(Limits::default()).await;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello")
+            .await
+            .unwrap();
+        stream.shutdown().await.unwrap();
+        let (answer, _) = read_to_close(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+        assert!(answer.ends_with("\r\n\r\n5"), "{answer:?}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_is_not_held_by_a_client_stuck_in_its_request_line() {
+        let limits = Limits {
+            header_timeout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_millis(300),
+        };
+        let (addr, stop, server) = start(limits).await;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"POST /webh").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("serve returns within the grace")
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+}
