@@ -288,7 +288,7 @@ impl Sender {
         signature: &Signature,
     ) -> Result<(Option<Bytes>, SignedForm, Matched, Option<Document>), VerifyError> {
         let provider = self.provider;
-        match Document::parse(body) {
+        match Document::parse(body).and_then(Document::canonical) {
             Ok(document) => {
                 // The canonical bytes are kept as they are hashed: one pass makes both the
                 // tag and, should it match, the body handed on.

@@ -88,6 +88,10 @@ pub(crate) struct Document {
     /// Unescaped text (generalised UTF-8) of escaped keys, as `start..end` into `key_text`.
     keys: Vec<(u32, u32)>,
     key_text: Vec<u8>,
+    /// The first integer longer than CPython converts (offset, digits): valid JSON, but
+    /// `json.loads` raises on it, so it has no canonical form (see
+    /// [`Document::canonical`]).
+    long_integer: Option<(usize, usize)>,
 }
 
 /// A scalar found at a path in a [`Document`].
@@ -115,7 +119,9 @@ fn u32_of(offset: usize) -> u32 {
 
 impl Document {
     /// Parses `body` exactly as CPython's `json.loads(body)` does (for UTF-8 bodies),
-    /// refusing nesting deeper than [`MAX_DEPTH`].
+    /// refusing nesting deeper than [`MAX_DEPTH`], but for integers longer than CPython
+    /// converts, which are valid JSON and only matter to the canonical form: they are
+    /// refused by [`Document::canonical`].
     pub(crate) fn parse(body: &[u8]) -> Result<Self, CanonicalError> {
         if u32::try_from(body.len()).is_err() {
             return Err(CanonicalError::TooLarge { len: body.len() });
@@ -131,6 +137,7 @@ impl Document {
                 members: Vec::with_capacity(body.len() / 24 + 4),
                 keys: Vec::new(),
                 key_text: Vec::new(),
+                long_integer: None,
             },
             stack: Vec::with_capacity(8),
             pending_keys: Vec::with_capacity(16),
@@ -139,6 +146,19 @@ impl Document {
         };
         parser.run()?;
         Ok(parser.doc)
+    }
+
+    /// The document, if it has a canonical form: `json.loads` also refuses an integer of
+    /// more than 4300 digits (`sys.get_int_max_str_digits()`), so such a body cannot have
+    /// been signed in its canonical form.
+    ///
+    /// # Errors
+    /// [`CanonicalError::IntegerTooLong`] for the first such integer.
+    pub(crate) fn canonical(self) -> Result<Self, CanonicalError> {
+        match self.long_integer {
+            Some((offset, digits)) => Err(CanonicalError::IntegerTooLong { offset, digits }),
+            None => Ok(self),
+        }
     }
 
     /// Streams `json.dumps(value, sort_keys=True)` of the parsed value to `sink`, in chunks
@@ -894,10 +914,7 @@ impl Parser<'_> {
         } else {
             let digits = token.len() - usize::from(token.first() == Some(&b'-'));
             if digits > MAX_INT_DIGITS {
-                return Err(CanonicalError::IntegerTooLong {
-                    offset: start,
-                    digits,
-                });
+                self.doc.long_integer.get_or_insert((start, digits));
             }
             (Kind::Int, VERBATIM)
         };

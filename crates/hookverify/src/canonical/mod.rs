@@ -24,7 +24,7 @@ pub use error::CanonicalError;
 /// A [`CanonicalError`] when `body` is not JSON that `json.loads` accepts, or nests deeper
 /// than [`MAX_DEPTH`].
 pub fn canonical_json(body: &[u8]) -> Result<Vec<u8>, CanonicalError> {
-    Ok(Document::parse(body)?.canonical_vec(body))
+    Ok(Document::parse(body)?.canonical()?.canonical_vec(body))
 }
 
 /// The deepest nesting of arrays and objects accepted; a deeper document is refused.

@@ -691,6 +691,31 @@ mod tests {
     }
 
     #[test]
+    fn an_integer_longer_than_cpython_converts_is_json_for_a_raw_body_sender_only() {
+        let secret = Secret::new("long-integer").unwrap();
+        let body = format!(r#"{{"id":"evt_long","type":"t","v":{}}}"#, "9".repeat(5000));
+        // Valid JSON: a sender that signs its bytes is admitted, keyed by its id.
+        let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();
+        let headers = signature.headers();
+        let pipeline = Pipeline::new(WebhookConfig::new(secret.clone()).dedup(false));
+        let (delivery, _) = block_on(pipeline.admit(&headers[..], body.clone().into_bytes()))
+            .unwrap()
+            .into_parts();
+        assert!(delivery
+            .dedup_key()
+            .as_str()
+            .ends_with(":generic:id:evt_long"));
+        assert_eq!(delivery.event_type(), "t");
+        // PromptLayer signs `json.dumps(json.loads(body))`, which CPython cannot compute
+        // for it: there is no canonical form to sign or to verify.
+        assert!(matches!(
+            crate::canonical::canonical_json(body.as_bytes()),
+            Err(crate::canonical::CanonicalError::IntegerTooLong { digits: 5000, .. })
+        ));
+        assert!(testing::sign(Provider::PROMPTLAYER, &secret, body.as_bytes()).is_err());
+    }
+
+    #[test]
     fn a_handler_that_outlasts_its_lease_is_reported_and_the_redelivery_runs() {
         let clock = ManualClock::new();
         let secret = Secret::new("lease-test").unwrap();
