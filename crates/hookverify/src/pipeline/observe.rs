@@ -1,8 +1,10 @@
 //! What the pipeline reports beyond its answers: counters and a gauge through the `metrics`
 //! facade (recorded only if the application installs a recorder, such as a Prometheus
-//! exporter), and a warning at the default log level when a layer keeps refusing
-//! signatures, which is how a wrong secret shows. Neither ever carries a secret or a
-//! signature.
+//! exporter), and warnings at the default log level, at most once a minute each, when a
+//! layer keeps refusing signatures (which is how a wrong secret shows) and when its
+//! deduplication store fails (deliveries are then answered 503). Neither ever carries a
+//! secret or a signature. Layers of one namespace and route in a process count and warn
+//! together: actix-web builds one middleware per worker.
 //!
 //! | metric | kind | labels |
 //! |---|---|---|
@@ -15,14 +17,15 @@
 //! ([`WebhookConfig::route`](super::WebhookConfig::route)).
 //! | `hookverify_store_errors_total` | counter | `operation` (`claim`, `extend`, `complete`, `release`) |
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use super::Rejection;
 use crate::Provider;
 
-/// The shortest time between two warnings about refused signatures from one layer.
+/// The shortest time between two warnings of one kind from one layer.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 /// Refusals in a row, with no delivery verified, before a warning.
 const REFUSALS_TO_WARN: u64 = 10;
@@ -98,7 +101,7 @@ pub(crate) struct Observer {
     /// The keys of every accepted delivery's metrics, built once per sender: a delivery
     /// then registers and records them without building labels.
     keys: Arc<[SenderKeys]>,
-    refusals: Arc<RefusalWatch>,
+    watch: Arc<Watch>,
 }
 
 /// The metric keys of one sender's accepted deliveries, by [`Metric::index`].
@@ -108,13 +111,40 @@ struct SenderKeys {
     keys: [metrics::Key; Metric::ALL.len()],
 }
 
-#[derive(Debug, Default)]
-struct RefusalWatch {
+/// What a layer counts to warn, shared by the layers of one namespace and route in the
+/// process (see [`watch`]).
+#[derive(Debug)]
+struct Watch {
     /// Signatures refused since the last verified delivery.
     in_a_row: AtomicU64,
-    /// When the last warning was logged, in ms since the process's first observation
-    /// (`u64::MAX`: never).
-    warned_at: AtomicU64,
+    /// When the last warning of each kind was logged, in ms since the process's first
+    /// observation (`u64::MAX`: never).
+    refusals_warned_at: AtomicU64,
+    store_warned_at: AtomicU64,
+}
+
+/// The [`Watch`] of the layers of `namespace` and `route` in this process: actix-web
+/// builds the middleware once per worker, and a count split between workers would warn
+/// late and once per worker.
+fn watch(namespace: &str, route: Option<&str>) -> Arc<Watch> {
+    type Watches = HashMap<(Box<str>, Option<Box<str>>), Weak<Watch>>;
+    static WATCHES: OnceLock<Mutex<Watches>> = OnceLock::new();
+    let mut watches = WATCHES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    watches.retain(|_, watch| watch.strong_count() > 0);
+    let key = (Box::from(namespace), route.map(Box::from));
+    if let Some(watch) = watches.get(&key).and_then(Weak::upgrade) {
+        return watch;
+    }
+    let watch = Arc::new(Watch {
+        in_a_row: AtomicU64::new(0),
+        refusals_warned_at: AtomicU64::new(u64::MAX),
+        store_warned_at: AtomicU64::new(u64::MAX),
+    });
+    watches.insert(key, Arc::downgrade(&watch));
+    watch
 }
 
 impl Observer {
@@ -139,10 +169,7 @@ impl Observer {
             namespace: Arc::from(namespace),
             labels,
             keys,
-            refusals: Arc::new(RefusalWatch {
-                in_a_row: AtomicU64::new(0),
-                warned_at: AtomicU64::new(u64::MAX),
-            }),
+            watch: watch(namespace, route),
         }
     }
 
@@ -167,7 +194,7 @@ impl Observer {
     }
 
     pub(crate) fn verified(&self, provider: Provider) {
-        self.refusals.in_a_row.store(0, Ordering::Relaxed);
+        self.watch.in_a_row.store(0, Ordering::Relaxed);
         self.register(provider, Metric::Verified, |recorder, key| {
             recorder.register_counter(key, &METADATA)
         })
@@ -188,31 +215,33 @@ impl Observer {
             )
         )
         .increment(1);
-        if let Rejection::Unauthenticated(error) = rejection {
-            let in_a_row = self.refusals.in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
-            if in_a_row >= REFUSALS_TO_WARN && self.may_warn() {
+        match rejection {
+            Rejection::Unauthenticated(error) => self.refused(error.code()),
+            Rejection::StoreUnavailable(error) if due(&self.watch.store_warned_at) => {
                 tracing::warn!(
                     namespace = %self.namespace,
-                    refused_in_a_row = in_a_row,
-                    last_reason = error.code(),
-                    "webhook signatures keep being refused and none was accepted since: check \
-                     that this layer has the sender's current secret (RUST_LOG=hookverify=debug \
-                     shows each refusal)"
+                    error = %Causes(&**error),
+                    "the deduplication store is failing: deliveries are answered 503 \
+                     (store_unavailable) and their senders retry until it answers again"
                 );
             }
+            _ => {}
         }
     }
 
-    /// Whether a minute has passed since the last warning; claims the slot if so.
-    fn may_warn(&self) -> bool {
-        let now = millis_since_start();
-        let last = self.refusals.warned_at.load(Ordering::Relaxed);
-        let due = last == u64::MAX || now.saturating_sub(last) >= WARN_EVERY.as_millis() as u64;
-        due && self
-            .refusals
-            .warned_at
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
+    /// Counts a refused signature; warns once enough came in a row.
+    fn refused(&self, reason: &'static str) {
+        let in_a_row = self.watch.in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+        if in_a_row >= REFUSALS_TO_WARN && due(&self.watch.refusals_warned_at) {
+            tracing::warn!(
+                namespace = %self.namespace,
+                refused_in_a_row = in_a_row,
+                last_reason = reason,
+                "webhook signatures keep being refused and none was accepted since: check \
+                 that this layer has the sender's current secret (RUST_LOG=hookverify=debug \
+                 shows each refusal)"
+            );
+        }
     }
 
     /// Counts a handler as running until the returned guard is dropped.
@@ -278,6 +307,33 @@ fn labels_with<const N: usize>(
             .map(|(key, value)| metrics::Label::new(key, value)),
     );
     all
+}
+
+/// An error and its causes, `: `-separated: a store's error says that it failed, its cause
+/// why (refused connection, timeout, wrong password).
+struct Causes<'e>(&'e (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}
+
+/// Whether a minute has passed since the warning whose time `warned_at` holds; claims the
+/// slot if so.
+fn due(warned_at: &AtomicU64) -> bool {
+    let now = millis_since_start();
+    let last = warned_at.load(Ordering::Relaxed);
+    let due = last == u64::MAX || now.saturating_sub(last) >= WARN_EVERY.as_millis() as u64;
+    due && warned_at
+        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
 }
 
 /// Counts a store call that failed.
@@ -486,6 +542,121 @@ mod tests {
             Some((name.to_owned(), -1.0)),
             "once it finished"
         );
+    }
+
+    #[test]
+    fn layers_of_one_namespace_and_route_count_refusals_and_warn_together() {
+        // As actix-web builds the middleware once per worker.
+        let secret = Secret::new("the-right-secret").unwrap();
+        let config = WebhookConfig::new(Secret::new("a-wrong-secret").unwrap())
+            .namespace("per-worker")
+            .route("/hook");
+        let workers = [Pipeline::new(config.clone()), Pipeline::new(config)];
+        let body = br#"{"id":"evt_workers","type":"t","data":{}}"#;
+        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
+        let headers = [(signature.name(), signature.value())];
+        let refuse = |count: usize| {
+            warnings(|| {
+                block_on(async {
+                    for i in 0..count {
+                        let refused = workers[i % 2]
+                            .admit(&headers[..], body.to_vec())
+                            .await
+                            .unwrap_err();
+                        assert_eq!(refused.status(), 401);
+                    }
+                });
+            })
+            .1
+        };
+        // Six refusals each: ten in a row for the layer, though not for either worker.
+        let logged = refuse(12);
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].contains("refused_in_a_row=10"), "{logged:?}");
+        // And once a minute for the layer, not once per worker.
+        let logged = refuse(30);
+        assert!(logged.is_empty(), "{logged:?}");
+    }
+
+    /// A store that never answers but with an error.
+    struct Unavailable;
+
+    impl crate::dedup::DedupStore for Unavailable {
+        fn claim<'a>(
+            &'a self,
+            _: &'a crate::dedup::DedupKey,
+            _: [u8; 32],
+            _: std::time::Duration,
+        ) -> crate::dedup::StoreFuture<'a, crate::dedup::Claim> {
+            Box::pin(async {
+                Err(crate::dedup::StoreError::Unavailable(
+                    "connection refused".into(),
+                ))
+            })
+        }
+        fn extend<'a>(
+            &'a self,
+            _: &'a crate::dedup::ClaimToken,
+            _: std::time::Duration,
+        ) -> crate::dedup::StoreFuture<'a, bool> {
+            Box::pin(async {
+                Err(crate::dedup::StoreError::Unavailable(
+                    "connection refused".into(),
+                ))
+            })
+        }
+        fn complete<'a>(
+            &'a self,
+            _: &'a crate::dedup::ClaimToken,
+            _: std::time::Duration,
+        ) -> crate::dedup::StoreFuture<'a, bool> {
+            Box::pin(async {
+                Err(crate::dedup::StoreError::Unavailable(
+                    "connection refused".into(),
+                ))
+            })
+        }
+        fn release<'a>(
+            &'a self,
+            _: &'a crate::dedup::ClaimToken,
+        ) -> crate::dedup::StoreFuture<'a, bool> {
+            Box::pin(async {
+                Err(crate::dedup::StoreError::Unavailable(
+                    "connection refused".into(),
+                ))
+            })
+        }
+    }
+
+    #[test]
+    fn a_failing_store_is_warned_about_once_a_minute() {
+        let secret = Secret::new("store-down").unwrap();
+        let pipeline = Pipeline::new(
+            WebhookConfig::new(secret.clone())
+                .namespace("store-down")
+                .dedup_store(Unavailable),
+        );
+        let ((), logged) = warnings(|| {
+            block_on(async {
+                for i in 0..5 {
+                    let body = format!(r#"{{"id":"evt_{i}","type":"t","data":{{}}}}"#);
+                    let signature =
+                        testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();
+                    let headers = [(signature.name(), signature.value())];
+                    let refused = pipeline
+                        .admit(&headers[..], body.into_bytes())
+                        .await
+                        .unwrap_err();
+                    assert_eq!(refused.status(), 503);
+                }
+            });
+        });
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(
+            logged[0].contains("deduplication store is failing"),
+            "{logged:?}"
+        );
+        assert!(logged[0].contains("connection refused"), "{logged:?}");
     }
 
     #[test]
