@@ -100,9 +100,9 @@ impl Stores {
     pub async fn from_env() -> Result<Self, Box<dyn std::error::Error>> {
         match std::env::var("HOOKVERIFY_REDIS_URL") {
             Ok(url) => {
-                RedisStore::connect(&url).await.map_err(|error| {
-                    format!("HOOKVERIFY_REDIS_URL: cannot reach Redis: {error}")
-                })?;
+                RedisStore::connect(&url)
+                    .await
+                    .map_err(|error| contract::redis_unusable(&error))?;
                 tracing::info!("deduplicating in Redis (HOOKVERIFY_REDIS_URL)");
                 Ok(Self::Redis { url })
             }

@@ -36,6 +36,24 @@ pub const NAMESPACE: &str = "receiver";
 /// never in production.
 pub const DEMO_SECRET: &str = "hookverify-demo-secret";
 
+/// The start-up error when `HOOKVERIFY_REDIS_URL` is set but Redis cannot be used, with
+/// the error's causes: "unavailable" alone does not tell a refused connection from a wrong
+/// password (neither the URL nor its password is repeated).
+pub fn redis_unusable(error: &(dyn Error + 'static)) -> String {
+    let mut message = format!("HOOKVERIFY_REDIS_URL: cannot use Redis: {error}");
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        // Some errors repeat their cause's text as their own.
+        let text = error.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = error.source();
+    }
+    message
+}
+
 /// One secret for every sender (or none), and the senders that have their own.
 #[derive(Debug, Clone)]
 pub struct Secrets {
@@ -148,6 +166,36 @@ mod tests {
     use hookverify::testing;
 
     use super::*;
+
+    #[test]
+    fn an_unusable_redis_is_named_with_its_causes_once_each() {
+        #[derive(Debug)]
+        struct Layer(&'static str, Option<Box<Layer>>);
+        impl std::fmt::Display for Layer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl Error for Layer {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                self.1
+                    .as_deref()
+                    .map(|cause| cause as &(dyn Error + 'static))
+            }
+        }
+        let refused = Layer("Connection refused", None);
+        let error = Layer(
+            "store unavailable",
+            Some(Box::new(Layer(
+                "Connection refused",
+                Some(Box::new(refused)),
+            ))),
+        );
+        assert_eq!(
+            redis_unusable(&error),
+            "HOOKVERIFY_REDIS_URL: cannot use Redis: store unavailable: Connection refused"
+        );
+    }
 
     #[tokio::test]
     async fn without_a_shared_secret_only_the_senders_with_their_own_are_accepted() {

@@ -63,7 +63,7 @@ pub async fn store() -> Result<Arc<dyn DedupStore>, Box<dyn std::error::Error>> 
         Ok(url) => {
             let store = RedisStore::connect(&url)
                 .await
-                .map_err(|error| format!("HOOKVERIFY_REDIS_URL: cannot reach Redis: {error}"))?;
+                .map_err(|error| contract::redis_unusable(&error))?;
             tracing::info!("deduplicating in Redis (HOOKVERIFY_REDIS_URL)");
             Ok(Arc::new(store))
         }
