@@ -24,12 +24,14 @@
 /// What both receivers promise (address, routes, secrets): one file for both.
 #[path = "../../axum-receiver/src/contract.rs"]
 pub mod contract;
-pub mod log;
 /// The format of the receivers' log lines: one file for both.
 #[path = "../../axum-receiver/src/log_line.rs"]
 pub mod log_line;
 #[path = "../../axum-receiver/src/logging.rs"]
 pub mod logging;
+/// The processed events `GET /events` lists: one file for both.
+#[path = "../../axum-receiver/src/state.rs"]
+pub mod state;
 
 use std::sync::Arc;
 
@@ -42,7 +44,7 @@ use hookverify_redis::RedisStore;
 use time::OffsetDateTime;
 
 pub use crate::contract::{Secrets, DEFAULT_ADDR, DEMO_SECRET, NAMESPACE, ROUTES};
-pub use crate::log::{EventLog, Processed};
+pub use crate::state::{EventLog, Processed};
 
 /// The webhook routes of [`ROUTES`], each with its middleware; all share `store`.
 pub fn routes(
