@@ -149,10 +149,32 @@ impl Secrets {
 }
 
 fn read(name: &str) -> Result<Option<Secret>, Box<dyn Error>> {
-    match std::env::var(name) {
-        Ok(value) => Secret::new(value)
-            .map(Some)
-            .map_err(|error| format!("{name} is set but unusable: {error}").into()),
+    secret_from(name, std::env::var(name))
+}
+
+/// The secret variable `name` holds, given what reading it gave. Whitespace is part of a
+/// secret (a sender may use any bytes), but a secret of whitespace alone is a mistake, and
+/// whitespace around one usually is (a value pasted with its line break): refused, and
+/// warned about, never shown.
+fn secret_from(
+    name: &str,
+    value: Result<String, std::env::VarError>,
+) -> Result<Option<Secret>, Box<dyn Error>> {
+    match value {
+        Ok(value) if !value.is_empty() && value.trim().is_empty() => {
+            Err(format!("{name} is set but holds only whitespace").into())
+        }
+        Ok(value) => {
+            if value.trim() != value {
+                tracing::warn!(
+                    "{name} starts or ends with whitespace, which is part of the secret: a \
+                     sender's signatures verify only if its secret has it too"
+                );
+            }
+            Secret::new(value)
+                .map(Some)
+                .map_err(|error| format!("{name} is set but unusable: {error}").into())
+        }
         Err(std::env::VarError::NotUnicode(_)) => {
             Err(format!("{name} is set but is not valid UTF-8").into())
         }
@@ -166,6 +188,62 @@ mod tests {
     use hookverify::testing;
 
     use super::*;
+
+    #[test]
+    fn a_secret_of_whitespace_is_refused_and_whitespace_around_one_is_warned_about() {
+        let refused = secret_from("HOOKVERIFY_SECRET", Ok(" \t\n".to_owned())).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "HOOKVERIFY_SECRET is set but holds only whitespace"
+        );
+        assert!(secret_from("HOOKVERIFY_SECRET", Ok(String::new())).is_err());
+        assert!(
+            secret_from("HOOKVERIFY_SECRET", Err(std::env::VarError::NotPresent))
+                .unwrap()
+                .is_none()
+        );
+
+        let (padded, logged) = warned(|| secret_from("HOOKVERIFY_SECRET", Ok("s3cret\n".into())));
+        let padded = padded.unwrap().unwrap();
+        let sign = |secret: &Secret| {
+            testing::sign(Provider::GENERIC, secret, b"{}")
+                .unwrap()
+                .value()
+                .to_owned()
+        };
+        let as_given = Secret::new("s3cret\n").unwrap();
+        assert_eq!(sign(&padded), sign(&as_given), "kept as given");
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].contains("whitespace"), "{logged:?}");
+        assert!(!logged[0].contains("s3cret"), "{logged:?}");
+
+        let (_, logged) = warned(|| secret_from("HOOKVERIFY_SECRET", Ok("s3cret".into())));
+        assert!(logged.is_empty(), "{logged:?}");
+    }
+
+    /// What `f` logged, line by line.
+    fn warned<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+        #[derive(Clone, Default)]
+        struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let result = tracing::subscriber::with_default(subscriber, f);
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        (result, text.lines().map(str::to_owned).collect())
+    }
 
     #[test]
     fn an_unusable_redis_is_named_with_its_causes_once_each() {
