@@ -1,8 +1,9 @@
 //! End-to-end throughput and latency of the axum example receiver (the layer, its handler
 //! and event log) with the memory store and with the Redis store, of the layer alone, and of
 //! the glue alone (a middleware collecting the body and rebuilding the request), and of a
-//! hand-written floor (the signature, the id and a set of seen ids in a bare handler),
-//! against a bare axum route reading `Bytes`; same client, same run, unique signed 1 KiB events over
+//! hand-written floor (the signature, the id and a set of seen ids in a bare handler), and of
+//! the receiver and the bare route served as the receiver's binary serves (`serve::serve`
+//! rather than `axum::serve`), against a bare axum route reading `Bytes`; same client, same run, unique signed 1 KiB events over
 //! 64 keep-alive connections. Also counts the Redis commands per delivery.
 //!
 //! ```text
@@ -56,6 +57,41 @@ where
         })
         .unwrap();
     addr
+}
+
+/// Serves `router()` as the receiver's binary serves its app (`serve::serve`: header
+/// deadline, half-closed clients answered), on a thread of its own.
+fn serve_as_binary(name: &str, router: fn() -> Router) -> SocketAddr {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let thread = std::thread::Builder::new().name(format!("server-{name}"));
+    thread
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum_receiver::serve::serve(
+                    listener,
+                    router(),
+                    std::future::pending(),
+                    axum_receiver::serve::Limits::default(),
+                )
+                .await;
+            });
+        })
+        .unwrap();
+    addr
+}
+
+fn bare() -> Router {
+    Router::new().route(
+        "/webhooks/generic",
+        post(|body: Bytes| async move { body.len().to_string() }),
+    )
 }
 
 fn receiver(store: &Arc<dyn DedupStore>) -> Router {
@@ -147,6 +183,18 @@ fn main() {
                     },
                 ))
         })),
+    });
+    // The receiver served as its binary serves it, rather than by `axum::serve`, and the
+    // bare route served the same way: how much of a difference is the serving's.
+    variants.push(Variant {
+        name: "receiver, binary's serve",
+        url: url(serve_as_binary("binary", || {
+            receiver(&(Arc::new(MemoryStore::new()) as Arc<dyn DedupStore>))
+        })),
+    });
+    variants.push(Variant {
+        name: "bare route, binary's serve",
+        url: url(serve_as_binary("binary-bare", bare)),
     });
     // The floor: the least work "authentic, processed once" asks, written by hand in a
     // bare handler (see `hookverify_conformance::floor`).
