@@ -15,15 +15,25 @@
 //!   line and nothing more, holds its connection (and its file descriptor) for ever, and a
 //!   graceful shutdown waits for it for ever. Here the connection is closed once
 //!   [`Limits::header_timeout`] has passed without a whole head (the layer bounds the body).
+//! - **Answers have a deadline too.** A client that sends requests and never reads the
+//!   answers (pipelining them until every buffer is full) held its connection for ever as
+//!   well: a write that makes no progress for [`Limits::write_stall`] fails and the
+//!   connection closes ([`WriteDeadline`]).
 //! - **Headers have a size.** At most [`MAX_HEAD`] bytes of request line and headers, as
 //!   actix-web allows (hyper's own bound is its 400 KB read buffer): more is answered 431.
 //! - **A half-closed client is answered.** A sender may shut its side of the connection
 //!   once the request is written and wait for the answer; hyper's default takes that for a
 //!   hang-up and drops the request unanswered.
 //! - **Shutdown is bounded.** Once `shutdown` completes, no connection is accepted, idle ones
-//!   close, and requests in flight get [`Limits::shutdown_grace`] to finish. A handler whose
-//!   sender hung up runs on detached from its connection; `main` waits for those
-//!   separately.
+//!   close, and requests in flight get [`Limits::shutdown_grace`] to finish; the connections
+//!   still open then are closed. A handler whose sender hung up runs on detached from its
+//!   connection; `main` waits for those separately.
+//!
+//! What `axum::serve` offers and this does not: `ConnectInfo`, HTTP/2 and upgrades (the
+//! receivers use none of them). With half-closed clients answered, hyper no longer takes a
+//! client's end of the stream for a hang-up while its request runs, so a layer with
+//! `cancel_on_disconnect(true)` would not see it either; the receivers keep the default,
+//! where the handler runs to its end anyway.
 
 use std::future::Future;
 use std::io;
@@ -35,6 +45,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::write_deadline::WriteDeadline;
 
 /// The most bytes of request line and headers accepted: actix-web's bound, so both
 /// receivers answer 431 to the same requests.
@@ -48,6 +61,9 @@ pub struct Limits {
     /// connection stays open). The connection is closed after it. 5 s, as actix-web's
     /// default, so both receivers treat a slow client alike.
     pub header_timeout: Duration,
+    /// How long a write of an answer may wait for the client to take any of it before the
+    /// connection is closed.
+    pub write_stall: Duration,
     /// How long the requests in flight get to finish once shutdown is asked; their
     /// connections are then closed.
     pub shutdown_grace: Duration,
@@ -57,6 +73,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             header_timeout: Duration::from_secs(5),
+            write_stall: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -76,8 +93,11 @@ pub async fn serve(
         .max_header_size(MAX_HEAD)
         .half_close(true);
     let connections = GracefulShutdown::new();
+    let mut tasks = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // The tasks of connections that ended, so the set holds only open ones.
+        while tasks.try_join_next().is_some() {}
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
@@ -88,10 +108,10 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let io = WriteDeadline::new(TokioIo::new(stream), limits.write_stall);
+        let connection = http.serve_connection(io, TowerToHyperService::new(app.clone()));
         let connection = connections.watch(connection);
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");
             }
@@ -107,6 +127,9 @@ pub async fn serve(
             "requests still in flight after the shutdown grace; closing their connections"
         );
     }
+    // Dropping a connection's task closes it.
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
 }
 
 /// A failed `accept`: a connection that went away before it was accepted is nothing; any
@@ -139,6 +162,7 @@ mod tests {
 
     const SHORT: Limits = Limits {
         header_timeout: Duration::from_millis(300),
+        write_stall: Duration::from_millis(300),
         shutdown_grace: Duration::from_millis(500),
     };
 
@@ -150,13 +174,22 @@ mod tests {
     ) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = Router::new().route(
-            "/",
-            post(|body: axum::body::Bytes| async move {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                body.len().to_string()
-            }),
-        );
+        let app = Router::new()
+            .route(
+                "/",
+                post(|body: axum::body::Bytes| async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    body.len().to_string()
+                }),
+            )
+            .route("/large", axum::routing::get(|| async { LARGE.to_vec() }))
+            .route(
+                "/huge",
+                axum::routing::get(|| async {
+                    let chunks = (0..HUGE_CHUNKS).map(|_| Ok::<_, io::Error>(LARGE));
+                    axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+                }),
+            );
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(serve(
             listener,
@@ -168,6 +201,11 @@ mod tests {
         ));
         (addr, stop, server)
     }
+
+    /// The body of `GET /large`.
+    const LARGE: &[u8] = &[b'x'; 1 << 20];
+    /// `GET /huge` streams this many `LARGE`s.
+    const HUGE_CHUNKS: usize = 64;
 
     /// Everything the server sends until it closes, and how long that took.
     async fn read_to_close(stream: &mut TcpStream) -> (String, Duration) {
@@ -226,10 +264,64 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_client_that_never_reads_its_answers_is_closed_after_the_write_stall() {
+        let (addr, _stop, _server) = start(SHORT).await;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        // More answers than the socket buffers hold, none read.
+        let asked = 32;
+        stream
+            .write_all(&b"GET /large HTTP/1.1\r\nhost: x\r\n\r\n".repeat(asked))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Whatever was queued before the server gave up, then the end: not every answer.
+        let mut received = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received))
+            .await
+            .expect("the server closed the connection");
+        assert!(read.is_ok() || !received.is_empty(), "{read:?}");
+        assert!(
+            received.len() < asked * LARGE.len(),
+            "all {} bytes were still delivered",
+            received.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn connections_still_open_after_the_shutdown_grace_are_closed() {
+        let limits = Limits {
+            write_stall: Duration::from_secs(60),
+            shutdown_grace: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let (addr, stop, server) = start(limits).await;
+        // One long answer in flight that the client does not read: a graceful shutdown
+        // would let it finish.
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /huge HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.send(()).unwrap();
+        server.await.unwrap();
+        let mut received = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut received))
+            .await
+            .expect("closed once serve returned");
+        assert!(read.is_ok() || !received.is_empty(), "{read:?}");
+        assert!(
+            received.len() < HUGE_CHUNKS * LARGE.len(),
+            "the whole answer was still delivered"
+        );
+    }
+
+    #[tokio::test]
     async fn shutdown_is_not_held_by_a_client_stuck_in_its_request_line() {
         let limits = Limits {
             header_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_millis(300),
+            ..Limits::default()
         };
         let (addr, stop, server) = start(limits).await;
         let mut stream = TcpStream::connect(addr).await.unwrap();
