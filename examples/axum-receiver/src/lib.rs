@@ -27,6 +27,7 @@ pub mod log_line;
 pub mod logging;
 pub mod serve;
 pub mod state;
+pub mod write_deadline;
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -160,6 +161,66 @@ mod tests {
             "{received_at}"
         );
         assert!(received_at.ends_with('Z'), "{received_at}");
+    }
+
+    #[test]
+    fn a_senders_id_in_the_librarys_warnings_cannot_pass_for_another_field() {
+        #[derive(Clone, Default)]
+        struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .event_format(log_line::LineFormat)
+            .fmt_fields(log_line::LineFields)
+            .with_writer(move || writer.clone())
+            .finish();
+        let secret = hookverify::Secret::new(DEMO_SECRET).unwrap();
+        let app = app(
+            &Secrets::one(secret.clone()),
+            &(Arc::new(MemoryStore::new()) as Arc<dyn DedupStore>),
+            EventLog::default(),
+        );
+        // One id, two bodies: the second is acknowledged as a duplicate with a warning
+        // naming its key, which holds the sender's id.
+        let id = "evt_1 provider=\"github\" note=\u{202e}txt";
+        tracing::subscriber::with_default(subscriber, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            for n in 0..2 {
+                let body = json!({"id": id, "type": "t", "n": n}).to_string();
+                let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();
+                let request = Request::post("/webhooks/generic")
+                    .header(signature.name(), signature.value())
+                    .body(Body::from(body))
+                    .unwrap();
+                let (status, _) = runtime.block_on(call(&app, request));
+                assert_eq!(status, StatusCode::OK);
+            }
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let warning = text
+            .lines()
+            .find(|line| line.contains(" WARN "))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            warning.contains(
+                r#"dedup_key="receiver:generic:id:evt_1 provider=\"github\" note=\u{202e}txt""#
+            ),
+            "{warning}"
+        );
+        assert!(!warning.contains('\u{202e}'), "{warning}");
     }
 
     #[tokio::test]

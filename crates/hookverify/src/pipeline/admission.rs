@@ -387,7 +387,7 @@ impl Pipeline {
             Ok(Claim::Completed { same_body }) => {
                 if !same_body {
                     tracing::warn!(
-                        dedup_key = %delivery.dedup_key,
+                        dedup_key = delivery.dedup_key.as_str(),
                         "a different body arrived under an already processed key; acknowledged as a duplicate"
                     );
                 }
@@ -472,7 +472,7 @@ impl Settlement {
             Ok(true) => true,
             Ok(false) => {
                 tracing::warn!(
-                    dedup_key = %self.token.key(),
+                    dedup_key = self.token.key().as_str(),
                     "the claim's lease ran out while the handler was running; a redelivery may run \
                      it again (renewals did not reach the store in time)"
                 );
@@ -481,7 +481,7 @@ impl Settlement {
             Err(error) => {
                 observe::store_error("extend");
                 tracing::warn!(
-                    dedup_key = %self.token.key(),
+                    dedup_key = self.token.key().as_str(),
                     error = %error,
                     "could not renew the claim's lease; retrying at the next renewal"
                 );
@@ -499,7 +499,7 @@ impl Settlement {
             match self.store.complete(&self.token, self.retention).await {
                 Ok(true) => {}
                 Ok(false) => tracing::warn!(
-                    dedup_key = %self.token.key(),
+                    dedup_key = self.token.key().as_str(),
                     "the handler outlasted its lease, so the event was not recorded as processed \
                      and a redelivery will run the handler again; raise the lease above the \
                      handler's longest run"
@@ -507,7 +507,7 @@ impl Settlement {
                 Err(error) => {
                     observe::store_error("complete");
                     tracing::warn!(
-                        dedup_key = %self.token.key(),
+                        dedup_key = self.token.key().as_str(),
                         error = %error,
                         "could not record the event as processed; a redelivery may run the handler again"
                     );
@@ -527,7 +527,7 @@ impl Settlement {
         if let Err(error) = self.store.release(&self.token).await {
             observe::store_error("release");
             tracing::warn!(
-                dedup_key = %self.token.key(),
+                dedup_key = self.token.key().as_str(),
                 error = %error,
                 "could not release the claim; the event is retried once its lease expires"
             );

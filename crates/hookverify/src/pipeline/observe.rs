@@ -3,8 +3,8 @@
 //! exporter), and warnings at the default log level, at most once a minute each, when a
 //! layer keeps refusing signatures (which is how a wrong secret shows) and when its
 //! deduplication store fails (deliveries are then answered 503). Neither ever carries a
-//! secret or a signature. Layers of one namespace and route in a process count and warn
-//! together: actix-web builds one middleware per worker.
+//! secret or a signature. Layers of one namespace, route and set of senders in a process
+//! count and warn together: actix-web builds one middleware per worker.
 //!
 //! | metric | kind | labels |
 //! |---|---|---|
@@ -96,6 +96,7 @@ impl Metric {
 #[derive(Debug, Clone)]
 pub(crate) struct Observer {
     namespace: Arc<str>,
+    route: Option<Arc<str>>,
     /// The labels every metric of this layer carries: its namespace and, if set, its route.
     labels: Arc<[metrics::Label]>,
     /// The keys of every accepted delivery's metrics, built once per sender: a delivery
@@ -111,8 +112,8 @@ struct SenderKeys {
     keys: [metrics::Key; Metric::ALL.len()],
 }
 
-/// What a layer counts to warn, shared by the layers of one namespace and route in the
-/// process (see [`watch`]).
+/// What a layer counts to warn, shared by the layers of one namespace, route and set of
+/// senders in the process (see [`watch`]).
 #[derive(Debug)]
 struct Watch {
     /// Signatures refused since the last verified delivery.
@@ -123,18 +124,26 @@ struct Watch {
     store_warned_at: AtomicU64,
 }
 
-/// The [`Watch`] of the layers of `namespace` and `route` in this process: actix-web
-/// builds the middleware once per worker, and a count split between workers would warn
-/// late and once per worker.
-fn watch(namespace: &str, route: Option<&str>) -> Arc<Watch> {
-    type Watches = HashMap<(Box<str>, Option<Box<str>>), Weak<Watch>>;
+/// The [`Watch`] of the layers of `namespace`, `route` and `providers` in this process:
+/// actix-web builds the middleware once per worker, and a count split between workers
+/// would warn late and once per worker. Layers of other senders sharing a namespace (to
+/// deduplicate together) count apart: one's accepted deliveries must not hide that the
+/// other keeps refusing.
+fn watch(namespace: &str, route: Option<&str>, providers: &[Provider]) -> Arc<Watch> {
+    type Watches = HashMap<(Box<str>, Option<Box<str>>, Box<[Provider]>), Weak<Watch>>;
     static WATCHES: OnceLock<Mutex<Watches>> = OnceLock::new();
     let mut watches = WATCHES
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     watches.retain(|_, watch| watch.strong_count() > 0);
-    let key = (Box::from(namespace), route.map(Box::from));
+    let mut providers = providers.to_vec();
+    providers.sort_unstable();
+    let key = (
+        Box::from(namespace),
+        route.map(Box::from),
+        providers.into_boxed_slice(),
+    );
     if let Some(watch) = watches.get(&key).and_then(Weak::upgrade) {
         return watch;
     }
@@ -167,9 +176,10 @@ impl Observer {
             .collect();
         Self {
             namespace: Arc::from(namespace),
+            route: route.map(Arc::from),
             labels,
             keys,
-            watch: watch(namespace, route),
+            watch: watch(namespace, route, providers),
         }
     }
 
@@ -219,7 +229,8 @@ impl Observer {
             Rejection::Unauthenticated(error) => self.refused(error.code()),
             Rejection::StoreUnavailable(error) if due(&self.watch.store_warned_at) => {
                 tracing::warn!(
-                    namespace = %self.namespace,
+                    namespace = &*self.namespace,
+                    route = self.route.as_deref(),
                     error = %Causes(&**error),
                     "the deduplication store is failing: deliveries are answered 503 \
                      (store_unavailable) and their senders retry until it answers again"
@@ -234,7 +245,8 @@ impl Observer {
         let in_a_row = self.watch.in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
         if in_a_row >= REFUSALS_TO_WARN && due(&self.watch.refusals_warned_at) {
             tracing::warn!(
-                namespace = %self.namespace,
+                namespace = &*self.namespace,
+                route = self.route.as_deref(),
                 refused_in_a_row = in_a_row,
                 last_reason = reason,
                 "webhook signatures keep being refused and none was accepted since: check \
@@ -582,6 +594,50 @@ mod tests {
         // And once a minute for the layer, not once per worker.
         let logged = refuse(30);
         assert!(logged.is_empty(), "{logged:?}");
+    }
+
+    #[test]
+    fn another_senders_accepted_deliveries_do_not_hide_refusals() {
+        // Two layers in one namespace, to deduplicate together: GitHub under its right
+        // secret, Stripe under a wrong one.
+        let github = Secret::new("github-right").unwrap();
+        let stripe = Secret::new("stripe-right").unwrap();
+        let accepting = Pipeline::new(
+            WebhookConfig::new(github.clone())
+                .providers([Provider::GITHUB])
+                .namespace("shared-by-senders"),
+        );
+        let refusing = Pipeline::new(
+            WebhookConfig::new(Secret::new("stripe-wrong").unwrap())
+                .providers([Provider::STRIPE])
+                .namespace("shared-by-senders"),
+        );
+        let ((), logged) = warnings(|| {
+            block_on(async {
+                for i in 0..20 {
+                    let body = format!(r#"{{"id":"evt_{i}","type":"t","data":{{}}}}"#);
+                    let signature =
+                        testing::sign(Provider::STRIPE, &stripe, body.as_bytes()).unwrap();
+                    let refused = refusing
+                        .admit(&signature.headers()[..], body.clone().into_bytes())
+                        .await
+                        .unwrap_err();
+                    assert_eq!(refused.status(), 401);
+                    if i % 5 == 4 {
+                        let signature =
+                            testing::sign(Provider::GITHUB, &github, body.as_bytes()).unwrap();
+                        let (_, runner) = accepting
+                            .admit(&signature.headers()[..], body.into_bytes())
+                            .await
+                            .unwrap()
+                            .into_parts();
+                        runner.settle(true).await;
+                    }
+                }
+            });
+        });
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].contains("keep being refused"), "{logged:?}");
     }
 
     /// A store that never answers but with an error.
