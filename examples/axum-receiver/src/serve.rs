@@ -102,8 +102,11 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
                 Err(error) => {
-                    accept_failed(&error).await;
-                    continue;
+                    // The pause after an error gives way to a shutdown.
+                    tokio::select! {
+                        () = accept_failed(&error) => continue,
+                        () = &mut shutdown => break,
+                    }
                 }
             },
             () = &mut shutdown => break,
