@@ -144,7 +144,13 @@ impl Document {
             shape: Shape::default(),
             order_scratch: Vec::new(),
         };
-        parser.run()?;
+        parser
+            .run()
+            .map_err(|error| match parser.doc.long_integer {
+                // CPython raises on the integer as it reads it, before anything after it.
+                Some((offset, digits)) => CanonicalError::IntegerTooLong { offset, digits },
+                None => error,
+            })?;
         Ok(parser.doc)
     }
 

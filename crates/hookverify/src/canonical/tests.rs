@@ -170,6 +170,18 @@ fn integers_keep_their_digits() {
             digits: 4301
         }
     );
+    // `json.loads` raises on the integer as it reads it, before a later syntax error.
+    assert_eq!(
+        refused(format!("[1, {longest}9, ]").as_bytes()),
+        CanonicalError::IntegerTooLong {
+            offset: 4,
+            digits: 4301
+        }
+    );
+    assert!(matches!(
+        refused(format!("[1,, {longest}9]").as_bytes()),
+        CanonicalError::Syntax { offset: 3, .. }
+    ));
 }
 
 #[test]
