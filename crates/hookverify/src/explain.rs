@@ -30,6 +30,32 @@ use crate::{HeaderSource, MalformedReason, Provider, Secret, SignedForm, Verifie
 /// The largest body whose re-serializations [`explain`] tries.
 const RESERIALIZE_LIMIT: usize = 256 * 1024;
 
+/// The most bytes one re-serialization of `body` may take before it is given up: room for
+/// any usual layout of a webhook's JSON, far from what indenting a deeply nested body makes.
+fn reserialized_limit(body: &[u8]) -> usize {
+    body.len().saturating_mul(16).saturating_add(64 * 1024)
+}
+
+/// A vector that refuses to grow past its limit (the writer then fails).
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.limit {
+            return Err(std::io::Error::other("re-serialized body over its limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// What a signature turned out to cover, when it is not the body as received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -65,18 +91,32 @@ impl BodyChange {
     /// The bodies this change can make of `body` (none when it does not apply). A
     /// re-serialization keeps the members in their order (as `JSON.stringify(JSON.parse(..))`
     /// and most frameworks do) or sorts them (as a `serde_json::Value` does); both are tried.
-    /// Re-serializations are tried only for bodies up to [`RESERIALIZE_LIMIT`]: indenting a
-    /// deeply nested body can make it a hundred times larger.
+    /// Re-serializations are tried only for bodies up to [`RESERIALIZE_LIMIT`] that the
+    /// pipeline would accept as JSON (nested at most [`MAX_DEPTH`](crate::canonical::MAX_DEPTH)
+    /// deep), and each stops at [`reserialized_limit`] bytes: indenting a body makes it larger
+    /// with the square of its depth, and a forged body posted to `hookverify listen` must not
+    /// cost gigabytes to explain.
     fn apply(self, body: &[u8]) -> Vec<Vec<u8>> {
         let reserializes = !matches!(self, BodyChange::NewlineAdded | BodyChange::NewlineRemoved);
-        if reserializes && body.len() > RESERIALIZE_LIMIT {
+        if reserializes
+            && (body.len() > RESERIALIZE_LIMIT
+                || crate::canonical::Document::parse(body).is_err())
+        {
             return Vec::new();
         }
+        let limit = reserialized_limit(body);
         let sorted = || serde_json::from_slice::<serde_json::Value>(body).ok();
         let in_order = |layout| {
             serde_json::from_slice::<serde::de::IgnoredAny>(body)
                 .ok()
-                .and_then(|_| lay_out(body, layout, usize::MAX))
+                .and_then(|_| lay_out(body, layout, limit))
+        };
+        let bounded = |write: &dyn Fn(&mut Bounded) -> serde_json::Result<()>| {
+            let mut out = Bounded {
+                bytes: Vec::new(),
+                limit,
+            };
+            write(&mut out).ok().map(|()| out.bytes)
         };
         let candidates: Vec<Option<Vec<u8>>> = match self {
             BodyChange::NewlineAdded => vec![Some([body, b"\n"].concat())],
@@ -86,11 +126,15 @@ impl BodyChange {
                 .map(<[u8]>::to_vec)],
             BodyChange::ReserializedCompact => vec![
                 in_order(Layout::Compact),
-                sorted().and_then(|value| serde_json::to_vec(&value).ok()),
+                sorted().and_then(|value| {
+                    bounded(&|out: &mut Bounded| serde_json::to_writer(out, &value))
+                }),
             ],
             BodyChange::ReserializedPretty => vec![
                 in_order(Layout::Indented(2)),
-                sorted().and_then(|value| serde_json::to_vec_pretty(&value).ok()),
+                sorted().and_then(|value| {
+                    bounded(&|out: &mut Bounded| serde_json::to_writer_pretty(out, &value))
+                }),
             ],
             BodyChange::ReserializedPython => vec![in_order(Layout::PythonLine)],
             BodyChange::CanonicalJson => vec![crate::canonical::canonical_json(body).ok()],
@@ -663,6 +707,45 @@ mod tests {
                 !reserialized
             );
         }
+    }
+
+    #[test]
+    fn a_body_nested_deeper_than_the_pipeline_takes_is_not_reserialized() {
+        // Indented, this 40 KB body would take gigabytes; the pipeline refuses it anyway.
+        let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000)).into_bytes();
+        for change in BodyChange::ALL {
+            if !matches!(change, BodyChange::NewlineAdded | BodyChange::NewlineRemoved) {
+                assert!(change.apply(&deep).is_empty(), "{change:?}");
+            }
+        }
+        assert!(!BodyChange::NewlineAdded.apply(&deep).is_empty());
+        let headers = owned(
+            testing::sign(Provider::GENERIC, &Secret::new("other").unwrap(), &deep)
+                .unwrap()
+                .into_headers(),
+        );
+        let explanation = explain(&[Secret::new("k").unwrap()], &headers, &deep, &|| 0);
+        assert!(matches!(
+            explanation.findings().last(),
+            Some(Finding::NoMatch { .. })
+        ));
+    }
+
+    #[test]
+    fn a_reserialization_past_its_bound_is_given_up() {
+        // 128 deep (the most the pipeline takes) and wide at the bottom: indented, every
+        // number gets a line of 256 spaces, far past the bound; compact stays small.
+        let wide = format!(
+            "{}{}1{}",
+            "[".repeat(128),
+            "1, ".repeat(50_000),
+            "]".repeat(128)
+        )
+        .into_bytes();
+        assert!(BodyChange::ReserializedPretty.apply(&wide).is_empty());
+        let compact = BodyChange::ReserializedCompact.apply(&wide);
+        assert!(!compact.is_empty());
+        assert!(compact.iter().all(|body| body.len() < wide.len()));
     }
 
     #[test]
