@@ -24,9 +24,11 @@
 //! # actix_web::rt::System::new().block_on(async {
 //! let secret = Secret::new("whsec_example").unwrap();
 //! let app = test::init_service(
-//!     App::new()
-//!         .wrap(WebhookVerify::new(secret.clone()))
-//!         .route("/webhooks", web::post().to(handle)),
+//!     App::new().service(
+//!         web::resource("/webhooks")
+//!             .wrap(WebhookVerify::new(secret.clone()))
+//!             .route(web::post().to(handle)),
+//!     ),
 //! )
 //! .await;
 //!

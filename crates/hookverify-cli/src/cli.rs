@@ -131,13 +131,14 @@ pub(crate) struct VerifyArgs {
         hide_env_values = true
     )]
     pub(crate) secrets: Vec<Secret>,
-    /// A raw HTTP request as captured (e.g. by `nc -l 4000 > request.http`).
+    /// A raw HTTP request as captured (e.g. by `nc -l 4000 > request.http`), or `-` for
+    /// standard input.
     #[arg(long, conflicts_with_all = ["headers", "body"], required_unless_present = "headers")]
     pub(crate) request: Option<PathBuf>,
-    /// The request's headers, one `Name: value` per line.
+    /// The request's headers, one `Name: value` per line (`-`: standard input).
     #[arg(long, requires = "body")]
     pub(crate) headers: Option<PathBuf>,
-    /// The request's body, byte for byte.
+    /// The request's body, byte for byte (`-`: standard input).
     #[arg(long, requires = "headers")]
     pub(crate) body: Option<PathBuf>,
     /// The time to check signed timestamps against, Unix seconds (default: now).

@@ -10,6 +10,7 @@
 mod cli;
 mod events;
 mod http_client;
+mod input;
 mod listen;
 mod output;
 mod request;

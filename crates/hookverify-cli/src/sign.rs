@@ -1,23 +1,16 @@
 //! `hookverify sign`: the header lines a sender sends with a body.
 
-use std::io::Read as _;
 use std::process::ExitCode;
 
 use hookverify::scheme::{SigningContext, SystemWallClock, WallClock};
 use hookverify::{senders, testing, Provider};
 
 use crate::cli::SignArgs;
+use crate::input;
 use crate::{output, Outcome};
 
 pub(crate) fn run(args: &SignArgs) -> Outcome {
-    let body = if args.body.as_os_str() == "-" {
-        let mut body = Vec::new();
-        std::io::stdin().read_to_end(&mut body)?;
-        body
-    } else {
-        std::fs::read(&args.body)
-            .map_err(|error| format!("cannot read {}: {error}", args.body.display()))?
-    };
+    let body = input::read(&args.body)?;
     let scheme = senders::built_in(args.sender).ok_or("not a built-in sender")?;
     let id = args
         .id

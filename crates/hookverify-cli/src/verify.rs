@@ -6,23 +6,21 @@ use hookverify::explain::explain;
 use hookverify::scheme::{SystemWallClock, WallClock};
 
 use crate::cli::VerifyArgs;
+use crate::input;
 use crate::request::{self, Captured};
 use crate::{output, Outcome};
 
 pub(crate) fn run(args: &VerifyArgs) -> Outcome {
     let captured = match (&args.request, &args.headers, &args.body) {
-        (Some(path), _, _) => {
-            let raw = std::fs::read(path)
-                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-            request::parse_raw(&raw)?
-        }
+        (Some(path), _, _) => request::parse_raw(&input::read(path)?)?,
         (None, Some(headers), Some(body)) => {
-            let text = std::fs::read(headers)
-                .map_err(|error| format!("cannot read {}: {error}", headers.display()))?;
+            if headers.as_os_str() == "-" && body.as_os_str() == "-" {
+                return Err("standard input can be one of --headers and --body, not both".into());
+            }
+            let text = input::read(headers)?;
             Captured {
                 headers: request::parse_header_lines(request::text_lines(&text).into_iter())?,
-                body: std::fs::read(body)
-                    .map_err(|error| format!("cannot read {}: {error}", body.display()))?,
+                body: input::read(body)?,
             }
         }
         _ => return Err("give --request FILE, or --headers FILE and --body FILE".into()),

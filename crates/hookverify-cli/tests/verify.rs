@@ -463,3 +463,69 @@ fn sign_refuses_a_header_value_that_would_start_another_header() {
         assert!(!String::from_utf8_lossy(&output.stdout).contains("x-evil"));
     }
 }
+
+/// Runs `hookverify` with `stdin` on its standard input.
+fn hookverify_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn verify_reads_a_request_or_a_body_from_standard_input() {
+    let body = br#"{"id":"evt_stdin","type":"t"}"#;
+    let body_file = write_file("stdin_body.json", body);
+    let signed = hookverify(&[
+        "sign",
+        "--sender",
+        "generic",
+        "--secret",
+        SECRET,
+        "--body",
+        body_file.to_str().unwrap(),
+    ]);
+    assert!(signed.status.success());
+    let headers = write_file("stdin_headers.txt", &signed.stdout);
+    let headers = headers.to_str().unwrap();
+
+    let from_stdin = hookverify_with_stdin(
+        &[
+            "verify",
+            "--secret",
+            SECRET,
+            "--headers",
+            headers,
+            "--body",
+            "-",
+        ],
+        body,
+    );
+    assert_eq!(from_stdin.status.code(), Some(0), "{from_stdin:?}");
+
+    let mut raw = b"POST /webhooks HTTP/1.1\r\n".to_vec();
+    raw.extend_from_slice(&signed.stdout);
+    raw.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
+    raw.extend_from_slice(body);
+    let request = hookverify_with_stdin(&["verify", "--secret", SECRET, "--request", "-"], &raw);
+    assert_eq!(request.status.code(), Some(0), "{request:?}");
+
+    let both = hookverify_with_stdin(
+        &[
+            "verify",
+            "--secret",
+            SECRET,
+            "--headers",
+            "-",
+            "--body",
+            "-",
+        ],
+        body,
+    );
+    assert_eq!(both.status.code(), Some(2), "{both:?}");
+}

@@ -31,7 +31,7 @@ use http::StatusCode;
 ///
 /// let app: Router = Router::new()
 ///     .route("/webhooks", post(handle))
-///     .layer(WebhookVerify::new(Secret::new("whsec_example").unwrap()));
+///     .route_layer(WebhookVerify::new(Secret::new("whsec_example").unwrap()));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 #[must_use]

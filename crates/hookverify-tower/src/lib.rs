@@ -17,7 +17,7 @@
 //! let secret = Secret::new("whsec_example").unwrap();
 //! let app = Router::new()
 //!     .route("/webhooks", post(handle))
-//!     .layer(WebhookVerify::new(secret.clone()));
+//!     .route_layer(WebhookVerify::new(secret.clone()));
 //!
 //! let body = r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
 //! let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();

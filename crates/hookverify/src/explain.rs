@@ -60,7 +60,8 @@ impl std::io::Write for Bounded {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BodyChange {
-    /// The body with a trailing newline added (an editor, `echo`, a template).
+    /// The body with a trailing newline (`\n` or `\r\n`) added (an editor, `echo`, a
+    /// template).
     NewlineAdded,
     /// The body without its trailing newline.
     NewlineRemoved,
@@ -99,8 +100,7 @@ impl BodyChange {
     fn apply(self, body: &[u8]) -> Vec<Vec<u8>> {
         let reserializes = !matches!(self, BodyChange::NewlineAdded | BodyChange::NewlineRemoved);
         if reserializes
-            && (body.len() > RESERIALIZE_LIMIT
-                || crate::canonical::Document::parse(body).is_err())
+            && (body.len() > RESERIALIZE_LIMIT || crate::canonical::Document::parse(body).is_err())
         {
             return Vec::new();
         }
@@ -119,7 +119,9 @@ impl BodyChange {
             write(&mut out).ok().map(|()| out.bytes)
         };
         let candidates: Vec<Option<Vec<u8>>> = match self {
-            BodyChange::NewlineAdded => vec![Some([body, b"\n"].concat())],
+            BodyChange::NewlineAdded => {
+                vec![Some([body, b"\n"].concat()), Some([body, b"\r\n"].concat())]
+            }
             BodyChange::NewlineRemoved => vec![body
                 .strip_suffix(b"\r\n")
                 .or_else(|| body.strip_suffix(b"\n"))
@@ -710,11 +712,31 @@ mod tests {
     }
 
     #[test]
+    fn a_crlf_added_is_a_trailing_newline_too() {
+        let body = br#"{"a":1}"#;
+        let signed = [&body[..], b"\r\n"].concat();
+        let secret = Secret::new("k").unwrap();
+        let headers = owned(
+            testing::sign(Provider::GENERIC, &secret, &signed)
+                .unwrap()
+                .into_headers(),
+        );
+        let explanation = explain(std::slice::from_ref(&secret), &headers, body, &|| 0);
+        assert!(
+            explanation.to_string().contains("trailing newline added"),
+            "{explanation}"
+        );
+    }
+
+    #[test]
     fn a_body_nested_deeper_than_the_pipeline_takes_is_not_reserialized() {
         // Indented, this 40 KB body would take gigabytes; the pipeline refuses it anyway.
         let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000)).into_bytes();
         for change in BodyChange::ALL {
-            if !matches!(change, BodyChange::NewlineAdded | BodyChange::NewlineRemoved) {
+            if !matches!(
+                change,
+                BodyChange::NewlineAdded | BodyChange::NewlineRemoved
+            ) {
                 assert!(change.apply(&deep).is_empty(), "{change:?}");
             }
         }
