@@ -33,6 +33,7 @@ pub fn spawn(spec: ServerSpec) -> RunningServer {
         config,
         extractor,
         behaviour,
+        nested,
     } = spec;
     let recorder = Arc::new(Recorder::default());
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind a loopback port");
@@ -53,6 +54,11 @@ pub fn spawn(spec: ServerSpec) -> RunningServer {
                     let resource = web::resource("/webhook").route(route(extractor));
                     // Two arms: the wrapped resource's service has another body type.
                     match &config {
+                        Some(config) if nested => app.service(
+                            resource
+                                .wrap(WebhookVerify::from_config(config.clone()))
+                                .wrap(WebhookVerify::from_config(config.clone())),
+                        ),
                         Some(config) => {
                             app.service(resource.wrap(WebhookVerify::from_config(config.clone())))
                         }

@@ -85,6 +85,7 @@ fn router(spec: ServerSpec, recorder: Arc<Recorder>) -> Router {
         config,
         extractor,
         behaviour,
+        nested,
     } = spec;
     let ctx = Ctx {
         recorder,
@@ -99,6 +100,9 @@ fn router(spec: ServerSpec, recorder: Arc<Recorder>) -> Router {
     };
     let router = Router::new().route("/webhook", route).with_state(ctx);
     match config {
+        Some(config) if nested => router
+            .route_layer(WebhookVerify::from_config(config.clone()))
+            .route_layer(WebhookVerify::from_config(config)),
         Some(config) => router.route_layer(WebhookVerify::from_config(config)),
         None => router,
     }

@@ -93,6 +93,7 @@ pub const CASES: &[Case] = &[
     case!(duplicate, "a processed event again (even with another body): 200 {\"status\":\"duplicate\"}, handler once"),
     case!(strict_422, "a user type the body does not fit: 422"),
     case!(missing_layer, "an extractor on a route without the layer: 500 naming it"),
+    case!(nested_layers, "two layers on one route: 500 naming it (not 503 in flight for ever), handler never called"),
     case!(concurrent_copies, "32 concurrent copies: the handler runs once, the rest are duplicates or 503"),
     case!(handler_fails_once, "a handler 500 releases the claim: the retry is processed"),
     case!(handler_panics_once, "a handler panic releases the claim: the retry is processed"),
@@ -955,6 +956,7 @@ async fn missing_layer(spawn: Spawn) -> Outcome {
             config: None,
             extractor,
             behaviour: Behaviour::Succeed,
+            nested: false,
         };
         let server = spawn(spec);
         let client = Client::new();
@@ -982,6 +984,24 @@ async fn missing_layer(spawn: Spawn) -> Outcome {
             0,
         );
     }
+    check.finish()
+}
+
+async fn nested_layers(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()).nested());
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_nested");
+    for attempt in ["first", "retry"] {
+        let reply = post(&client, &server, &generic_signed(&body), &body).await?;
+        check.eq(&format!("{attempt}: status"), reply.status.as_u16(), 500);
+        check.eq(
+            &format!("{attempt}: error"),
+            reply.json()["error"].clone(),
+            json!("webhook_verify_nested"),
+        );
+    }
+    check.eq("handler calls", server.recorder.calls(), 0);
     check.finish()
 }
 

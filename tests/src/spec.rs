@@ -18,6 +18,9 @@ pub struct ServerSpec {
     pub extractor: Extractor,
     /// What the handler does.
     pub behaviour: Behaviour,
+    /// A second layer (middleware) from the same config in front of the first: the
+    /// misconfiguration of two on one route.
+    pub nested: bool,
 }
 
 impl ServerSpec {
@@ -43,7 +46,14 @@ impl ServerSpec {
             config: Some(config),
             extractor: Extractor::AnyEvent,
             behaviour: Behaviour::Succeed,
+            nested: false,
         }
+    }
+
+    /// Puts a second layer from the same config in front of the route's.
+    pub fn nested(mut self) -> Self {
+        self.nested = true;
+        self
     }
 
     /// Reads the delivery with another extractor.

@@ -21,6 +21,7 @@ macro_rules! for_each_case {
             duplicate,
             strict_422,
             missing_layer,
+            nested_layers,
             concurrent_copies,
             handler_fails_once,
             handler_panics_once,

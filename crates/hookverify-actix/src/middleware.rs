@@ -10,7 +10,7 @@ use actix_web::dev::{Extensions, Payload, Service, ServiceRequest, ServiceRespon
 use actix_web::http::header::{HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
 use actix_web::web::{Data, JsonConfig, PayloadConfig};
 use actix_web::{Error, HttpMessage};
-use hookverify::pipeline::{Pipeline, Rejection};
+use hookverify::pipeline::{Pipeline, Rejection, VerifiedDelivery};
 use tracing::Instrument;
 
 use crate::headers::ActixHeaders;
@@ -137,6 +137,9 @@ where
     B: 'static,
 {
     let mut payload = req.take_payload();
+    if req.extensions().contains::<VerifiedDelivery>() {
+        return Ok(short_circuit(req, inner.pipeline.nested_layer(), payload));
+    }
     let admitted = match inner
         .pipeline
         .receive(&ActixHeaders(req.headers()), &mut payload)

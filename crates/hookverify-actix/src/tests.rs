@@ -274,6 +274,34 @@ async fn in_flight_copy_is_503_with_retry_after() {
 }
 
 #[actix_rt::test]
+async fn two_middlewares_on_one_route_answer_500_not_in_flight() {
+    // The App wrapped and the resource too: the inner middleware would find the outer's
+    // claim in flight on every delivery.
+    let calls = Calls::default();
+    let handler_calls = calls.clone();
+    let app = test::init_service(
+        App::new()
+            .wrap(verify())
+            .service(
+                web::resource("/webhooks")
+                    .wrap(verify())
+                    .route(web::post().to(move |_: VerifiedWebhook| {
+                        handler_calls.next();
+                        async { "ok" }
+                    })),
+            ),
+    )
+    .await;
+    let response =
+        test::call_service(&app, signed("/webhooks", &body("evt_nested")).to_request()).await;
+    assert_eq!(response.status(), 500);
+    let answer = test::read_body(response).await;
+    let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["error"], "webhook_verify_nested");
+    assert_eq!(calls.get(), 0);
+}
+
+#[actix_rt::test]
 async fn scope_wrap_protects_only_the_scope() {
     let app = test::init_service(
         App::new()

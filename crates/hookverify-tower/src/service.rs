@@ -3,7 +3,7 @@
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use hookverify::pipeline::{BoxError, Pipeline};
+use hookverify::pipeline::{BoxError, Pipeline, VerifiedDelivery};
 use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderValue, Request, Response};
 use http_body::Body;
@@ -108,6 +108,9 @@ where
     ReqBody::Error: Into<BoxError>,
     ResBody: Send + 'static,
 {
+    if request.extensions().get::<VerifiedDelivery>().is_some() {
+        return Ok(refused(pipeline.nested_layer(), request.version()));
+    }
     let (mut parts, body) = request.into_parts();
     let headers = RequestHeaders {
         map: &parts.headers,
@@ -261,6 +264,25 @@ mod tests {
         assert_eq!(retry.status(), StatusCode::OK);
         assert!(retry.extensions().get::<Rejection>().is_none());
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn two_layers_on_one_route_answer_500_not_in_flight() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let inner = counting(calls.clone(), |_| status(200));
+        let service = tower::Layer::layer(&layer(), tower::Layer::layer(&layer(), inner));
+        let response = service.oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(matches!(
+            response.extensions().get::<Rejection>(),
+            Some(Rejection::NestedLayer)
+        ));
+        let answer = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(
+            String::from_utf8_lossy(&answer).contains("webhook_verify_nested"),
+            "{answer:?}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

@@ -274,6 +274,19 @@ impl Pipeline {
         Ok(provider)
     }
 
+    /// The rejection for a request that another layer in front of this one already verified
+    /// (the adapter finds its delivery in the request): logged as the error it is.
+    #[must_use]
+    pub fn nested_layer(&self) -> Rejection {
+        tracing::error!(
+            namespace = self.inner.namespace.as_str(),
+            "this route has two WebhookVerify layers or middlewares, one in front of the \
+             other: the inner one answers 500 to every delivery; keep one (with axum, one \
+             route_layer; with actix-web, wrap the App or the resource, not both)"
+        );
+        self.reject(Rejection::NestedLayer, None)
+    }
+
     /// The rejection for a body that grew past the limit while it was read.
     pub(crate) fn too_large(&self, provider: Provider, limit: usize) -> Rejection {
         self.reject(Rejection::PayloadTooLarge { limit }, Some(provider))

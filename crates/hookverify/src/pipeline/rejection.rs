@@ -25,6 +25,7 @@ pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// | `StoreUnavailable` | 503 + `Retry-After` | `{"error":"store_unavailable"}` |
 /// | `HandlerAborted` | 503 + `Retry-After` | `{"error":"handler_aborted"}` |
 /// | `Duplicate` | 200 | `{"status":"duplicate"}` |
+/// | `NestedLayer` | 500 | `{"error":"webhook_verify_nested",...}` |
 ///
 /// Adapters also put the rejection in the response extensions for outer layers.
 #[derive(Debug, Clone)]
@@ -65,6 +66,10 @@ pub enum Rejection {
         /// Whether the body matches the one processed.
         same_body: bool,
     },
+    /// The request was already verified by another layer (or middleware) in front of this
+    /// one: two on one route. This one would find the outer one's claim in flight for
+    /// ever; the route answers 500 until one of them is removed.
+    NestedLayer,
 }
 
 impl Rejection {
@@ -79,6 +84,7 @@ impl Rejection {
             Self::BodyRead(_) | Self::MalformedPayload(_) => 400,
             Self::InFlight { .. } | Self::StoreUnavailable(_) | Self::HandlerAborted => 503,
             Self::Duplicate { .. } => 200,
+            Self::NestedLayer => 500,
         }
     }
 
@@ -96,6 +102,7 @@ impl Rejection {
             Self::StoreUnavailable(_) => "store_unavailable",
             Self::HandlerAborted => "handler_aborted",
             Self::Duplicate { .. } => "duplicate",
+            Self::NestedLayer => "webhook_verify_nested",
         }
     }
 
@@ -114,6 +121,11 @@ impl Rejection {
             Self::StoreUnavailable(_) => r#"{"error":"store_unavailable"}"#,
             Self::HandlerAborted => r#"{"error":"handler_aborted"}"#,
             Self::Duplicate { .. } => r#"{"status":"duplicate"}"#,
+            Self::NestedLayer => concat!(
+                r#"{"error":"webhook_verify_nested","message":"#,
+                r#""this route has two WebhookVerify layers or middlewares, one in front of "#,
+                r#"the other: keep one"}"#
+            ),
         }
     }
 
@@ -138,7 +150,8 @@ impl Rejection {
             | Self::InFlight { .. }
             | Self::StoreUnavailable(_)
             | Self::HandlerAborted
-            | Self::Duplicate { .. } => false,
+            | Self::Duplicate { .. }
+            | Self::NestedLayer => false,
         }
     }
 
@@ -179,6 +192,9 @@ impl fmt::Display for Rejection {
             Self::StoreUnavailable(_) => f.write_str("deduplication store unavailable"),
             Self::HandlerAborted => f.write_str("the handler's task ended before it answered"),
             Self::Duplicate { .. } => f.write_str("event already processed"),
+            Self::NestedLayer => f.write_str(
+                "two WebhookVerify layers on one route: the request was verified by the outer one",
+            ),
         }
     }
 }
