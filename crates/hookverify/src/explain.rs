@@ -30,6 +30,21 @@ use crate::{HeaderSource, MalformedReason, Provider, Secret, SignedForm, Verifie
 /// The largest body whose re-serializations [`explain`] tries.
 const RESERIALIZE_LIMIT: usize = 256 * 1024;
 
+/// The body limit a layer applies to `provider`'s deliveries unless configured otherwise.
+fn default_body_limit(provider: Provider) -> usize {
+    let canonical = BUILT_IN
+        .iter()
+        .find(|scheme| scheme.provider() == provider)
+        .is_some_and(|scheme| {
+            scheme.signed_content() == crate::scheme::SignedContent::CanonicalJson
+        });
+    if canonical {
+        crate::pipeline::DEFAULT_CANONICAL_BODY_LIMIT
+    } else {
+        crate::pipeline::DEFAULT_BODY_LIMIT
+    }
+}
+
 /// The most bytes one re-serialization of `body` may take before it is given up: room for
 /// any usual layout of a webhook's JSON, far from what indenting a deeply nested body makes.
 fn reserialized_limit(body: &[u8]) -> usize {
@@ -196,6 +211,16 @@ pub enum Finding {
         /// Which bytes it covers.
         form: SignedForm,
     },
+    /// Valid, but the body is larger than a layer takes from this sender by default: a
+    /// receiver answers 413 before it could verify, unless its body limit was raised.
+    OverDefaultLimit {
+        /// The sender.
+        provider: Provider,
+        /// The default limit, in bytes.
+        limit: usize,
+        /// The body's length.
+        len: usize,
+    },
     /// The header cannot be a signature of its sender.
     Malformed {
         /// The sender.
@@ -263,6 +288,16 @@ impl fmt::Display for Finding {
                     "valid: the {provider} signature covers {covers}, under secret #{secret}"
                 )
             }
+            Finding::OverDefaultLimit {
+                provider,
+                limit,
+                len,
+            } => write!(
+                f,
+                "but the body ({len} bytes) is over the {limit}-byte limit a layer applies to \
+                 {provider} deliveries by default: a receiver answers 413 unless its body limit \
+                 was raised"
+            ),
             Finding::Malformed { provider, reason } => {
                 write!(f, "the {provider} signature header is malformed: {reason}")
             }
@@ -410,6 +445,14 @@ pub fn explain<C: WallClock + Clone>(
                     secret: verified.secret_index() + 1,
                     form: verified.signed_form(),
                 });
+                let limit = default_body_limit(provider);
+                if body.len() > limit {
+                    findings.push(Finding::OverDefaultLimit {
+                        provider,
+                        limit,
+                        len: body.len(),
+                    });
+                }
                 return Explanation { findings };
             }
             Err(VerifyError::MalformedSignature { reason, .. }) => {
@@ -708,6 +751,36 @@ mod tests {
                 explanation.to_string().contains("not tried re-serialized"),
                 !reserialized
             );
+        }
+    }
+
+    #[test]
+    fn a_valid_body_over_the_default_limit_is_said_to_be_refused_413() {
+        let secret = Secret::new("k").unwrap();
+        for (provider, len, over) in [
+            (Provider::PROMPTLAYER, 300 * 1024, true),
+            (Provider::GENERIC, 300 * 1024, false),
+            (Provider::GENERIC, 1100 * 1024, true),
+        ] {
+            let body = format!(r#"{{"event_type":"t","id":"{}"}}"#, "x".repeat(len));
+            let headers = owned(
+                testing::sign(provider, &secret, body.as_bytes())
+                    .unwrap()
+                    .into_headers(),
+            );
+            let explanation = explain(
+                std::slice::from_ref(&secret),
+                &headers,
+                body.as_bytes(),
+                &|| 0,
+            );
+            assert!(explanation.is_valid(), "{explanation}");
+            let said = matches!(
+                explanation.findings().last(),
+                Some(Finding::OverDefaultLimit { .. })
+            );
+            assert_eq!(said, over, "{provider:?} {len}: {explanation}");
+            assert_eq!(explanation.to_string().contains("413"), over);
         }
     }
 
