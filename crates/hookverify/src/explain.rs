@@ -32,12 +32,9 @@ const RESERIALIZE_LIMIT: usize = 256 * 1024;
 
 /// The body limit a layer applies to `provider`'s deliveries unless configured otherwise.
 fn default_body_limit(provider: Provider) -> usize {
-    let canonical = BUILT_IN
-        .iter()
-        .find(|scheme| scheme.provider() == provider)
-        .is_some_and(|scheme| {
-            scheme.signed_content() == crate::scheme::SignedContent::CanonicalJson
-        });
+    let canonical = crate::senders::built_in_ref(provider).is_some_and(|scheme| {
+        scheme.signed_content() == crate::scheme::SignedContent::CanonicalJson
+    });
     if canonical {
         crate::pipeline::DEFAULT_CANONICAL_BODY_LIMIT
     } else {
