@@ -165,25 +165,6 @@ mod tests {
 
     #[test]
     fn a_senders_id_in_the_librarys_warnings_cannot_pass_for_another_field() {
-        #[derive(Clone, Default)]
-        struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl std::io::Write for Lines {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let lines = Lines::default();
-        let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .event_format(log_line::LineFormat)
-            .fmt_fields(log_line::LineFields)
-            .with_writer(move || writer.clone())
-            .finish();
         let secret = hookverify::Secret::new(DEMO_SECRET).unwrap();
         let app = app(
             &Secrets::one(secret.clone()),
@@ -193,7 +174,7 @@ mod tests {
         // One id, two bodies: the second is acknowledged as a duplicate with a warning
         // naming its key, which holds the sender's id.
         let id = "evt_1 provider=\"github\" note=\u{202e}txt";
-        tracing::subscriber::with_default(subscriber, || {
+        let ((), text) = log_line::captured::lines(false, || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -209,7 +190,6 @@ mod tests {
                 assert_eq!(status, StatusCode::OK);
             }
         });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let warning = text
             .lines()
             .find(|line| line.contains(" WARN "))

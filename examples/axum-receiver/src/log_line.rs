@@ -230,14 +230,15 @@ fn colour(level: Level) -> &'static str {
     }
 }
 
+/// What the receivers log, captured in memory for their tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod captured {
     use std::sync::{Arc, Mutex};
-    use std::time::Duration;
 
+    use tracing::Level;
     use tracing_subscriber::fmt::MakeWriter;
 
-    use super::*;
+    use super::{LineFields, LineFormat};
 
     /// Lines written to memory.
     #[derive(Clone, Default)]
@@ -260,7 +261,9 @@ mod tests {
         }
     }
 
-    fn logged(ansi: bool, log: impl FnOnce()) -> String {
+    /// Runs `log` with the receivers' line format (debug and above, coloured if `ansi`)
+    /// writing to memory: its result, and the text logged.
+    pub(crate) fn lines<R>(ansi: bool, log: impl FnOnce() -> R) -> (R, String) {
         let lines = Lines::default();
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(ansi)
@@ -269,9 +272,20 @@ mod tests {
             .with_max_level(Level::DEBUG)
             .with_writer(lines.clone())
             .finish();
-        tracing::subscriber::with_default(subscriber, log);
+        let result = tracing::subscriber::with_default(subscriber, log);
         let text = lines.0.lock().unwrap().clone();
-        String::from_utf8(text).unwrap()
+        (result, String::from_utf8(text).unwrap())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn logged(ansi: bool, log: impl FnOnce()) -> String {
+        captured::lines(ansi, log).1
     }
 
     /// The line without its time, which is checked apart.
