@@ -643,6 +643,16 @@ mod tests {
     /// A store that never answers but with an error.
     struct Unavailable;
 
+    impl Unavailable {
+        fn refused<'a, T: Send + 'a>() -> crate::dedup::StoreFuture<'a, T> {
+            Box::pin(async {
+                Err(crate::dedup::StoreError::Unavailable(
+                    "connection refused".into(),
+                ))
+            })
+        }
+    }
+
     impl crate::dedup::DedupStore for Unavailable {
         fn claim<'a>(
             &'a self,
@@ -650,43 +660,27 @@ mod tests {
             _: [u8; 32],
             _: std::time::Duration,
         ) -> crate::dedup::StoreFuture<'a, crate::dedup::Claim> {
-            Box::pin(async {
-                Err(crate::dedup::StoreError::Unavailable(
-                    "connection refused".into(),
-                ))
-            })
+            Self::refused()
         }
         fn extend<'a>(
             &'a self,
             _: &'a crate::dedup::ClaimToken,
             _: std::time::Duration,
         ) -> crate::dedup::StoreFuture<'a, bool> {
-            Box::pin(async {
-                Err(crate::dedup::StoreError::Unavailable(
-                    "connection refused".into(),
-                ))
-            })
+            Self::refused()
         }
         fn complete<'a>(
             &'a self,
             _: &'a crate::dedup::ClaimToken,
             _: std::time::Duration,
         ) -> crate::dedup::StoreFuture<'a, bool> {
-            Box::pin(async {
-                Err(crate::dedup::StoreError::Unavailable(
-                    "connection refused".into(),
-                ))
-            })
+            Self::refused()
         }
         fn release<'a>(
             &'a self,
             _: &'a crate::dedup::ClaimToken,
         ) -> crate::dedup::StoreFuture<'a, bool> {
-            Box::pin(async {
-                Err(crate::dedup::StoreError::Unavailable(
-                    "connection refused".into(),
-                ))
-            })
+            Self::refused()
         }
     }
 
