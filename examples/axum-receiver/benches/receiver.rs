@@ -33,8 +33,29 @@ use hookverify_redis::RedisStore;
 
 const SECRET: &str = "whsec_benchmark_secret";
 
-/// Serves `router()` (built on the server's own runtime) on a thread of its own.
+/// How a benchmark server serves its router.
+#[derive(Clone, Copy)]
+enum Serving {
+    /// `axum::serve`, as an app is usually served.
+    Axum,
+    /// `serve::serve`, as the receiver's binary serves its app (header deadline,
+    /// half-closed clients answered).
+    Binary,
+}
+
+/// Serves `router()` (built on the server's own runtime) with `axum::serve`, on a thread of
+/// its own.
 fn serve<F, Fut>(name: &str, router: F) -> SocketAddr
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Router>,
+{
+    serve_by(name, Serving::Axum, router)
+}
+
+/// Serves `router()` (built on the server's own runtime) as `serving` says, on a thread of
+/// its own.
+fn serve_by<F, Fut>(name: &str, serving: Serving, router: F) -> SocketAddr
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Router>,
@@ -52,41 +73,25 @@ where
             runtime.block_on(async move {
                 let app = router().await;
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app).await.unwrap();
+                match serving {
+                    Serving::Axum => axum::serve(listener, app).await.unwrap(),
+                    Serving::Binary => {
+                        axum_receiver::serve::serve(
+                            listener,
+                            app,
+                            std::future::pending(),
+                            axum_receiver::serve::Limits::default(),
+                        )
+                        .await;
+                    }
+                }
             });
         })
         .unwrap();
     addr
 }
 
-/// Serves `router()` as the receiver's binary serves its app (`serve::serve`: header
-/// deadline, half-closed clients answered), on a thread of its own.
-fn serve_as_binary(name: &str, router: fn() -> Router) -> SocketAddr {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let thread = std::thread::Builder::new().name(format!("server-{name}"));
-    thread
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum_receiver::serve::serve(
-                    listener,
-                    router(),
-                    std::future::pending(),
-                    axum_receiver::serve::Limits::default(),
-                )
-                .await;
-            });
-        })
-        .unwrap();
-    addr
-}
-
+/// The bare route: `Bytes` read, their length answered.
 fn bare() -> Router {
     Router::new().route(
         "/webhooks/generic",
@@ -114,12 +119,7 @@ fn main() {
     let mut variants = vec![
         Variant {
             name: "bare axum route",
-            url: url(serve("bare", || async {
-                Router::new().route(
-                    "/webhooks/generic",
-                    post(|body: Bytes| async move { body.len().to_string() }),
-                )
-            })),
+            url: url(serve("bare", || async { bare() })),
         },
         Variant {
             name: "receiver, memory store",
@@ -149,15 +149,10 @@ fn main() {
         name: "layer alone, bare handler",
         url: url(serve("layer", || async {
             let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
-            Router::new()
-                .route(
-                    "/webhooks/generic",
-                    post(|body: Bytes| async move { body.len().to_string() }),
-                )
-                .route_layer(
-                    hookverify_tower::WebhookVerify::new(Secret::new(SECRET).unwrap())
-                        .dedup_store_arc(store),
-                )
+            bare().route_layer(
+                hookverify_tower::WebhookVerify::new(Secret::new(SECRET).unwrap())
+                    .dedup_store_arc(store),
+            )
         })),
     });
     // A control: what the layer's framework glue alone costs (the body collected, the request
@@ -166,35 +161,30 @@ fn main() {
         name: "glue only, bare handler",
         url: url(serve("glue", || async {
             use http_body_util::BodyExt;
-            Router::new()
-                .route(
-                    "/webhooks/generic",
-                    post(|body: Bytes| async move { body.len().to_string() }),
-                )
-                .route_layer(axum::middleware::from_fn(
-                    |request: axum::extract::Request, next: axum::middleware::Next| async move {
-                        let (parts, body) = request.into_parts();
-                        let bytes = body.collect().await.unwrap().to_bytes();
-                        let request = axum::extract::Request::from_parts(
-                            parts,
-                            axum::body::Body::from(bytes),
-                        );
-                        next.run(request).await
-                    },
-                ))
+            bare().route_layer(axum::middleware::from_fn(
+                |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                    let (parts, body) = request.into_parts();
+                    let bytes = body.collect().await.unwrap().to_bytes();
+                    let request =
+                        axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+                    next.run(request).await
+                },
+            ))
         })),
     });
     // The receiver served as its binary serves it, rather than by `axum::serve`, and the
     // bare route served the same way: how much of a difference is the serving's.
     variants.push(Variant {
         name: "receiver, binary's serve",
-        url: url(serve_as_binary("binary", || {
+        url: url(serve_by("binary", Serving::Binary, || async {
             receiver(&(Arc::new(MemoryStore::new()) as Arc<dyn DedupStore>))
         })),
     });
     variants.push(Variant {
         name: "bare route, binary's serve",
-        url: url(serve_as_binary("binary-bare", bare)),
+        url: url(serve_by("binary-bare", Serving::Binary, || async {
+            bare()
+        })),
     });
     // The floor: the least work "authentic, processed once" asks, written by hand in a
     // bare handler (see `hookverify_conformance::floor`).
