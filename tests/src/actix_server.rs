@@ -51,19 +51,17 @@ pub fn spawn(spec: ServerSpec) -> RunningServer {
             let server = system.block_on(async move {
                 let server = HttpServer::new(move || {
                     let app = App::new().app_data(web::Data::new(ctx.clone()));
-                    let resource = web::resource("/webhook").route(route(extractor));
-                    // Two arms: the wrapped resource's service has another body type.
-                    match &config {
-                        Some(config) if nested => app.service(
-                            resource
-                                .wrap(WebhookVerify::from_config(config.clone()))
-                                .wrap(WebhookVerify::from_config(config.clone())),
-                        ),
+                    // On the route, as the README wires it: another method is 405, not 401.
+                    let route = match &config {
+                        Some(config) if nested => route(extractor)
+                            .wrap(WebhookVerify::from_config(config.clone()))
+                            .wrap(WebhookVerify::from_config(config.clone())),
                         Some(config) => {
-                            app.service(resource.wrap(WebhookVerify::from_config(config.clone())))
+                            route(extractor).wrap(WebhookVerify::from_config(config.clone()))
                         }
-                        None => app.service(resource),
-                    }
+                        None => route(extractor),
+                    };
+                    app.service(web::resource("/webhook").route(route))
                 })
                 .workers(4)
                 // As the README wires it: a refused connection is closed at once.

@@ -98,14 +98,15 @@ fn router(spec: ServerSpec, recorder: Arc<Recorder>) -> Router {
         Extractor::Strict => post(strict),
         Extractor::FrameworkBytes => post(framework_bytes),
     };
-    let router = Router::new().route("/webhook", route).with_state(ctx);
-    match config {
-        Some(config) if nested => router
+    // On the method router, as the README wires it: another method is 405, not 401.
+    let route = match config {
+        Some(config) if nested => route
             .route_layer(WebhookVerify::from_config(config.clone()))
             .route_layer(WebhookVerify::from_config(config)),
-        Some(config) => router.route_layer(WebhookVerify::from_config(config)),
-        None => router,
-    }
+        Some(config) => route.route_layer(WebhookVerify::from_config(config)),
+        None => route,
+    };
+    Router::new().route("/webhook", route).with_state(ctx)
 }
 
 /// Runs the spec'd behaviour, recording what the handler saw when it succeeds.

@@ -93,6 +93,7 @@ pub const CASES: &[Case] = &[
     case!(duplicate, "a processed event again (even with another body): 200 {\"status\":\"duplicate\"}, handler once"),
     case!(strict_422, "a user type the body does not fit: 422"),
     case!(missing_layer, "an extractor on a route without the layer: 500 naming it"),
+    case!(other_method, "a GET, or a PUT of an authentic delivery, on the webhook route: 405 from the framework, handler not called, the event still processed by its POST"),
     case!(nested_layers, "two layers on one route: 500 naming it (not 503 in flight for ever), handler never called"),
     case!(concurrent_copies, "32 concurrent copies: the handler runs once, the rest are duplicates or 503"),
     case!(handler_fails_once, "a handler 500 releases the claim: the retry is processed"),
@@ -984,6 +985,30 @@ async fn missing_layer(spawn: Spawn) -> Outcome {
             0,
         );
     }
+    check.finish()
+}
+
+async fn other_method(spawn: Spawn) -> Outcome {
+    let server = spawn(ServerSpec::new(config()));
+    let client = Client::new();
+    let mut check = Check::default();
+    let body = generic_event("evt_other_method");
+    let signed = generic_signed(&body);
+    let reply = client
+        .request("GET", &server.url(), &[], Bytes::new())
+        .await?;
+    check.eq("GET: status", reply.status.as_u16(), 405);
+    for method in ["PUT", "DELETE"] {
+        let reply = client
+            .request(method, &server.url(), &signed, body.clone())
+            .await?;
+        check.eq(&format!("{method}: status"), reply.status.as_u16(), 405);
+    }
+    check.eq("handler calls before the POST", server.recorder.calls(), 0);
+    // Another method neither claimed the event nor marked it processed.
+    let reply = post(&client, &server, &signed, &body).await?;
+    check.processed("POST", &reply);
+    check.eq("handler calls", server.recorder.calls(), 1);
     check.finish()
 }
 

@@ -84,8 +84,22 @@ impl Client {
         headers: &[(String, String)],
         body: impl Into<Bytes>,
     ) -> Result<Reply, String> {
+        self.request("POST", url, headers, body).await
+    }
+
+    /// `method url` with `headers` and a complete `body` (sent with `Content-Length`).
+    ///
+    /// # Errors
+    /// A description of the transport failure or timeout.
+    pub async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: impl Into<Bytes>,
+    ) -> Result<Reply, String> {
         let body = Full::new(body.into()).boxed();
-        self.send("POST", url, headers, body).await
+        self.send(method, url, headers, body).await
     }
 
     /// `POST url` with a body streamed in `chunks` and no `Content-Length`

@@ -21,6 +21,7 @@ macro_rules! for_each_case {
             duplicate,
             strict_422,
             missing_layer,
+            other_method,
             nested_layers,
             concurrent_copies,
             handler_fails_once,

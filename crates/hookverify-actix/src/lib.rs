@@ -1,7 +1,8 @@
 //! actix-web middleware and extractors that verify, deduplicate and parse webhooks from
 //! PromptLayer, Prism / Agent Command Center, PromptReports and GitHub-style senders.
 //!
-//! Wrap an `App`, a `Scope` or a `Resource` in [`WebhookVerify`], and read the event with
+//! Wrap the webhook's POST `Route` (or a `Resource`, a `Scope` or an `App`, whose other
+//! methods and routes it then answers too) in [`WebhookVerify`], and read the event with
 //! [`Webhook<T>`](Webhook) or [`VerifiedWebhook`]. The middleware runs the same core
 //! [`Pipeline`](hookverify::pipeline::Pipeline) as `hookverify-tower`, so both answer
 //! alike: 401 for a missing or wrong signature, 413 past the body limit, 400 for an authentic
@@ -25,9 +26,9 @@
 //! let secret = Secret::new("whsec_example").unwrap();
 //! let app = test::init_service(
 //!     App::new().service(
+//!         // On the POST route: a `GET` is still 405, not 401.
 //!         web::resource("/webhooks")
-//!             .wrap(WebhookVerify::new(secret.clone()))
-//!             .route(web::post().to(handle)),
+//!             .route(web::post().to(handle).wrap(WebhookVerify::new(secret.clone()))),
 //!     ),
 //! )
 //! .await;
@@ -53,6 +54,8 @@
 //! // No signature: 401.
 //! let forged = test::TestRequest::post().uri("/webhooks").set_payload(body).to_request();
 //! assert_eq!(test::call_service(&app, forged).await.status(), 401);
+//! let get = test::TestRequest::get().uri("/webhooks").to_request();
+//! assert_eq!(test::call_service(&app, get).await.status(), 405);
 //! # });
 //! ```
 //!

@@ -38,7 +38,7 @@ use crate::WebhookVerifyMiddleware;
 ///         .secret(previous.clone()) // rotation: either may match
 ///         .providers([Provider::PROMPTREPORTS])
 ///         .body_limit(256 * 1024);
-///     App::new().service(web::resource("/webhooks").wrap(verify).post(handle))
+///     App::new().service(web::resource("/webhooks").route(web::post().to(handle).wrap(verify)))
 /// })
 /// .bind(("127.0.0.1", 3000))?
 /// .run()

@@ -29,9 +29,10 @@ use http::StatusCode;
 ///     StatusCode::NO_CONTENT
 /// }
 ///
-/// let app: Router = Router::new()
-///     .route("/webhooks", post(handle))
-///     .route_layer(WebhookVerify::new(Secret::new("whsec_example").unwrap()));
+/// let app: Router = Router::new().route(
+///     "/webhooks",
+///     post(handle).route_layer(WebhookVerify::new(Secret::new("whsec_example").unwrap())),
+/// );
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 #[must_use]

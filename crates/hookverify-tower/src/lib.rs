@@ -15,9 +15,11 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let secret = Secret::new("whsec_example").unwrap();
-//! let app = Router::new()
-//!     .route("/webhooks", post(handle))
-//!     .route_layer(WebhookVerify::new(secret.clone()));
+//! // On the method router: a `GET` is still 405 and an unknown path 404, not 401.
+//! let app = Router::new().route(
+//!     "/webhooks",
+//!     post(handle).route_layer(WebhookVerify::new(secret.clone())),
+//! );
 //!
 //! let body = r#"{"id":"evt_1","type":"user.created","created_at":"2025-01-01T00:00:00Z","data":{}}"#;
 //! let signature = testing::sign(Provider::GENERIC, &secret, body.as_bytes()).unwrap();
@@ -34,7 +36,9 @@
 //! let again = app.clone().oneshot(request()).await.unwrap();
 //! assert_eq!(again.status(), StatusCode::OK);
 //! let unsigned = Request::post("/webhooks").body(Body::from(body)).unwrap();
-//! assert_eq!(app.oneshot(unsigned).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+//! assert_eq!(app.clone().oneshot(unsigned).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+//! let get = Request::get("/webhooks").body(Body::empty()).unwrap();
+//! assert_eq!(app.oneshot(get).await.unwrap().status(), StatusCode::METHOD_NOT_ALLOWED);
 //! # });
 //! ```
 //!

@@ -67,15 +67,12 @@ pub fn configure(
     routes: &[(&'static str, WebhookVerify)],
     events: &web::Data<EventLog>,
 ) {
-    // A resource rather than `cfg.route`: another method on it is 405, as in axum.
+    // Resources rather than `cfg.route`: another method on them is 405, as in axum. The
+    // middleware wraps the POST route, not the resource, so that a GET is not refused 401.
     cfg.app_data(events.clone())
         .service(web::resource("/events").route(web::get().to(list_events)));
     for (path, verify) in routes {
-        cfg.service(
-            web::resource(*path)
-                .wrap(verify.clone())
-                .route(web::post().to(handle)),
-        );
+        cfg.service(web::resource(*path).route(web::post().to(handle).wrap(verify.clone())));
     }
 }
 
@@ -237,6 +234,12 @@ mod tests {
         assert_eq!(test::read_body(copy).await, r#"{"status":"duplicate"}"#);
         let wrong_route = test::call_service(&workers[0], post("/webhooks/prism")).await;
         assert_eq!(wrong_route.status(), 401);
+        let get = test::TestRequest::get()
+            .uri("/webhooks/generic")
+            .to_request();
+        assert_eq!(test::call_service(&workers[0], get).await.status(), 405);
+        let unknown = test::call_service(&workers[0], post("/webhooks/nope")).await;
+        assert_eq!(unknown.status(), 404);
 
         let listed = test::TestRequest::get().uri("/events").to_request();
         let listed: serde_json::Value = test::call_and_read_body_json(&workers[1], listed).await;

@@ -52,7 +52,8 @@ pub fn app(secrets: &Secrets, store: &Arc<dyn DedupStore>, events: EventLog) -> 
     for (path, providers) in ROUTES {
         let verify = WebhookVerify::from_config(secrets.config(providers).route(path))
             .dedup_store_arc(Arc::clone(store));
-        app = app.merge(Router::new().route(path, post(handle)).route_layer(verify));
+        // On the method router: a GET on a webhook route is 405, not refused 401.
+        app = app.route(path, post(handle).route_layer(verify));
     }
     app.route("/events", get(list_events)).with_state(events)
 }
@@ -145,6 +146,12 @@ mod tests {
         assert_eq!(copy, (StatusCode::OK, json!({"status": "duplicate"})));
         let wrong_route = call(&app, post("/webhooks/prism")).await;
         assert_eq!(wrong_route.0, StatusCode::UNAUTHORIZED);
+        let get = Request::get("/webhooks/generic")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(call(&app, get).await.0, StatusCode::METHOD_NOT_ALLOWED);
+        let unknown = call(&app, post("/webhooks/nope")).await;
+        assert_eq!(unknown.0, StatusCode::NOT_FOUND);
 
         let (status, listed) =
             call(&app, Request::get("/events").body(Body::empty()).unwrap()).await;

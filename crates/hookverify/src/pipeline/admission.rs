@@ -282,7 +282,7 @@ impl Pipeline {
             namespace = self.inner.namespace.as_str(),
             "this route has two WebhookVerify layers or middlewares, one in front of the \
              other: the inner one answers 500 to every delivery; keep one (with axum, one \
-             route_layer; with actix-web, wrap the App or the resource, not both)"
+             route_layer; with actix-web, wrap one of the App, the resource or the route)"
         );
         self.reject(Rejection::NestedLayer, None)
     }

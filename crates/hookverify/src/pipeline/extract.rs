@@ -119,7 +119,7 @@ impl ExtractError {
             Self::MissingLayer => concat!(
                 r#"{"error":"webhook_verify_missing","message":"#,
                 r#""this route reads a webhook but has no WebhookVerify layer or middleware: "#,
-                r#"add .route_layer(WebhookVerify::new(secret)) (axum) or "#,
+                r#"add .route_layer(WebhookVerify::new(secret)) to the route (axum) or "#,
                 r#".wrap(WebhookVerify::new(secret)) (actix-web)"}"#
             )
             .to_owned(),
