@@ -59,9 +59,11 @@ impl Verified {
         self.body
     }
 
-    /// The HMAC-SHA256 tag of the body under the sender's first secret: a
-    /// fingerprint of the body that cannot be computed without the secret, used to tell a
-    /// redelivery from a different body under the same deduplication key.
+    /// The HMAC-SHA256 tag of the body under the sender's first secret (for a
+    /// canonical-JSON sender such as PromptLayer, of the body's canonical form, whichever
+    /// form the signature covered): a fingerprint of the body that cannot be computed
+    /// without the secret, used to tell a redelivery from a different body under the same
+    /// deduplication key.
     #[must_use]
     pub fn fingerprint(&self) -> [u8; 32] {
         self.fingerprint

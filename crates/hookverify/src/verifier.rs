@@ -293,15 +293,27 @@ impl Sender {
                 // The canonical bytes are kept as they are hashed: one pass makes both the
                 // tag and, should it match, the body handed on.
                 let mut canonical = Vec::new();
-                if let Some(matched) =
-                    self.match_canonical(&document, body, signature, &mut canonical)
-                {
-                    let canonical = Some(Bytes::from(canonical));
-                    return Ok((canonical, SignedForm::Canonical, matched, None));
-                }
+                let canonical_first =
+                    match self.match_canonical(&document, body, signature, &mut canonical) {
+                        Ok(matched) => {
+                            let canonical = Some(Bytes::from(canonical));
+                            return Ok((canonical, SignedForm::Canonical, matched, None));
+                        }
+                        Err(first) => first,
+                    };
                 drop(canonical);
                 match self.match_raw(body, signature) {
-                    Some(matched) => Ok((None, SignedForm::RawBody, matched, Some(document))),
+                    // Fingerprinted by the canonical form all the same, as the key is: the
+                    // same payload signed either way is the same body to the store.
+                    Some(matched) => Ok((
+                        None,
+                        SignedForm::RawBody,
+                        Matched {
+                            first: canonical_first,
+                            ..matched
+                        },
+                        Some(document),
+                    )),
                     None => Err(VerifyError::Mismatch { provider }),
                 }
             }
@@ -334,14 +346,15 @@ impl Sender {
     }
 
     /// The canonical form's tag under every secret, from one pass of the writer, which also
-    /// appends the canonical bytes to `canonical`.
+    /// appends the canonical bytes to `canonical`; when none matches, the tag under the
+    /// first secret.
     fn match_canonical(
         &self,
         document: &Document,
         body: &[u8],
         signature: &Signature,
         canonical: &mut Vec<u8>,
-    ) -> Option<Matched> {
+    ) -> Result<Matched, Tag> {
         if let [key] = self.keys.as_slice() {
             // One secret, the common case: no HMAC state to allocate.
             let mut mac = key.clone();
@@ -351,10 +364,14 @@ impl Sender {
                 canonical.extend_from_slice(chunk);
             });
             let tag = finalize(mac);
-            return claims(signature, &tag).then_some(Matched {
-                index: 0,
-                first: tag,
-            });
+            return if claims(signature, &tag) {
+                Ok(Matched {
+                    index: 0,
+                    first: tag,
+                })
+            } else {
+                Err(tag)
+            };
         }
         let mut macs: Vec<HmacSha256> = self.keys.clone();
         for mac in &mut macs {
@@ -367,9 +384,12 @@ impl Sender {
             canonical.extend_from_slice(chunk);
         });
         let tags: Vec<Tag> = macs.into_iter().map(finalize).collect();
-        let index = tags.iter().position(|tag| claims(signature, tag))?;
-        let first = *tags.first()?;
-        Some(Matched { index, first })
+        // A sender always has a secret; an all-zero tag would only stand in for none.
+        let first = tags.first().copied().unwrap_or_default();
+        match tags.iter().position(|tag| claims(signature, tag)) {
+            Some(index) => Ok(Matched { index, first }),
+            None => Err(first),
+        }
     }
 }
 

@@ -272,3 +272,39 @@ fn fingerprint_is_the_first_secrets_tag_whichever_secret_matched() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+#[test]
+fn a_promptlayer_payload_has_one_fingerprint_whichever_form_was_signed() {
+    use hmac::{Hmac, Mac};
+    // Not in canonical form: keys unsorted, compact separators, a respelled float.
+    let body = br#"{"event_type":"prompt_template_deleted","details":{"prompt_template_id":12},"weight":1.50}"#;
+    let new = Secret::new("new").expect("secret");
+    let verifier = Verifier::every_sender(new.clone())
+        .secret(Secret::new("old").expect("secret"))
+        .build();
+    let verify = |value: &str| {
+        verifier
+            .verify(&[("x-promptlayer-signature", value)][..], body.to_vec())
+            .expect("authentic")
+    };
+    let canonical = testing::sign(Provider::PROMPTLAYER, &new, body).expect("JSON body");
+    let by_canonical = verify(canonical.value());
+    let raw_tag = |secret: &str| {
+        let mut mac =
+            <Hmac<sha2::Sha256>>::new_from_slice(secret.as_bytes()).expect("any key length");
+        mac.update(body);
+        hex(&mac.finalize().into_bytes())
+    };
+    let by_raw = verify(&raw_tag("new"));
+    let by_raw_old = verify(&raw_tag("old"));
+    assert_eq!(
+        (by_canonical.signed_form(), by_raw.signed_form()),
+        (
+            hookverify::SignedForm::Canonical,
+            hookverify::SignedForm::RawBody
+        )
+    );
+    assert_eq!(by_raw.fingerprint(), by_canonical.fingerprint());
+    assert_eq!(by_raw_old.fingerprint(), by_canonical.fingerprint());
+    assert_eq!(hex(&by_canonical.fingerprint()), canonical.value());
+}
