@@ -30,8 +30,34 @@ pub(crate) fn run(args: &SignArgs) -> Outcome {
         context = context.event_type(event.clone());
     }
     let signature = testing::sign_with(&*scheme, &args.secret, &body, &context)?;
-    for (name, value) in signature.headers() {
+    let headers = signature.headers();
+    for (name, value) in &headers {
         output::line(format_args!("{name}: {value}"));
     }
+    let timestamp = args.timestamp.map(|timestamp| timestamp.to_string());
+    let given = [
+        ("--id", args.id.as_deref(), "delivery id"),
+        ("--timestamp", timestamp.as_deref(), "signing time"),
+        ("--event", args.event.as_deref(), "event type header"),
+    ];
+    for (option, value, what) in given {
+        if let Some(value) = value.filter(|value| !sent(&headers, value)) {
+            eprintln!(
+                "hookverify: warning: {option} `{value}` is not used: {} sends no {what}",
+                args.sender
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `value` went out in one of the header lines: as a whole value, or as one of
+/// its comma-separated `key=value` items (Stripe's `t=`).
+fn sent(headers: &[(&str, &str)], value: &str) -> bool {
+    headers.iter().any(|(_, header)| {
+        *header == value
+            || header
+                .split(',')
+                .any(|item| item.split_once('=').is_some_and(|(_, item)| item == value))
+    })
 }

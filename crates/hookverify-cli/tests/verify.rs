@@ -529,3 +529,48 @@ fn verify_reads_a_request_or_a_body_from_standard_input() {
     );
     assert_eq!(both.status.code(), Some(2), "{both:?}");
 }
+
+#[test]
+fn sign_says_which_options_its_sender_does_not_send() {
+    let body = write_file("unused_options.json", br#"{"id":"evt_1"}"#);
+    let body = body.to_str().unwrap();
+    let sign = |sender: &str, options: &[&str]| {
+        let mut args = vec![
+            "sign", "--sender", sender, "--secret", SECRET, "--body", body,
+        ];
+        args.extend_from_slice(options);
+        let output = hookverify(&args);
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let options = [
+        "--id",
+        "msg_7",
+        "--timestamp",
+        "1700000000",
+        "--event",
+        "push",
+    ];
+    let generic = sign("generic", &options);
+    for option in ["--id `msg_7`", "--timestamp `1700000000`", "--event `push`"] {
+        assert!(
+            generic.contains(&format!("{option} is not used")),
+            "{generic}"
+        );
+    }
+    let stripe = sign("stripe", &options);
+    assert!(!stripe.contains("--timestamp"), "{stripe}");
+    assert!(stripe.contains("--id `msg_7` is not used"), "{stripe}");
+    let webhooks = sign("standard-webhooks", &options[..4]);
+    assert!(webhooks.is_empty(), "{webhooks}");
+    let github = sign(
+        "github",
+        &[
+            "--id",
+            "0b5e3b1c-2c4f-4a8e-9f1e-3a2b1c0d9e8f",
+            "--event",
+            "push",
+        ],
+    );
+    assert!(github.is_empty(), "{github}");
+}
