@@ -176,11 +176,11 @@ impl Runner {
         // The call itself may panic before the handler's first `.await`.
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(handler)) {
             Ok(future) => {
-                let caught = AssertUnwindSafe(future).catch_unwind();
-                match &guard.0 {
-                    Some(settlement) => renewing(caught, settlement, self.lease).await,
-                    None => caught.await,
-                }
+                // Pinned here, once: the handler's future is most of this one, and each
+                // move into another future (an `async fn`'s argument, a `pin!` there)
+                // would store it again, in the box every delivery allocates.
+                let caught = pin!(AssertUnwindSafe(future).catch_unwind());
+                renewing(caught, guard.0.as_ref(), self.lease).await
             }
             Err(panic) => Err(panic),
         };
@@ -207,14 +207,20 @@ async fn settle_to_the_end(settlement: Settlement, success: bool) {
     }
 }
 
-/// Awaits `handler` while renewing the claim every third of `lease`, so the claim outlives
-/// any handler while this process lives.
-async fn renewing<F: Future>(handler: F, settlement: &Settlement, lease: Duration) -> F::Output {
+/// Awaits `handler` while renewing the claim (if there is one) every third of `lease`, so
+/// the claim outlives any handler while this process lives.
+async fn renewing<F: Future>(
+    mut handler: Pin<&mut F>,
+    settlement: Option<&Settlement>,
+    lease: Duration,
+) -> F::Output {
+    let Some(settlement) = settlement else {
+        return handler.await;
+    };
     if tokio::runtime::Handle::try_current().is_err() {
         // No timer to renew with: the lease alone bounds the claim.
         return handler.await;
     }
-    let mut handler = pin!(handler);
     // Most handlers answer on their first poll: no renewal timer for them.
     if let Poll::Ready(output) =
         std::future::poll_fn(|cx| Poll::Ready(handler.as_mut().poll(cx))).await
@@ -231,9 +237,9 @@ async fn renewing<F: Future>(handler: F, settlement: &Settlement, lease: Duratio
             }
         }
     };
-    match select(handler, pin!(renew)).await {
+    match select(handler.as_mut(), pin!(renew)).await {
         Either::Left((output, _)) => output,
-        Either::Right(((), handler)) => handler.await,
+        Either::Right(((), _)) => handler.await,
     }
 }
 
