@@ -26,8 +26,9 @@ use crate::response::{refused, rejection_response, ResponseBody};
 /// 3. [`Pipeline::admit`]: 401, 400, 503, or 200 `{"status":"duplicate"}` short-circuit;
 /// 4. the inner service receives the request with the body restored as a [`Full<Bytes>`] and
 ///    the [`VerifiedDelivery`](hookverify::pipeline::VerifiedDelivery) in its extensions;
-/// 5. the inner service runs on a task of its own ([`Runner::run`](hookverify::pipeline::Runner::run)),
-///    so it finishes even when the client hangs up, with its claim renewed while it runs; a
+/// 5. the inner service runs to its end even when the client hangs up (handed to the runtime
+///    as a task of its own by [`Runner::run`](hookverify::pipeline::Runner::run) if this
+///    future is dropped first), with its claim renewed while it runs; a
 ///    2xx answer completes the claim; any other answer, an `Err` or a panic (re-raised after
 ///    the release) releases it, so the sender's retry is processed.
 ///

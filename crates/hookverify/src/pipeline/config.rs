@@ -264,8 +264,9 @@ impl WebhookConfig {
         self
     }
 
-    /// `false` (default): once a delivery is claimed, its handler runs on a task of its own
-    /// and finishes even when the sender hangs up (a timeout shorter than the handler), and
+    /// `false` (default): once a delivery is claimed, its handler runs to its end even when
+    /// the sender hangs up (handed to the runtime as a task of its own if the request goes
+    /// away first) (a timeout shorter than the handler), and
     /// its outcome settles the claim. `true`: the handler runs inside the request and is
     /// dropped with it, releasing the claim; for handlers that are cancel-safe and prefer
     /// not to finish work nobody waits for.

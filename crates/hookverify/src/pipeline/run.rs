@@ -23,8 +23,9 @@ use super::Rejection;
 /// success (for HTTP, a 2xx answer) completes it, anything else (another answer, a panic,
 /// the runtime dropping the task) releases it so the sender's retry is processed.
 ///
-/// By default the handler runs as a task of its own on the runtime, so it runs to its end
-/// even when the sender hangs up: a sender that times out before a slow handler finishes
+/// By default the handler is polled where the request is and, should the request be dropped
+/// first, handed to the runtime as a task of its own, so it runs to its end even when the
+/// sender hangs up: a sender that times out before a slow handler finishes
 /// gets its retry answered 503 (in flight) and then `duplicate`, and the handler runs once.
 /// While it runs, the claim's lease is renewed every third of the lease, so a handler longer
 /// than the lease keeps its claim, and a process that dies stops renewing and its claim
@@ -87,15 +88,17 @@ impl Runner {
         self.settlement.is_some()
     }
 
-    /// Calls `handler` and awaits its future on a task of its own on the current tokio
-    /// runtime (inline when there is none, or with `cancel_on_disconnect`), renewing the
+    /// Calls `handler` and awaits its future, handed to the current tokio runtime as a task
+    /// of its own if this future is dropped first (not when there is no runtime, or with
+    /// `cancel_on_disconnect`), renewing the
     /// lease meanwhile, then settles the claim: completed when `succeeded` says so of the
     /// output, released otherwise. A panic in the handler releases the claim and is resumed
     /// here.
     ///
     /// # Errors
-    /// [`Rejection::HandlerAborted`] when the runtime dropped the handler's task before it
-    /// finished (it is shutting down); the claim was released.
+    /// None at present: the `Result` is the adapters' room for
+    /// [`Rejection::HandlerAborted`], a handler cut short before it answered, which this
+    /// runner, handing an unfinished handler to the runtime instead, does not produce.
     pub fn run<F, Fut>(
         self,
         handler: F,
@@ -124,12 +127,12 @@ impl Runner {
         }
     }
 
-    /// [`run`](Self::run) for a handler whose future is not `Send`: detached through
-    /// `spawn_local`, the thread's local spawner (for actix-web, `actix_web::rt::spawn`).
+    /// [`run`](Self::run) for a handler whose future is not `Send`: polled where the request
+    /// is, and handed to `spawn_local`, the thread's local spawner (for actix-web,
+    /// `actix_web::rt::spawn`), only if the request is dropped before it finished.
     ///
     /// # Errors
-    /// [`Rejection::HandlerAborted`] when the handler's task was dropped before it
-    /// finished; the claim was released.
+    /// None at present, as for [`run`](Self::run).
     pub async fn run_local<F, Fut>(
         self,
         handler: F,
@@ -148,7 +151,9 @@ impl Runner {
             .supervise(handler, succeeded)
             .instrument(delivery_span().unwrap_or_else(Span::none));
         if detach {
-            joined(spawn_local(Box::pin(Counted::wrap(supervised)))).await
+            // Polled here and spawned only if the request goes away first: no task per
+            // delivery.
+            resumed(DetachLocalOnDrop::new(Box::pin(supervised), spawn_local).await)
         } else {
             resumed(supervised.await)
         }
@@ -302,19 +307,95 @@ impl<T: 'static> Drop for DetachOnDrop<T> {
     }
 }
 
+/// [`DetachOnDrop`] for a future that is not `Send`: polled in place, and handed to
+/// `spawn`, the thread's local spawner, if it is dropped before it finished.
+struct DetachLocalOnDrop<T, S>
+where
+    T: 'static,
+    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
+{
+    future: Option<LocalBoxFuture<'static, T>>,
+    spawn: Option<S>,
+}
+
+impl<T, S> DetachLocalOnDrop<T, S>
+where
+    T: 'static,
+    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
+{
+    fn new(future: LocalBoxFuture<'static, T>, spawn: S) -> Self {
+        Self {
+            future: Some(future),
+            spawn: Some(spawn),
+        }
+    }
+}
+
+// Nothing is pinned in place: the future is boxed.
+impl<T, S> Unpin for DetachLocalOnDrop<T, S>
+where
+    T: 'static,
+    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
+{
+}
+
+impl<T, S> Future for DetachLocalOnDrop<T, S>
+where
+    T: 'static,
+    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
+{
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        let Some(future) = this.future.as_mut() else {
+            return Poll::Pending; // polled after completion
+        };
+        // A future that panicked must not be spawned to run on: it would panic again.
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+        let output = match polled {
+            Ok(poll) => ready!(poll),
+            Err(panic) => {
+                this.future = None;
+                std::panic::resume_unwind(panic)
+            }
+        };
+        this.future = None;
+        Poll::Ready(output)
+    }
+}
+
+impl<T, S> Drop for DetachLocalOnDrop<T, S>
+where
+    T: 'static,
+    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
+{
+    fn drop(&mut self) {
+        let (Some(future), Some(spawn)) = (self.future.take(), self.spawn.take()) else {
+            return;
+        };
+        if thread::panicking() {
+            // Spawning could panic again, which aborts: dropped here, the handler's claim is
+            // released instead (see `ReleaseOnDrop`).
+            return;
+        }
+        tracing::debug!("the request went away while its handler ran; the handler runs on");
+        let spawned = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            drop(spawn(Box::pin(Counted::wrap(future))));
+        }));
+        if spawned.is_err() {
+            tracing::warn!(
+                "a webhook handler could not be handed to the local runtime when its request \
+                 went away; it was dropped and its claim released"
+            );
+        }
+    }
+}
+
 /// How often a running handler's claim is renewed: a third of the lease, so two renewals
 /// can fail before the lease runs out.
 pub(crate) fn renewal_interval(lease: Duration) -> Duration {
     (lease / 3).max(Duration::from_millis(10))
-}
-
-/// The handler's output from its task, its panic resumed.
-async fn joined<T>(task: JoinHandle<HandlerResult<T>>) -> Result<T, Rejection> {
-    match task.await {
-        Ok(outcome) => resumed(outcome),
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Err(super::admission::reject(Rejection::HandlerAborted)),
-    }
 }
 
 fn resumed<T>(outcome: HandlerResult<T>) -> Result<T, Rejection> {
@@ -447,5 +528,52 @@ mod tests {
             pipeline.admit(&headers[..], body.to_vec()).await.is_ok(),
             "the retry is processed, not held for the lease"
         );
+    }
+
+    #[tokio::test]
+    async fn a_local_handler_whose_request_is_dropped_runs_on_and_completes() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let (secret, headers, body) = delivery();
+                let pipeline =
+                    Pipeline::new(WebhookConfig::new(secret).dedup_store(MemoryStore::new()));
+                let (_, runner) = pipeline
+                    .admit(&headers[..], body.to_vec())
+                    .await
+                    .unwrap()
+                    .into_parts();
+                // `Rc`: a handler that is not `Send`, as actix-web's are.
+                let finished = Rc::new(Cell::new(false));
+                let done = Rc::clone(&finished);
+                let handler = move || async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    done.set(true);
+                    200
+                };
+                let mut request = Box::pin(runner.run_local(
+                    handler,
+                    |status| *status == 200,
+                    tokio::task::spawn_local,
+                ));
+                let started = tokio::time::timeout(Duration::from_millis(20), &mut request).await;
+                assert!(started.is_err(), "the handler is still running");
+                drop(request); // the request goes away
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                assert!(finished.get(), "the handler ran to its end");
+                let again = pipeline
+                    .admit(&headers[..], body.to_vec())
+                    .await
+                    .unwrap_err();
+                assert_eq!(
+                    again.code(),
+                    "duplicate",
+                    "and its outcome completed the claim"
+                );
+            })
+            .await;
     }
 }
