@@ -278,21 +278,7 @@ impl<T: 'static> Future for DetachOnDrop<T> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let this = self.get_mut();
-        let Some(future) = this.future.as_mut() else {
-            return Poll::Pending; // polled after completion
-        };
-        // A future that panicked must not be spawned to run on: it would panic again.
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
-        let output = match polled {
-            Ok(poll) => ready!(poll),
-            Err(panic) => {
-                this.future = None;
-                std::panic::resume_unwind(panic)
-            }
-        };
-        this.future = None;
-        Poll::Ready(output)
+        poll_until_done(&mut self.get_mut().future, cx)
     }
 }
 
@@ -305,6 +291,28 @@ impl<T: 'static> Drop for DetachOnDrop<T> {
             })));
         }
     }
+}
+
+/// Polls the future in `slot`, emptying the slot once it finished or panicked (the panic is
+/// resumed): what is left in the slot is a future that may still be run to its end.
+fn poll_until_done<F>(slot: &mut Option<Pin<Box<F>>>, cx: &mut Context<'_>) -> Poll<F::Output>
+where
+    F: Future + ?Sized,
+{
+    let Some(future) = slot.as_mut() else {
+        return Poll::Pending; // polled after completion
+    };
+    // A future that panicked must not be spawned to run on: it would panic again.
+    let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+    let output = match polled {
+        Ok(poll) => ready!(poll),
+        Err(panic) => {
+            *slot = None;
+            std::panic::resume_unwind(panic)
+        }
+    };
+    *slot = None;
+    Poll::Ready(output)
 }
 
 /// [`DetachOnDrop`] for a future that is not `Send`: polled in place, and handed to
@@ -347,21 +355,7 @@ where
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let this = self.get_mut();
-        let Some(future) = this.future.as_mut() else {
-            return Poll::Pending; // polled after completion
-        };
-        // A future that panicked must not be spawned to run on: it would panic again.
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
-        let output = match polled {
-            Ok(poll) => ready!(poll),
-            Err(panic) => {
-                this.future = None;
-                std::panic::resume_unwind(panic)
-            }
-        };
-        this.future = None;
-        Poll::Ready(output)
+        poll_until_done(&mut self.get_mut().future, cx)
     }
 }
 
