@@ -1,6 +1,7 @@
 //! End-to-end throughput and latency of the actix-web example receiver (the middleware, its
 //! handler and event log) with the memory store and with the Redis store, and of a
-//! hand-written floor (the signature, the id and a set of seen ids in a bare handler),
+//! hand-written floor (the signature, the id and a set of seen ids in a bare handler), and
+//! of the receiver served as its binary serves it (`serve::server`, paced connections),
 //! against a bare actix-web route reading `Bytes`; same client, same run, unique signed 1 KiB events over 64
 //! keep-alive connections. Also counts the Redis round trips per delivery.
 //!
@@ -36,6 +37,9 @@ enum Served {
     /// The hand-written floor (see `hookverify_conformance::floor`) in a bare handler.
     Floor,
     Receiver(Option<String>),
+    /// The receiver on the memory store, served as its binary serves it
+    /// (`actix_receiver::serve::server`: paced connections).
+    Binary,
 }
 
 /// Serves on a thread of its own with one worker; a receiver's Redis store is made there, on
@@ -83,6 +87,22 @@ fn serve(served: Served, redis_store: &std::sync::mpsc::Sender<RedisStore>) -> S
                     .run()
                     .await
                     .unwrap();
+                }
+                Served::Binary => {
+                    let store: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
+                    let events = web::Data::new(EventLog::default());
+                    let app = move || {
+                        let routes = routes(&Secrets::one(Secret::new(SECRET).unwrap()), &store);
+                        App::new().configure(|cfg| configure(cfg, &routes, &events))
+                    };
+                    let limits = actix_receiver::serve::Limits {
+                        workers: 1,
+                        ..actix_receiver::serve::Limits::default()
+                    };
+                    actix_receiver::serve::server(listener, app, limits)
+                        .unwrap()
+                        .await
+                        .unwrap();
                 }
                 Served::Receiver(redis_url) => {
                     let memory: Arc<dyn DedupStore> = Arc::new(MemoryStore::new());
@@ -142,6 +162,10 @@ fn main() {
         });
     }
     let redis_store = redis.as_ref().map(|_| store_rx.recv().unwrap());
+    variants.push(Variant {
+        name: "receiver, binary's serve",
+        url: url(serve(Served::Binary, &store_tx)),
+    });
     variants.push(Variant {
         name: load::FLOOR,
         url: url(serve(Served::Floor, &store_tx)),

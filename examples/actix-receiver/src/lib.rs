@@ -29,6 +29,10 @@ pub mod contract;
 pub mod log_line;
 #[path = "../../axum-receiver/src/logging.rs"]
 pub mod logging;
+pub mod serve;
+/// The clock of a stalled write: one file for both.
+#[path = "../../axum-receiver/src/stall.rs"]
+pub mod stall;
 /// The processed events `GET /events` lists: one file for both.
 #[path = "../../axum-receiver/src/state.rs"]
 pub mod state;

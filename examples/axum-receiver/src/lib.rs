@@ -26,6 +26,7 @@ pub mod contract;
 pub mod log_line;
 pub mod logging;
 pub mod serve;
+pub mod stall;
 pub mod state;
 pub mod write_deadline;
 

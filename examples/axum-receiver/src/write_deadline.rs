@@ -17,25 +17,21 @@
 //! # }
 //! ```
 
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::rt::{Read, ReadBufCursor, Write};
-use tokio::time::{Instant, Sleep};
+
+use crate::stall::StallClock;
 
 /// An I/O object whose writes time out when they stall (see the module docs). Reads pass
 /// through: the server's header deadline and the layer's body deadline bound those.
 #[derive(Debug)]
 pub struct WriteDeadline<T> {
     io: T,
-    /// Boxed so that the wrapper is `Unpin` (hyper wants its I/O so), as `T` is.
-    deadline: Pin<Box<Sleep>>,
-    limit: Duration,
-    /// A write is waiting for the client to take bytes, and `deadline` runs.
-    waiting: bool,
+    clock: StallClock,
 }
 
 impl<T> WriteDeadline<T> {
@@ -43,14 +39,11 @@ impl<T> WriteDeadline<T> {
     pub fn new(io: T, limit: Duration) -> Self {
         Self {
             io,
-            deadline: Box::pin(tokio::time::sleep(limit)),
-            limit,
-            waiting: false,
+            clock: StallClock::new(limit),
         }
     }
 
-    /// Runs one write or flush of the inner I/O under the deadline: progress stops the
-    /// clock, a wait starts it if it is not running, and a wait past it fails.
+    /// Runs one write or flush of the inner I/O under the deadline.
     fn limited<R>(
         &mut self,
         cx: &mut Context<'_>,
@@ -59,25 +52,8 @@ impl<T> WriteDeadline<T> {
     where
         T: Unpin,
     {
-        match poll(Pin::new(&mut self.io), cx) {
-            Poll::Ready(result) => {
-                self.waiting = false;
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                if !self.waiting {
-                    self.waiting = true;
-                    self.deadline.as_mut().reset(Instant::now() + self.limit);
-                }
-                match self.deadline.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the client took nothing of the answer within the write deadline",
-                    ))),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
-        }
+        let polled = poll(Pin::new(&mut self.io), cx);
+        self.clock.limit(cx, polled)
     }
 }
 
