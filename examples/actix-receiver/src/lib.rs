@@ -73,8 +73,12 @@ pub fn configure(
 ) {
     // Resources rather than `cfg.route`: another method on them is 405, as in axum. The
     // middleware wraps the POST route, not the resource, so that a GET is not refused 401.
-    cfg.app_data(events.clone())
-        .service(web::resource("/events").route(web::get().to(list_events)));
+    cfg.app_data(events.clone()).service(
+        web::resource("/events")
+            .route(web::get().to(list_events))
+            // As axum's `get` routes also serve HEAD.
+            .route(web::head().to(list_events)),
+    );
     for (path, verify) in routes {
         cfg.service(web::resource(*path).route(web::post().to(handle).wrap(verify.clone())));
     }
@@ -258,6 +262,11 @@ mod tests {
         assert_eq!(parsed.offset(), time::UtcOffset::UTC);
         let posted = test::TestRequest::post().uri("/events").to_request();
         assert_eq!(test::call_service(&workers[1], posted).await.status(), 405);
+        let head = test::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/events")
+            .to_request();
+        assert_eq!(test::call_service(&workers[1], head).await.status(), 200);
     }
 
     #[actix_web::test]
