@@ -168,8 +168,8 @@ where
         .await;
     match answered {
         Ok(outcome) => outcome.map(ServiceResponse::map_into_left_body),
-        // The request went to the handler's task; the rejection travels as an error that
-        // renders as its response.
+        // A rejection after the handler started (the runner's room for one) travels as an
+        // error that renders as its response.
         Err(rejection) => {
             let response = rejection_response(rejection.clone());
             Err(actix_web::error::InternalError::from_response(rejection, response).into())

@@ -5,7 +5,7 @@
 //! HOOKVERIFY_SECRET=whsec_... HOOKVERIFY_ADDR=127.0.0.1:3000 cargo run -p actix-receiver
 //! ```
 
-use actix_receiver::serve::{server, Limits};
+use actix_receiver::serve::{self, server, Limits};
 use actix_receiver::{configure, logging, routes, EventLog, Secrets, Stores, DEFAULT_ADDR};
 use actix_web::{web, App};
 
@@ -20,7 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Redis) and the event log are shared by all of them.
     let stores = Stores::from_env().await?;
     let events = web::Data::new(EventLog::default());
-    let listener = std::net::TcpListener::bind(&addr)?;
+    let listener = serve::listener(&addr)?;
     // Served as `HttpServer` serves, over connections that read no further ahead of the
     // answers than the client reads them (`serve.rs`). A request refused before its body
     // was read is answered with `Connection: close` (a 413 after discarding up to 8 MiB

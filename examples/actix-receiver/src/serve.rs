@@ -26,10 +26,16 @@
 //! until it is answered, so a client that pipelines small requests and never reads made the
 //! receiver hold about 14 MB per connection (4.6 GB for 300 connections, and the
 //! connections for ever). Here every connection is [`Paced`]: it reads at most
-//! [`READ_CHUNK`] bytes between two writes (or flushes), nothing while an answer waits for
-//! the client to take it, and a write that makes no progress for [`Limits::write_stall`]
-//! fails, which closes the connection (as the axum receiver's write deadline does). The
-//! rest is what `HttpServer` sets: the same header deadline (5 s), keep-alive and signals.
+//! [`READ_CHUNK`] bytes per turn of actix-http's dispatcher, nothing at all while an answer
+//! waits for the client to take it, and a write that makes no progress for
+//! [`Limits::write_stall`] fails, which closes the connection (as the axum receiver's write
+//! deadline does). What this bounds is a client that does not read: once its answers fill
+//! the socket, reading stops. It is not a bound on pipelining as such: while a handler is
+//! pending and nothing is written, the dispatcher goes on reading (a chunk a turn) up to
+//! its own 128 KiB read buffer, and parses all of it once the queue has room. Reaching a
+//! handler that waits takes an authentic delivery, so an anonymous client meets the first
+//! bound. The rest is what `HttpServer` sets: the header deadline (5 s), keep-alive,
+//! signals, and connections that stop keeping alive when a graceful shutdown starts.
 
 use std::io;
 use std::net::TcpListener;
@@ -80,7 +86,8 @@ impl Default for Limits {
 
 /// The server for `app` (built once per worker, as with `HttpServer::new`) on `listener`,
 /// with its connections [`Paced`] by `limits`. Await it to run it; it stops on Ctrl-C or
-/// SIGTERM, finishing the requests in flight, as `HttpServer` does.
+/// SIGTERM, finishing the requests in flight (up to actix-server's 30 s), as `HttpServer`
+/// does. `AppConfig` is actix-web's default (`localhost:8080`): the receiver builds no URLs.
 ///
 /// # Errors
 /// When the listener cannot be used (its address cannot be read, or it cannot be
@@ -98,12 +105,20 @@ where
     B: MessageBody + 'static,
 {
     let addr = listener.local_addr()?;
-    Ok(Server::build()
+    let builder = Server::build();
+    // Connections stop keeping alive once a graceful shutdown starts, as under `HttpServer`.
+    let shutdown = builder.graceful_shutdown_signal();
+    Ok(builder
         .listen("actix-receiver", listener, move || {
+            let shutdown = shutdown.clone();
             let app = app()
                 .into_factory()
                 .map_err(|error: actix_web::Error| error.error_response());
             let http = HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
                 .keep_alive(limits.header_timeout)
                 .client_request_timeout(limits.header_timeout)
                 // A request refused before its body was read is answered with
@@ -118,12 +133,40 @@ where
             })
             .and_then(http)
         })?
-        .workers(limits.workers.max(1))
+        .workers(limits.workers.clamp(1, 512))
         .run())
 }
 
-/// A connection that reads no further ahead of its writes than the client reads them (see
-/// the module docs).
+/// Connections waiting to be accepted, as `HttpServer` allows.
+pub const BACKLOG: u32 = 1024;
+
+/// A listener on `addr` (its first address) as `HttpServer::bind` makes one:
+/// `SO_REUSEADDR`, and a backlog of [`BACKLOG`] connections (the system default, 128, turns
+/// away a burst of senders). Call it on a tokio runtime.
+///
+/// # Errors
+/// When `addr` resolves to no address, or the address cannot be bound.
+pub fn listener(addr: &str) -> io::Result<TcpListener> {
+    let first = std::net::ToSocketAddrs::to_socket_addrs(addr)?
+        .next()
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{addr} resolves to no address"),
+            )
+        })?;
+    let socket = if first.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(first)?;
+    socket.listen(BACKLOG)?.into_std()
+}
+
+/// A connection that reads a chunk per turn, and nothing while a write waits for the client
+/// (see the module docs).
 #[derive(Debug)]
 pub struct Paced<T> {
     io: T,
@@ -304,8 +347,7 @@ mod tests {
                     actix_web::App::new().configure(|cfg| configure(cfg, &routes, &events))
                 };
                 let server = server(listener, app, limits).unwrap();
-                server.handle(); // runs until the test process ends
-                server.await.unwrap();
+                server.await.unwrap(); // runs until the test process ends
             });
         });
         addr

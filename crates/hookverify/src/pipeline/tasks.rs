@@ -60,7 +60,7 @@ impl Drop for Counted {
 }
 
 /// How many webhook handlers (and claim settlements) run on tasks of their own right now:
-/// those whose request went away before they finished, and under actix-web every handler.
+/// those whose request went away before they finished.
 #[must_use]
 pub fn handlers_running() -> usize {
     RUNNING.load(Ordering::SeqCst)
