@@ -121,7 +121,7 @@ impl Runner {
             match tokio::runtime::Handle::try_current() {
                 // Polled here, where the request is, and handed to the runtime only if the
                 // request is dropped first: no task spawned per delivery.
-                Ok(runtime) if detach => resumed(DetachOnDrop::boxed(supervised, runtime).await),
+                Ok(runtime) if detach => resumed(on_runtime(supervised, runtime).await),
                 _ => resumed(supervised.await),
             }
         }
@@ -153,7 +153,7 @@ impl Runner {
         if detach {
             // Polled here and spawned only if the request goes away first: no task per
             // delivery.
-            resumed(DetachLocalOnDrop::new(Box::pin(supervised), spawn_local).await)
+            resumed(on_local_runtime(Box::pin(supervised), spawn_local).await)
         } else {
             resumed(supervised.await)
         }
@@ -207,7 +207,7 @@ impl Runner {
 /// was cut short would leave the claim to run out and the event to run again.
 async fn settle_to_the_end(settlement: Settlement, success: bool) {
     match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => DetachOnDrop::new(settlement.settle(success), runtime).await,
+        Ok(runtime) => on_runtime(Box::pin(settlement.settle(success)), runtime).await,
         Err(_) => settlement.settle(success).await,
     }
 }
@@ -248,90 +248,15 @@ async fn renewing<F: Future>(
     }
 }
 
-/// A `Send` future polled in place, and spawned on `runtime` to run to its end if it is
+/// A boxed future polled in place, and handed to `spawn` to run to its end if it is
 /// dropped before it finished (the request it serves went away).
-struct DetachOnDrop<T: 'static> {
-    future: Option<Pin<Box<dyn Future<Output = T> + Send>>>,
-    runtime: tokio::runtime::Handle,
-}
-
-impl<T: 'static> DetachOnDrop<T> {
-    fn new(
-        future: impl Future<Output = T> + Send + 'static,
-        runtime: tokio::runtime::Handle,
-    ) -> Self {
-        Self::boxed(Box::pin(future), runtime)
-    }
-
-    fn boxed(
-        future: Pin<Box<dyn Future<Output = T> + Send>>,
-        runtime: tokio::runtime::Handle,
-    ) -> Self {
-        Self {
-            future: Some(future),
-            runtime,
-        }
-    }
-}
-
-impl<T: 'static> Future for DetachOnDrop<T> {
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        poll_until_done(&mut self.get_mut().future, cx)
-    }
-}
-
-impl<T: 'static> Drop for DetachOnDrop<T> {
-    fn drop(&mut self) {
-        if let Some(future) = self.future.take() {
-            tracing::debug!("the request went away while its handler ran; the handler runs on");
-            drop(self.runtime.spawn(Counted::wrap(async move {
-                drop(future.await);
-            })));
-        }
-    }
-}
-
-/// Polls the future in `slot`, emptying the slot once it finished or panicked (the panic is
-/// resumed): what is left in the slot is a future that may still be run to its end.
-fn poll_until_done<F>(slot: &mut Option<Pin<Box<F>>>, cx: &mut Context<'_>) -> Poll<F::Output>
-where
-    F: Future + ?Sized,
-{
-    let Some(future) = slot.as_mut() else {
-        return Poll::Pending; // polled after completion
-    };
-    // A future that panicked must not be spawned to run on: it would panic again.
-    let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
-    let output = match polled {
-        Ok(poll) => ready!(poll),
-        Err(panic) => {
-            *slot = None;
-            std::panic::resume_unwind(panic)
-        }
-    };
-    *slot = None;
-    Poll::Ready(output)
-}
-
-/// [`DetachOnDrop`] for a future that is not `Send`: polled in place, and handed to
-/// `spawn`, the thread's local spawner, if it is dropped before it finished.
-struct DetachLocalOnDrop<T, S>
-where
-    T: 'static,
-    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
-{
-    future: Option<LocalBoxFuture<'static, T>>,
+struct DetachOnDrop<F: Future + ?Sized, S: FnOnce(Pin<Box<F>>)> {
+    future: Option<Pin<Box<F>>>,
     spawn: Option<S>,
 }
 
-impl<T, S> DetachLocalOnDrop<T, S>
-where
-    T: 'static,
-    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
-{
-    fn new(future: LocalBoxFuture<'static, T>, spawn: S) -> Self {
+impl<F: Future + ?Sized, S: FnOnce(Pin<Box<F>>)> DetachOnDrop<F, S> {
+    fn new(future: Pin<Box<F>>, spawn: S) -> Self {
         Self {
             future: Some(future),
             spawn: Some(spawn),
@@ -339,49 +264,77 @@ where
     }
 }
 
-// Nothing is pinned in place: the future is boxed.
-impl<T, S> Unpin for DetachLocalOnDrop<T, S>
-where
-    T: 'static,
-    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
-{
+/// A `Send` future, spawned on `runtime` if it is dropped before it finished.
+fn on_runtime<T: 'static>(
+    future: Pin<Box<dyn Future<Output = T> + Send>>,
+    runtime: tokio::runtime::Handle,
+) -> impl Future<Output = T> + Send {
+    DetachOnDrop::new(future, move |future| {
+        tracing::debug!("the request went away while its handler ran; the handler runs on");
+        drop(runtime.spawn(Counted::wrap(async move {
+            drop(future.await);
+        })));
+    })
 }
 
-impl<T, S> Future for DetachLocalOnDrop<T, S>
-where
-    T: 'static,
-    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
-{
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        poll_until_done(&mut self.get_mut().future, cx)
-    }
-}
-
-impl<T, S> Drop for DetachLocalOnDrop<T, S>
-where
-    T: 'static,
-    S: FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
-{
-    fn drop(&mut self) {
-        let (Some(future), Some(spawn)) = (self.future.take(), self.spawn.take()) else {
-            return;
-        };
+/// A future that is not `Send`, handed to `spawn`, the thread's local spawner, if it is
+/// dropped before it finished.
+fn on_local_runtime<T: 'static>(
+    future: LocalBoxFuture<'static, T>,
+    spawn: impl FnOnce(LocalBoxFuture<'static, T>) -> JoinHandle<T>,
+) -> impl Future<Output = T> {
+    DetachOnDrop::new(future, move |future| {
         if thread::panicking() {
             // Spawning could panic again, which aborts: dropped here, the handler's claim is
             // released instead (see `ReleaseOnDrop`).
             return;
         }
-        tracing::debug!("the request went away while its handler ran; the handler runs on");
         let spawned = std::panic::catch_unwind(AssertUnwindSafe(|| {
             drop(spawn(Box::pin(Counted::wrap(future))));
         }));
-        if spawned.is_err() {
-            tracing::warn!(
-                "a webhook handler could not be handed to the local runtime when its request \
-                 went away; it was dropped and its claim released"
-            );
+        match spawned {
+            Ok(()) => {
+                tracing::debug!("the request went away while its handler ran; the handler runs on");
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "a webhook handler could not be handed to the local runtime when its \
+                     request went away; it was dropped and its claim released"
+                );
+            }
+        }
+    })
+}
+
+// Nothing is pinned in place: the future is boxed.
+impl<F: Future + ?Sized, S: FnOnce(Pin<Box<F>>)> Unpin for DetachOnDrop<F, S> {}
+
+impl<F: Future + ?Sized, S: FnOnce(Pin<Box<F>>)> Future for DetachOnDrop<F, S> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let slot = &mut self.get_mut().future;
+        let Some(future) = slot.as_mut() else {
+            return Poll::Pending; // polled after completion
+        };
+        // A future that panicked must not be spawned to run on: it would panic again.
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+        let output = match polled {
+            Ok(poll) => ready!(poll),
+            Err(panic) => {
+                *slot = None;
+                std::panic::resume_unwind(panic)
+            }
+        };
+        *slot = None;
+        Poll::Ready(output)
+    }
+}
+
+impl<F: Future + ?Sized, S: FnOnce(Pin<Box<F>>)> Drop for DetachOnDrop<F, S> {
+    fn drop(&mut self) {
+        if let (Some(future), Some(spawn)) = (self.future.take(), self.spawn.take()) {
+            spawn(future);
         }
     }
 }
