@@ -151,10 +151,14 @@ where
     let (delivery, runner) = admitted.into_parts();
     // The handler reads the signed bytes, which may be a canonical form of another length,
     // and whole: a `Transfer-Encoding` left next to the new `Content-Length` would make a
-    // handler that forwards the request send an ambiguous one.
-    req.headers_mut().remove(TRANSFER_ENCODING);
-    req.headers_mut()
-        .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
+    // handler that forwards the request send an ambiguous one. Usually the sender's own
+    // header already states the length: left as it is, no header value built per delivery.
+    let transfer_encoded = req.headers_mut().remove(TRANSFER_ENCODING).next().is_some();
+    let content_lengths = req.headers().get_all(CONTENT_LENGTH);
+    if transfer_encoded || !delivery.is_declared_by(content_lengths.map(HeaderValue::as_bytes)) {
+        req.headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
+    }
     req.set_payload(Payload::from(delivery.body().clone()));
     body_extractors_limit(&inner, &mut req, delivery.body().len());
     req.extensions_mut().insert(delivery);

@@ -124,11 +124,17 @@ where
     let (delivery, runner) = admitted.into_parts();
     // The handler reads the signed bytes, which may be a canonical form of another length,
     // and whole: a `Transfer-Encoding` left next to the new `Content-Length` would make a
-    // handler that forwards the request send an ambiguous one.
-    parts.headers.remove(TRANSFER_ENCODING);
-    parts
-        .headers
-        .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
+    // handler that forwards the request send an ambiguous one. Usually the sender's own
+    // header already states the length: left as it is, no header value built per delivery.
+    let transfer_encoded = parts.headers.remove(TRANSFER_ENCODING).is_some();
+    let content_lengths = parts.headers.get_all(CONTENT_LENGTH);
+    if transfer_encoded
+        || !delivery.is_declared_by(content_lengths.iter().map(HeaderValue::as_bytes))
+    {
+        parts
+            .headers
+            .insert(CONTENT_LENGTH, HeaderValue::from(delivery.body().len()));
+    }
     let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
     #[cfg(feature = "axum")]
     admit_in_axum_extractors(&mut request, delivery.body().len());

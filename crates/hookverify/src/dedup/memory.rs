@@ -182,17 +182,42 @@ impl Shard {
     /// Drops stale pairs from the heads of both queues, and compacts a queue that has
     /// grown well past the table (stale pairs stuck behind a long live head).
     fn tidy(&mut self) {
-        for queue in [&mut self.leases, &mut self.completions] {
-            while let Some(&head) = queue.front() {
-                if Self::is_current(&self.map, head) {
-                    break;
-                }
-                queue.pop_front();
+        self.tidy_leases();
+        Self::drop_stale_heads(&self.map, &mut self.completions);
+        Self::compact(&self.map, &mut self.completions);
+    }
+
+    /// [`tidy`](Self::tidy) after each claim and settlement: the lease queue's head is a
+    /// recent claim, cheap to look up, while the completion queue's is the oldest processed
+    /// event, its entry long out of the cache; that head is looked at only when room is
+    /// made, which evicts it anyway.
+    fn tidy_leases(&mut self) {
+        Self::drop_stale_heads(&self.map, &mut self.leases);
+        Self::compact(&self.map, &mut self.leases);
+        Self::compact(&self.map, &mut self.completions);
+    }
+
+    fn drop_stale_heads(
+        map: &HashMap<KeyHash, Entry, BuildPassThrough>,
+        queue: &mut VecDeque<(KeyHash, u64)>,
+    ) {
+        while let Some(&head) = queue.front() {
+            if Self::is_current(map, head) {
+                break;
             }
-            if queue.len() > 2 * self.map.len() + 64 {
-                let map = &self.map;
-                queue.retain(|&item| Self::is_current(map, item));
-            }
+            queue.pop_front();
+        }
+    }
+
+    /// Compacts a queue that has grown well past the table: stale pairs stuck behind a long
+    /// live head. Amortised: the queue has doubled over the table since it was last
+    /// compacted.
+    fn compact(
+        map: &HashMap<KeyHash, Entry, BuildPassThrough>,
+        queue: &mut VecDeque<(KeyHash, u64)>,
+    ) {
+        if queue.len() > 2 * map.len() + 64 {
+            queue.retain(|&item| Self::is_current(map, item));
         }
     }
 
@@ -331,7 +356,7 @@ impl MemoryStore {
                 Claim::Claimed(token)
             }
         };
-        shard.tidy();
+        shard.tidy_leases();
         Ok(answer)
     }
 
@@ -350,7 +375,7 @@ impl MemoryStore {
         entry.deadline = now.saturating_add(nanos(retention));
         let tag = entry.tag;
         shard.completions.push_back((hash, tag));
-        shard.tidy();
+        shard.tidy_leases();
         true
     }
 
@@ -381,7 +406,7 @@ impl MemoryStore {
             .is_some_and(|entry| owns(entry, token, now));
         if owned {
             shard.map.remove(&hash);
-            shard.tidy();
+            shard.tidy_leases();
         }
         owned
     }

@@ -25,6 +25,25 @@ pub struct VerifiedDelivery {
 }
 
 impl VerifiedDelivery {
+    /// Whether a request's `Content-Length` values (all of them, in order) state this
+    /// delivery's body length exactly: one value, in decimal, without sign, padding or
+    /// leading zeros. Adapters rewrite the header for the handler only when it does not (a
+    /// canonical form of another length, a chunked or malformed request), so most
+    /// deliveries keep the sender's own header.
+    #[must_use]
+    pub fn is_declared_by<'a>(&self, content_lengths: impl IntoIterator<Item = &'a [u8]>) -> bool {
+        let mut values = content_lengths.into_iter();
+        let (Some(digits), None) = (values.next(), values.next()) else {
+            return false;
+        };
+        digits.iter().all(u8::is_ascii_digit)
+            && (digits.len() == 1 || !digits.starts_with(b"0"))
+            && std::str::from_utf8(digits)
+                .ok()
+                .and_then(|digits| digits.parse::<usize>().ok())
+                == Some(self.body.len())
+    }
+
     /// The sender.
     #[must_use]
     pub fn provider(&self) -> Provider {
@@ -148,5 +167,46 @@ impl fmt::Debug for VerifiedDelivery {
             .field("body_len", &self.body.len())
             .field("signed_form", &self.signed_form)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pipeline::{Pipeline, WebhookConfig};
+    use crate::{testing, Provider, Secret};
+
+    #[test]
+    fn a_content_length_declares_the_body_only_when_it_states_its_length_exactly() {
+        let secret = Secret::new("declared-length").unwrap();
+        let body = br#"{"id":"evt_length","type":"t","data":{}}"#;
+        let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
+        let headers = [(signature.name(), signature.value())];
+        let pipeline = Pipeline::new(WebhookConfig::new(secret).dedup(false));
+        let admitted = futures_executor_block_on(pipeline.admit(&headers[..], body.to_vec()));
+        let delivery = admitted.unwrap().into_parts().0;
+        let length = body.len().to_string();
+        let declared =
+            |values: &[&str]| delivery.is_declared_by(values.iter().map(|v| v.as_bytes()));
+        assert!(declared(&[&length]));
+        assert!(!declared(&[]));
+        assert!(!declared(&[&length, &length]), "two headers are ambiguous");
+        for value in [
+            format!("0{length}"),
+            format!("+{length}"),
+            format!(" {length}"),
+            format!("{length} "),
+            "1".to_owned(),
+            String::new(),
+        ] {
+            assert!(!declared(&[&value]), "{value:?}");
+        }
+    }
+
+    fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
     }
 }

@@ -109,20 +109,22 @@ impl Runner {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        let detach = self.detach;
+        let runtime = tokio::runtime::Handle::try_current()
+            .ok()
+            .filter(|_| self.detach);
         // Boxed here, not held in the returned future: a future of a few words is cheap for
         // the adapter to move and to keep across its own awaits (the handler's, with its
         // supervision, is kilobytes).
         let supervised: Pin<Box<dyn Future<Output = HandlerResult<Fut::Output>> + Send>> = Box::pin(
-            self.supervise(handler, succeeded)
+            self.supervise(handler, succeeded, runtime.is_some())
                 .instrument(delivery_span().unwrap_or_else(Span::none)),
         );
         async move {
-            match tokio::runtime::Handle::try_current() {
+            match runtime {
                 // Polled here, where the request is, and handed to the runtime only if the
                 // request is dropped first: no task spawned per delivery.
-                Ok(runtime) if detach => resumed(on_runtime(supervised, runtime).await),
-                _ => resumed(supervised.await),
+                Some(runtime) => resumed(on_runtime(supervised, runtime).await),
+                None => resumed(supervised.await),
             }
         }
     }
@@ -148,7 +150,7 @@ impl Runner {
     {
         let detach = self.detach;
         let supervised = self
-            .supervise(handler, succeeded)
+            .supervise(handler, succeeded, detach)
             .instrument(delivery_span().unwrap_or_else(Span::none));
         if detach {
             // Polled here and spawned only if the request goes away first: no task per
@@ -168,10 +170,14 @@ impl Runner {
         }
     }
 
+    /// Runs the handler and settles its claim. `detached`: a drop of the returned future
+    /// hands it to a runtime to finish, settlement included, so the settlement needs no
+    /// protection of its own.
     async fn supervise<F, Fut>(
         mut self,
         handler: F,
         succeeded: fn(&Fut::Output) -> bool,
+        detached: bool,
     ) -> HandlerResult<Fut::Output>
     where
         F: FnOnce() -> Fut,
@@ -196,7 +202,11 @@ impl Runner {
             Err(_) => Outcome::Panicked,
         });
         if let Some(settlement) = guard.0.take() {
-            settle_to_the_end(settlement, success).await;
+            if detached {
+                settlement.settle(success).await;
+            } else {
+                settle_to_the_end(settlement, success).await;
+            }
         }
         outcome
     }
@@ -433,6 +443,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_completion_cut_short_by_the_request_going_away_still_lands() {
+        a_completion_cut_short_still_lands(true).await;
+    }
+
+    #[tokio::test]
+    async fn a_detached_completion_cut_short_by_the_request_going_away_still_lands() {
+        a_completion_cut_short_still_lands(false).await;
+    }
+
+    /// The request goes away while the handler's completion is on its way to the store: the
+    /// completion lands all the same, whether the handler was detached from the request or
+    /// cancelled with it.
+    async fn a_completion_cut_short_still_lands(cancel_on_disconnect: bool) {
         let (secret, headers, body) = delivery();
         let store = SlowComplete {
             inner: MemoryStore::new(),
@@ -441,7 +463,7 @@ mod tests {
         let pipeline = Pipeline::new(
             WebhookConfig::new(secret)
                 .dedup_store(store.clone())
-                .cancel_on_disconnect(true),
+                .cancel_on_disconnect(cancel_on_disconnect),
         );
         let (_, runner) = pipeline
             .admit(&headers[..], body.to_vec())
