@@ -25,7 +25,9 @@ use std::fmt;
 
 use crate::scheme::WallClock;
 use crate::senders::BUILT_IN;
-use crate::{HeaderSource, MalformedReason, Provider, Secret, SignedForm, Verifier, VerifyError};
+use crate::{
+    HeaderSource, MalformedReason, Provider, Secret, SecretError, SignedForm, Verifier, VerifyError,
+};
 
 /// The largest body whose re-serializations [`explain`] tries.
 const RESERIALIZE_LIMIT: usize = 256 * 1024;
@@ -150,7 +152,13 @@ impl BodyChange {
                     bounded(&|out: &mut Bounded| serde_json::to_writer_pretty(out, &value))
                 }),
             ],
-            BodyChange::ReserializedPython => vec![in_order(Layout::PythonLine)],
+            BodyChange::ReserializedPython => {
+                let line = in_order(Layout::PythonLine);
+                // `json.dumps` escapes every character beyond ASCII unless told
+                // `ensure_ascii=False`: both are tried.
+                let ascii = line.as_deref().and_then(ascii_escaped);
+                vec![line, ascii]
+            }
             BodyChange::CanonicalJson => vec![crate::canonical::canonical_json(body).ok()],
         };
         let mut changed: Vec<Vec<u8>> = Vec::new();
@@ -249,6 +257,25 @@ pub enum Finding {
         /// Which secret, from 1.
         secret: usize,
     },
+    /// The signature matches once a given secret's leading and trailing whitespace is
+    /// removed: a secret copied with a space or a line break around it, which is kept as
+    /// part of the key.
+    SecretWhitespace {
+        /// The sender.
+        provider: Provider,
+        /// Which secret, from 1.
+        secret: usize,
+    },
+    /// A given secret makes no key for this sender (a `whsec_` Standard Webhooks secret
+    /// whose rest is not base64): nothing can verify under it, and a receiver ignores it.
+    UnusableSecret {
+        /// The sender.
+        provider: Provider,
+        /// Which secret, from 1.
+        secret: usize,
+        /// Why, in words; never the secret.
+        reason: SecretError,
+    },
     /// Nothing found that the signature covers, under any of the given secrets.
     #[non_exhaustive]
     NoMatch {
@@ -324,6 +351,20 @@ impl fmt::Display for Finding {
                 f,
                 "the {provider} signature matches under secret #{secret} read as base64: give \
                  it with its `whsec_` prefix (without it, the secret's text is the key bytes)"
+            ),
+            Finding::SecretWhitespace { provider, secret } => write!(
+                f,
+                "the {provider} signature matches under secret #{secret} without the whitespace \
+                 around it: the whitespace was copied with it, and is part of the key as given"
+            ),
+            Finding::UnusableSecret {
+                provider,
+                secret,
+                reason,
+            } => write!(
+                f,
+                "secret #{secret} is not a usable {provider} key ({reason}): nothing verifies \
+                 under it, and a receiver ignores it"
             ),
             Finding::NoMatch {
                 provider,
@@ -435,6 +476,20 @@ pub fn explain<C: WallClock + Clone>(
         let Some(verifier) = verifier_for(provider, secrets, clock.clone()) else {
             continue;
         };
+        if let Some(scheme) = crate::senders::built_in(provider) {
+            for (index, secret) in secrets.iter().enumerate() {
+                if let Err(reason) = scheme
+                    .hmac_key(secret.expose())
+                    .map(crate::secret::wipe_key)
+                {
+                    findings.push(Finding::UnusableSecret {
+                        provider,
+                        secret: index + 1,
+                        reason,
+                    });
+                }
+            }
+        }
         match verifier.verify(headers, body.to_vec()) {
             Ok(verified) => {
                 findings.push(Finding::Valid {
@@ -516,6 +571,22 @@ fn other_body(
             }
         }
     }
+    for (index, secret) in secrets.iter().enumerate() {
+        let text = secret.expose();
+        let trimmed = text.trim_ascii();
+        if trimmed.len() == text.len() {
+            continue;
+        }
+        let verifier = Secret::from_bytes(trimmed.to_vec())
+            .ok()
+            .and_then(|trimmed| verifier_for(provider, &[trimmed], clock.clone()));
+        if verifier.is_some_and(|verifier| covers(&verifier, headers, body.to_vec())) {
+            return Finding::SecretWhitespace {
+                provider,
+                secret: index + 1,
+            };
+        }
+    }
     for change in BodyChange::ALL {
         for changed in change.apply(body) {
             for (secret, verifier) in &verifiers {
@@ -578,6 +649,28 @@ enum Layout {
     Indented(usize),
     /// One line, `", "` and `": "`: CPython's `json.dumps` defaults.
     PythonLine,
+}
+
+/// `json` as CPython's `json.dumps` writes it by default (`ensure_ascii=True`): each
+/// character beyond ASCII, and DEL, as `\uXXXX` in lowercase hex (two, a surrogate pair,
+/// beyond U+FFFF). `None` when there is none to escape, or `json` is not UTF-8.
+fn ascii_escaped(json: &[u8]) -> Option<Vec<u8>> {
+    if json.iter().all(|&byte| byte < 0x7f) {
+        return None;
+    }
+    let text = std::str::from_utf8(json).ok()?;
+    let mut out = Vec::with_capacity(json.len() * 2);
+    for ch in text.chars() {
+        if ch.is_ascii() && ch != '\u{7f}' {
+            out.push(ch as u8);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in ch.encode_utf16(&mut units) {
+                out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
+            }
+        }
+    }
+    Some(out)
 }
 
 /// [`relayout`] in any [`Layout`].
@@ -838,6 +931,97 @@ mod tests {
         let compact = BodyChange::ReserializedCompact.apply(&wide);
         assert!(!compact.is_empty());
         assert!(compact.iter().all(|body| body.len() < wide.len()));
+    }
+
+    #[test]
+    fn pythons_default_json_dumps_is_recognised_beyond_ascii() {
+        // What CPython 3 prints for `json.dumps({"name": "Zoë 😀", "n": 2})`: by default
+        // every character beyond ASCII escaped, a surrogate pair beyond U+FFFF.
+        let signed = br#"{"name": "Zo\u00eb \ud83d\ude00", "n": 2}"#;
+        let received = r#"{"name":"Zoë 😀","n":2}"#.as_bytes();
+        let secret = Secret::new("python-ascii").unwrap();
+        let headers = owned(
+            testing::sign(Provider::GENERIC, &secret, signed)
+                .unwrap()
+                .into_headers(),
+        );
+        let explanation = explain(&[secret], &headers, received, &|| 0);
+        assert!(
+            explanation.findings().iter().any(|finding| matches!(
+                finding,
+                Finding::SignedOtherBody {
+                    change: BodyChange::ReserializedPython,
+                    ..
+                }
+            )),
+            "{explanation}"
+        );
+    }
+
+    #[test]
+    fn a_secret_copied_with_whitespace_around_it_is_named() {
+        let secret = Secret::new("hookverify-demo-secret").unwrap();
+        let copied = Secret::new(" hookverify-demo-secret\n").unwrap();
+        let body = br#"{"id":"evt_1","type":"t"}"#;
+        let headers = owned(
+            testing::sign(Provider::GENERIC, &secret, body)
+                .unwrap()
+                .into_headers(),
+        );
+        let explanation = explain(&[copied], &headers, body, &|| 0);
+        assert_eq!(
+            explanation.findings().last(),
+            Some(&Finding::SecretWhitespace {
+                provider: Provider::GENERIC,
+                secret: 1
+            }),
+            "{explanation}"
+        );
+        assert!(!explanation.is_valid());
+    }
+
+    #[test]
+    fn a_secret_that_makes_no_key_for_its_sender_is_named() {
+        let good = Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let unusable = Secret::new("whsec_!!!").unwrap();
+        let body = br#"{"type":"user.created"}"#;
+        let headers = owned(
+            testing::sign(Provider::STANDARD_WEBHOOKS, &good, body)
+                .unwrap()
+                .into_headers(),
+        );
+        let signed_at: i64 = headers
+            .iter()
+            .find(|(name, _)| name == "webhook-timestamp")
+            .map(|(_, value)| value.parse().unwrap())
+            .unwrap();
+        let explanation = explain(&[unusable.clone(), good], &headers, body, &move || {
+            signed_at
+        });
+        assert!(explanation.is_valid(), "{explanation}");
+        let named = explanation
+            .findings()
+            .iter()
+            .find_map(|finding| match finding {
+                Finding::UnusableSecret { secret, .. } => Some(*secret),
+                _ => None,
+            });
+        assert_eq!(named, Some(1), "{explanation}");
+        let text = explanation.to_string();
+        assert!(text.contains("must be followed by base64"), "{text}");
+        assert!(!text.contains("!!!"), "the secret stays out of it: {text}");
+        // A generic sender takes any bytes as its key: nothing to name.
+        let generic = owned(
+            testing::sign(Provider::GENERIC, &unusable, body)
+                .unwrap()
+                .into_headers(),
+        );
+        let explanation = explain(&[unusable], &generic, body, &|| 0);
+        assert!(explanation.is_valid(), "{explanation}");
+        assert!(!explanation
+            .findings()
+            .iter()
+            .any(|finding| matches!(finding, Finding::UnusableSecret { .. })));
     }
 
     #[test]
