@@ -58,11 +58,17 @@ fn parse_header_value(text: &str) -> Result<String, String> {
 }
 
 /// Sample numbers are taken modulo this (`hookverify::samples::sample`).
-const SAMPLE_NUMBERS: u64 = 1 << 40;
+pub(crate) const SAMPLE_NUMBERS: u64 = 1 << 40;
 
 /// `--secret`: the secret as the sender's dashboard shows it.
 fn parse_secret(text: &str) -> Result<Secret, String> {
-    Secret::new(text).map_err(|error| error.to_string())
+    Secret::new(text).map_err(|error| match error {
+        // Often an empty `HOOKVERIFY_SECRET`, which the user never typed as `--secret`.
+        hookverify::SecretError::Empty => {
+            format!("the secret is empty (from --secret, or else {SECRET_ENV})")
+        }
+        other => other.to_string(),
+    })
 }
 
 #[derive(Debug, Args)]
@@ -94,7 +100,7 @@ pub(crate) struct SignArgs {
 pub(crate) struct SendArgs {
     /// Where to send, e.g. `http://127.0.0.1:3000/webhooks/promptlayer`.
     pub(crate) url: String,
-    /// The sender.
+    /// The sender: promptlayer, prism, promptreports, generic, github, standard-webhooks, stripe.
     #[arg(long, value_parser = parse_sender)]
     pub(crate) sender: Provider,
     /// The event type (default: the sender's first; see `hookverify events`).
@@ -177,7 +183,7 @@ pub(crate) struct EventsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SampleArgs {
-    /// The sender.
+    /// The sender: promptlayer, prism, promptreports, generic, github, standard-webhooks, stripe.
     #[arg(value_parser = parse_sender)]
     pub(crate) sender: Provider,
     /// The event type.

@@ -8,24 +8,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::output::with_causes;
+
 /// The most of an answer kept: a receiver answers a webhook with a few bytes.
 const MAX_ANSWER: usize = 1024 * 1024;
 
 /// The longest a whole exchange may take, the answer's body included.
 const ANSWER_TIME: Duration = Duration::from_secs(60);
-
-/// An error and what caused it, one after the other: the client's own error names only the
-/// stage that failed (`client error (Connect)`), its causes say why (`Connection refused`).
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text.push_str(": ");
-        text.push_str(&next.to_string());
-        cause = next.source();
-    }
-    text
-}
 
 /// What came back.
 #[derive(Debug, Clone)]
@@ -100,10 +89,52 @@ impl HttpClient {
 pub(crate) fn http_url(url: &str) -> Result<http::Uri, String> {
     let uri: http::Uri = url.parse().map_err(|error| format!("not a URL: {error}"))?;
     match (uri.scheme_str(), uri.authority()) {
-        (Some("http"), Some(_)) => Ok(uri),
+        (Some("http"), Some(authority)) => {
+            // `http` keeps a port it cannot read (`:99999`) as none at all, and the client
+            // would then connect to port 80.
+            let host = authority.host();
+            let after_host = authority
+                .as_str()
+                .rsplit_once(host)
+                .map_or("", |(_, rest)| rest);
+            if let Some(port) = after_host.strip_prefix(':') {
+                if !port.is_empty() && !matches!(port.parse::<u16>(), Ok(1..)) {
+                    return Err(format!("`{port}` is not a port (1 to 65535)"));
+                }
+            }
+            Ok(uri)
+        }
         (Some("https"), _) => Err("only http:// is spoken here, not https:// (TLS)".to_owned()),
         _ => {
             Err("not an http:// URL with a host, such as http://127.0.0.1:3000/webhooks".to_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_out_of_range_is_refused_not_dropped() {
+        for url in [
+            "http://127.0.0.1:99999/x",
+            "http://127.0.0.1:65536/x",
+            "http://127.0.0.1:0/x",
+            "http://[::1]:70000/x",
+        ] {
+            let error = http_url(url).unwrap_err();
+            assert!(error.contains("is not a port"), "{url}: {error}");
+        }
+        for url in [
+            "http://127.0.0.1:3000/x",
+            "http://127.0.0.1/x",
+            "http://[::1]:8080/x",
+            "http://[::1]/x",
+            "http://localhost:65535",
+            "http://user@example.com:80/x",
+        ] {
+            assert!(http_url(url).is_ok(), "{url}");
         }
     }
 }

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Ok(_) if output::failed() => ExitCode::from(2),
         Ok(code) => code,
         Err(error) => {
-            eprintln!("hookverify: {error}");
+            eprintln!("hookverify: {}", output::with_causes(&*error));
             ExitCode::from(2)
         }
     }

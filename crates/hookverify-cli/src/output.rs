@@ -34,3 +34,18 @@ pub(crate) fn bytes(data: &[u8]) {
         }
     }
 }
+
+/// An error and what caused it, one after the other: an error's own text often names only
+/// the stage that failed (`client error (Connect)`, `the secret is not a key of this
+/// sender`), its causes say why (`Connection refused`, `a \`whsec_\` secret must be
+/// followed by base64`).
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
 use hookverify::samples;
 
-use crate::cli::SendArgs;
+use crate::cli::{SendArgs, SAMPLE_NUMBERS};
 use crate::http_client::{http_url, Answer, HttpClient};
 use crate::{output, Outcome};
 
@@ -34,27 +34,35 @@ pub(crate) async fn run(args: SendArgs) -> Outcome {
     }
     // Said once, before any send: with --count 100 it would otherwise be 100 failures.
     http_url(&args.url).map_err(|error| format!("sending to {} failed: {error}", args.url))?;
-    let numbers = plan(&args);
+    let numbers = Plan::new(&args)?;
+    // A secret this sender cannot sign with (a `whsec_` secret that is not base64) fails
+    // every send alike: said once, before any.
+    if let Some(sample) = samples::sample(args.sender, event, numbers.base) {
+        sample.sign(&args.secret)?;
+    }
     let client = HttpClient::new();
-    let total = numbers.len();
+    let total = args.count;
     let sends = stream::iter(numbers)
         .map(|number| send_one(&client, &args, event, number))
         .buffer_unordered(args.concurrency.max(1));
     futures_util::pin_mut!(sends);
-    let mut answers: Vec<Answer> = Vec::with_capacity(total);
-    let mut failures = 0usize;
+    let mut answers: Vec<Answer> = Vec::new();
+    // Each distinct reason a send got no answer, with how many times.
+    let mut failures: BTreeMap<String, usize> = BTreeMap::new();
+    let mut failed = 0;
     while let Some(result) = sends.next().await {
         match result {
             Ok(answer) => answers.push(answer),
             Err(error) => {
-                failures += 1;
                 if total == 1 {
                     return Err(format!("sending to {} failed: {error}", args.url).into());
                 }
+                failed += 1;
+                *failures.entry(error.to_string()).or_default() += 1;
             }
         }
         if total > 1 && std::io::stderr().is_terminal() {
-            progress(answers.len() + failures, total);
+            progress(answers.len() as u64 + failed, total);
         }
     }
     if total == 1 {
@@ -73,18 +81,23 @@ pub(crate) async fn run(args: SendArgs) -> Outcome {
                 }
             })
             .collect();
-        output::line(format_args!("{body}"));
+        if !body.is_empty() {
+            output::line(format_args!("{body}"));
+        }
         output::line(format_args!("{} ms", answer.latency.as_millis()));
         return Ok(exit(answer.status));
     }
     if std::io::stderr().is_terminal() {
         eprintln!();
     }
-    summary(&answers, failures);
-    let all_accepted = failures == 0
-        && answers
-            .iter()
-            .all(|answer| exit(answer.status) == ExitCode::SUCCESS);
+    summary(&answers, &failures);
+    if failed > 0 {
+        // Not a refusal: the receiver could not be reached, or did not answer in time.
+        return Ok(ExitCode::from(2));
+    }
+    let all_accepted = answers
+        .iter()
+        .all(|answer| exit(answer.status) == ExitCode::SUCCESS);
     Ok(if all_accepted {
         ExitCode::SUCCESS
     } else {
@@ -92,21 +105,63 @@ pub(crate) async fn run(args: SendArgs) -> Outcome {
     })
 }
 
-/// The sample numbers to send: new events, and with `--duplicates` some repeated.
-fn plan(args: &SendArgs) -> Vec<u64> {
-    let mut random = Random::seeded();
-    let base = args.number.unwrap_or_else(|| random.next() >> 24);
-    let mut numbers: Vec<u64> = Vec::new();
-    for index in 0..args.count.max(1) {
-        let repeat = !numbers.is_empty() && random.share() < args.duplicates;
-        let number = if repeat {
-            numbers[(random.next() % numbers.len() as u64) as usize]
-        } else {
-            base.wrapping_add(index)
+/// The sample numbers to send, drawn as they are sent: new events, and with
+/// `--duplicates` some repeated.
+struct Plan {
+    random: Random,
+    /// The first new event's number; new events follow it.
+    base: u64,
+    /// New events planned so far.
+    fresh: u64,
+    /// Sends left.
+    left: u64,
+    duplicates: f64,
+}
+
+impl Plan {
+    fn new(args: &SendArgs) -> Result<Self, String> {
+        let mut random = Random::seeded();
+        let base = match args.number {
+            Some(number) => {
+                // Past the last number, samples would start again from 0: events sent before.
+                if number
+                    .checked_add(args.count)
+                    .is_none_or(|end| end > SAMPLE_NUMBERS)
+                {
+                    return Err(format!(
+                        "--number {number} with --count {} passes the last sample, 2^40 - 1",
+                        args.count
+                    ));
+                }
+                number
+            }
+            // A fresh start with room for every send after it.
+            None => (random.next() >> 24) % SAMPLE_NUMBERS.saturating_sub(args.count).max(1),
         };
-        numbers.push(number);
+        Ok(Self {
+            random,
+            base,
+            fresh: 0,
+            left: args.count.max(1),
+            duplicates: args.duplicates,
+        })
     }
-    numbers
+}
+
+impl Iterator for Plan {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        self.left = self.left.checked_sub(1)?;
+        let repeat = self.fresh > 0 && self.random.share() < self.duplicates;
+        let offset = if repeat {
+            self.random.next() % self.fresh
+        } else {
+            self.fresh += 1;
+            self.fresh - 1
+        };
+        Some(self.base.wrapping_add(offset) % SAMPLE_NUMBERS)
+    }
 }
 
 async fn send_one(
@@ -140,19 +195,21 @@ fn exit(status: u16) -> ExitCode {
     }
 }
 
-fn progress(done: usize, total: usize) {
-    const WIDTH: usize = 40;
-    let filled = done * WIDTH / total.max(1);
+fn progress(done: u64, total: u64) {
+    const WIDTH: u64 = 40;
+    let filled = done.min(total) * WIDTH / total.max(1);
+    let bar = |count: u64, mark: &str| mark.repeat(usize::try_from(count).unwrap_or(0));
     eprint!(
         "\r[{}{}] {done}/{total}",
-        "=".repeat(filled),
-        " ".repeat(WIDTH - filled)
+        bar(filled, "="),
+        bar(WIDTH - filled, " ")
     );
     let _ = std::io::stderr().flush();
 }
 
-/// Statuses (with the answer's `status` or `error` field) and latency percentiles.
-fn summary(answers: &[Answer], failures: usize) {
+/// Statuses (with the answer's `status` or `error` field), the reasons sends got no answer,
+/// and latency percentiles.
+fn summary(answers: &[Answer], failures: &BTreeMap<String, usize>) {
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
     for answer in answers {
         let detail = serde_json::from_slice::<serde_json::Value>(&answer.body)
@@ -170,8 +227,11 @@ fn summary(answers: &[Answer], failures: usize) {
     for (status, count) in &statuses {
         output::line(format_args!("{status}: {count}"));
     }
-    if failures > 0 {
-        output::line(format_args!("no answer: {failures}"));
+    for (reason, count) in failures {
+        output::line(format_args!("no answer: {count} ({reason})"));
+    }
+    if answers.is_empty() {
+        return;
     }
     let mut latencies: Vec<Duration> = answers.iter().map(|answer| answer.latency).collect();
     latencies.sort_unstable();

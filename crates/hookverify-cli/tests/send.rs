@@ -197,12 +197,59 @@ fn transport_failures_are_said_in_plain_words() {
                 .output()
                 .unwrap();
             let stderr = String::from_utf8_lossy(&output.stderr);
-            // Many sends to a URL that cannot be reached would each fail; the fixed
-            // faults are said once, before any.
-            if count == "1" || expected != "Connection refused" {
-                assert_eq!(output.status.code(), Some(2), "{url} x{count}: {stderr}");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            // The fixed faults are said once, before any send; a receiver that cannot be
+            // reached, by each send (in the summary, each reason once with its count).
+            assert_eq!(output.status.code(), Some(2), "{url} x{count}: {stderr}");
+            if count == "3" && expected == "Connection refused" {
+                assert!(
+                    stdout.contains("no answer: 3 (") && stdout.contains(expected),
+                    "{url} x{count}: {stdout}"
+                );
+            } else {
                 assert!(stderr.contains(expected), "{url} x{count}: {stderr}");
             }
         }
     }
+}
+
+#[test]
+fn a_secret_its_sender_cannot_sign_with_is_said_once_before_any_send() {
+    // Nothing listens there: a send would say "Connection refused" instead.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for count in ["1", "3"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+            .args(["send", &format!("http://{closed}/webhooks")])
+            .args(["--sender", "standard-webhooks", "--secret", "whsec_!!!"])
+            .args(["--count", count])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "x{count}: {stderr}");
+        assert!(
+            stderr.contains("must be followed by base64") && !stderr.contains("refused"),
+            "x{count}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("!!!"),
+            "the secret stays out of it: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn sends_that_would_pass_the_last_sample_are_refused() {
+    let last = (1u64 << 40) - 1;
+    let output = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+        .args(["send", "http://127.0.0.1:9/webhooks", "--sender", "generic"])
+        .args(["--secret", SECRET, "--number", &(last - 1).to_string()])
+        .args(["--count", "3"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("passes the last sample"), "{stderr}");
 }
