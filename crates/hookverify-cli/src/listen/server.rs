@@ -346,13 +346,17 @@ fn answer(verdict: Verdict) -> (StatusCode, Json<serde_json::Value>) {
 /// page asks.
 async fn replay(
     State(listener): State<Listener>,
-    Path(id): Path<u64>,
+    Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let shared = &listener.shared;
     if let Some(refusal) = shared.not_from_the_page(&headers) {
         return error(StatusCode::FORBIDDEN, refusal);
     }
+    // Read here rather than by the extractor, whose refusal of `abc` is plain text.
+    let Ok(id) = id.parse::<u64>() else {
+        return error(StatusCode::NOT_FOUND, "unknown_delivery");
+    };
     let Some(original) = shared.store.get(id) else {
         return (
             StatusCode::NOT_FOUND,
@@ -652,6 +656,17 @@ mod tests {
             .unwrap();
         assert_eq!(answer.status, 404);
         assert_eq!(&answer.body[..], br#"{"error":"unknown_delivery","id":42}"#);
+        // Not a delivery id at all: the same answer, in JSON as the rest of the API.
+        let answer = HttpClient::new()
+            .post(
+                &format!("http://{local}/api/replay/abc"),
+                &from_the_page(),
+                Bytes::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 404);
+        assert_eq!(&answer.body[..], br#"{"error":"unknown_delivery"}"#);
     }
 
     #[test]
