@@ -37,7 +37,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::ready;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use super::clock::{Clock, SystemClock};
@@ -78,6 +78,16 @@ const COMPLETED: u64 = 1 << 63;
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,
+}
+
+/// A [`MemoryStore`] that is not kept alive by this handle.
+pub(crate) struct WeakMemoryStore(Weak<Inner>);
+
+impl WeakMemoryStore {
+    /// The store, while some clone of it lives.
+    pub(crate) fn upgrade(&self) -> Option<MemoryStore> {
+        self.0.upgrade().map(|inner| MemoryStore { inner })
+    }
 }
 
 struct Inner {
@@ -297,6 +307,16 @@ impl MemoryStore {
                 origin,
             }),
         }
+    }
+
+    /// Whether `other` is a clone of this store (one table between them).
+    pub(crate) fn shares_state_with(&self, other: &MemoryStore) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// A handle that does not keep the table alive.
+    pub(crate) fn downgrade(&self) -> WeakMemoryStore {
+        WeakMemoryStore(Arc::downgrade(&self.inner))
     }
 
     /// The entry bound.

@@ -26,6 +26,7 @@ mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use key::{CustomKeyFn, DedupKey, KeyStrategy};
+pub(crate) use memory::WeakMemoryStore;
 pub use memory::{MemoryStore, DEFAULT_CAPACITY};
 pub use store::{
     Claim, ClaimToken, DedupStore, StoreError, StoreFuture, MIN_LEASE_PER_CALL_TIMEOUT,

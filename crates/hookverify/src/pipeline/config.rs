@@ -9,7 +9,7 @@ use sha2::Sha256;
 use std::time::Duration;
 
 use super::budget::UnverifiedBudget;
-use crate::dedup::{DedupStore, KeyStrategy, MemoryStore};
+use crate::dedup::{DedupStore, KeyStrategy, MemoryStore, WeakMemoryStore};
 use crate::scheme::{Scheme, WallClock};
 use crate::{IntoSecrets, Provider, Secret, Verified, VerifierBuilder};
 
@@ -63,6 +63,9 @@ pub struct WebhookConfig {
     /// per layer) counts against the same bound.
     pub(crate) unverified_bytes: Option<UnverifiedBudget>,
     pub(crate) store: Option<Arc<dyn DedupStore>>,
+    /// The store, when it was given as a [`MemoryStore`]: one per layer where one per
+    /// process was meant is a mistake worth a warning (see [`note_memory_store`]).
+    pub(crate) memory_store: Option<MemoryStore>,
     pub(crate) dedup: bool,
     pub(crate) lease: Duration,
     pub(crate) retention: Duration,
@@ -116,6 +119,7 @@ impl WebhookConfig {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             unverified_bytes: None,
             store: None,
+            memory_store: None,
             dedup: true,
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
@@ -199,13 +203,23 @@ impl WebhookConfig {
     /// the natural wirings (actix-web's middleware built inside `HttpServer::new`'s
     /// per-worker closure, one layer on several axum routers) deduplicate as one. Give every
     /// replica behind one sender the same shared store (Redis).
+    ///
+    /// A store given here is this layer's: built inside actix-web's `HttpServer::new`
+    /// closure, each worker gets a store of its own and a copy of an event that reaches
+    /// another worker runs again. Make it once, outside, and give each layer a clone (a
+    /// [`MemoryStore`] clone shares its table); two layers of one namespace with memory
+    /// stores of their own are warned about.
     pub fn dedup_store(mut self, store: impl DedupStore) -> Self {
+        self.memory_store = (&store as &dyn std::any::Any)
+            .downcast_ref::<MemoryStore>()
+            .cloned();
         self.store = Some(Arc::new(store));
         self
     }
 
     /// Like [`dedup_store`](Self::dedup_store), for a store already behind an `Arc`.
     pub fn dedup_store_arc(mut self, store: Arc<dyn DedupStore>) -> Self {
+        self.memory_store = None;
         self.store = Some(store);
         self
     }
@@ -265,11 +279,15 @@ impl WebhookConfig {
     }
 
     /// `false` (default): once a delivery is claimed, its handler runs to its end even when
-    /// the sender hangs up (handed to the runtime as a task of its own if the request goes
-    /// away first) (a timeout shorter than the handler), and
-    /// its outcome settles the claim. `true`: the handler runs inside the request and is
-    /// dropped with it, releasing the claim; for handlers that are cancel-safe and prefer
-    /// not to finish work nobody waits for.
+    /// the sender hangs up (a sender timeout shorter than the handler), handed to the
+    /// runtime if the request goes away first, and its outcome settles the claim. `true`:
+    /// the handler runs inside the request and is dropped with it, releasing the claim; for
+    /// handlers that are cancel-safe and prefer not to finish work nobody waits for.
+    ///
+    /// What "the request goes away" means is the framework's: hyper (axum) drops a request
+    /// whose connection closed; actix-web keeps a connection the client half-closed (an
+    /// ordinary close after a timeout) and runs its request to the end, so there `true`
+    /// cancels only on a reset connection or a worker shutting down.
     pub fn cancel_on_disconnect(mut self, cancel: bool) -> Self {
         self.cancel_on_disconnect = cancel;
         self
@@ -345,9 +363,93 @@ fn default_store(id: &[u8; 32]) -> Arc<dyn DedupStore> {
     store
 }
 
+/// Warns, once per namespace, when layers of one `namespace` in this process deduplicate
+/// in different memory stores: an event whose copies reach both runs twice. The usual
+/// cause is a `MemoryStore::new()` inside actix-web's per-worker `HttpServer::new` closure.
+pub(crate) fn note_memory_store(namespace: &str, store: &MemoryStore) {
+    struct Seen {
+        store: WeakMemoryStore,
+        warned: bool,
+    }
+    static SEEN: OnceLock<Mutex<HashMap<String, Seen>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    match seen.get_mut(namespace) {
+        Some(first) => match first.store.upgrade() {
+            Some(other) if !other.shares_state_with(store) && !first.warned => {
+                first.warned = true;
+                tracing::warn!(
+                    namespace,
+                    "two webhook layers of this namespace deduplicate in memory stores of their \
+                     own, so a copy of an event that reaches the other runs it again (a \
+                     `MemoryStore::new()` inside actix-web's `HttpServer::new` closure makes one \
+                     per worker): make the store once, outside, and give each layer a clone, or \
+                     leave the store out to share the process's default"
+                );
+            }
+            Some(_) => {}
+            None => first.store = store.downgrade(),
+        },
+        None => {
+            seen.retain(|_, first| first.store.upgrade().is_some());
+            seen.insert(
+                namespace.to_owned(),
+                Seen {
+                    store: store.downgrade(),
+                    warned: false,
+                },
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::tests::warnings;
+    use crate::pipeline::Pipeline;
+
+    #[test]
+    fn layers_of_one_namespace_with_memory_stores_of_their_own_are_warned_about() {
+        let config = |namespace: &str, store: MemoryStore| {
+            WebhookConfig::new(Secret::new("per-worker-stores").unwrap())
+                .namespace(namespace)
+                .dedup_store(store)
+        };
+        // One store, cloned into every layer (every worker): nothing to say.
+        let shared = MemoryStore::new();
+        let (_pipelines, said) = warnings(|| {
+            (0..4)
+                .map(|_| Pipeline::new(config("warn-test-one-store", shared.clone())))
+                .collect::<Vec<_>>()
+        });
+        assert!(
+            said.iter().all(|line| !line.contains("stores of their")),
+            "{said:?}"
+        );
+        // A store made per worker: said once, however many workers.
+        let (_pipelines, said) = warnings(|| {
+            (0..4)
+                .map(|_| Pipeline::new(config("warn-test-store-per-worker", MemoryStore::new())))
+                .collect::<Vec<_>>()
+        });
+        let warned = said
+            .iter()
+            .filter(|line| line.contains("stores of their own"))
+            .count();
+        assert_eq!(warned, 1, "{said:?}");
+        // Other namespaces are other deduplications: each may have its own store.
+        let (_pipelines, said) = warnings(|| {
+            ["warn-test-billing", "warn-test-alerts"]
+                .map(|namespace| Pipeline::new(config(namespace, MemoryStore::new())))
+        });
+        assert!(
+            said.iter().all(|line| !line.contains("stores of their")),
+            "{said:?}"
+        );
+    }
 
     #[test]
     fn one_default_store_per_secret_is_shared_by_every_pipeline() {

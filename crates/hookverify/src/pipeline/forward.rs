@@ -101,7 +101,8 @@ macro_rules! forward_webhook_config {
         }
 
         /// A bound of its own on the bytes held for unverified bodies (default: one bound of
-        /// 64 MiB for the process; past it, 503). See
+        /// 64 MiB for the process; past it, 503); set inside actix-web's `HttpServer::new`
+        /// closure, each worker has its own. See
         /// [`WebhookConfig::unverified_bytes_limit`]($crate::pipeline::WebhookConfig::unverified_bytes_limit).
         pub fn unverified_bytes_limit(self, bytes: usize) -> Self {
             self.configure(|config| config.unverified_bytes_limit(bytes))
@@ -109,7 +110,9 @@ macro_rules! forward_webhook_config {
 
         /// Where deduplication state lives (default: one memory store per process for each
         /// secret, shared by every instance built with it). Give every replica behind one
-        /// sender one shared store.
+        /// sender one shared store. A store made inside actix-web's `HttpServer::new`
+        /// closure is one per worker: make it once, outside, and pass each worker a clone
+        /// (see [`WebhookConfig::dedup_store`]($crate::pipeline::WebhookConfig::dedup_store)).
         pub fn dedup_store(self, store: impl $crate::dedup::DedupStore) -> Self {
             self.configure(|config| config.dedup_store(store))
         }
