@@ -1,5 +1,6 @@
 //! actix-web middleware and extractors that verify, deduplicate and parse webhooks from
-//! PromptLayer, Prism / Agent Command Center, PromptReports and GitHub-style senders.
+//! PromptLayer, Prism / Agent Command Center, PromptReports, GitHub, Stripe, Standard
+//! Webhooks senders and `X-Signature-256` (generic) senders.
 //!
 //! Wrap the webhook's POST `Route` (or a `Resource`, a `Scope` or an `App`, whose other
 //! methods and routes it then answers too) in [`WebhookVerify`], and read the event with
@@ -33,7 +34,11 @@
 //! )
 //! .await;
 //!
-//! let body = r#"{"request_id": "r1", "event": "request.completed", "model": "gpt-4o"}"#;
+//! let body = r#"{"event": "request.completed", "request_id": "r1", "model": "gpt-4o",
+//!     "resolved_model": "gpt-4o-2024-08-06", "provider": "openai", "latency_ms": 812,
+//!     "input_tokens": 12, "output_tokens": 40, "total_tokens": 52, "status_code": 200,
+//!     "is_error": false, "error_message": null, "cache_hit": false,
+//!     "guardrail_triggered": false, "cost": 0.00061}"#;
 //! let signature = testing::sign(Provider::PRISM, &secret, body.as_bytes()).unwrap();
 //! let delivery = || {
 //!     test::TestRequest::post()

@@ -10,9 +10,10 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 use http::request::Parts;
 use http::StatusCode;
 
-/// The verified event as `T`: a provider event type (`PromptLayerEvent`, `PrismEvent`,
-/// `PromptReportsEvent`, `GenericEvent`), [`AnyEvent`](hookverify::events::AnyEvent) over all
-/// four, or any `T: DeserializeOwned`.
+/// The verified event as `T`: a sender's event type (`PromptLayerEvent`, `PrismEvent`,
+/// `PromptReportsEvent`, `GenericEvent`, `GitHubEvent`, `StandardWebhooksEvent`,
+/// `StripeEvent`), [`AnyEvent`](hookverify::events::AnyEvent) over all of them, or any
+/// `T: DeserializeOwned`.
 ///
 /// Reads the [`VerifiedDelivery`] the layer put in the request extensions, so it does not
 /// consume the body and combines with any other extractor. A body that does not fit `T` is

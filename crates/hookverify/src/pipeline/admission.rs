@@ -68,7 +68,8 @@ impl Pipeline {
         if config.verifier.configured().next().is_none() {
             tracing::warn!(
                 "a webhook pipeline with no sender configured refuses every delivery; add one \
-                 with `.sender(scheme, secret)`"
+                 with `.sender(scheme, secret)`, and if `.providers(..)` is set, name it there \
+                 too (it keeps only the senders it names)"
             );
         }
         if config.store_without_namespace() {
@@ -93,6 +94,9 @@ impl Pipeline {
             }
         }
         let namespace = config.namespace_or_default();
+        if let (true, Some(memory)) = (config.dedup, &config.memory_store) {
+            super::config::note_memory_store(&namespace, memory);
+        }
         let verifier = config.verifier.build();
         let canonical_headers = verifier
             .providers()

@@ -12,10 +12,11 @@
 //! | `hookverify_rejected_total` | counter | `namespace`, (`route`), `provider` (the sender whose signature header the delivery carried, allowed or not; `none` without any), `reason` (the rejection's code: `invalid_signature`, `duplicate`, `in_flight`, ...) |
 //! | `hookverify_handler_total` | counter | `namespace`, (`route`), `provider`, `outcome` (`completed`, `failed`, `panicked`) |
 //! | `hookverify_handlers_running` | gauge | `namespace`, (`route`), `provider` |
+//! | `hookverify_store_errors_total` | counter | `operation` (`claim`, `extend`, `complete`, `release`) |
 //!
 //! `route` is there when the layer was given one
-//! ([`WebhookConfig::route`](super::WebhookConfig::route)).
-//! | `hookverify_store_errors_total` | counter | `operation` (`claim`, `extend`, `complete`, `release`) |
+//! ([`WebhookConfig::route`](super::WebhookConfig::route)). Store errors are counted per
+//! process, not per layer: every layer of a process usually shares one store.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
