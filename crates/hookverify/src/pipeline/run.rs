@@ -149,8 +149,10 @@ impl Runner {
         Fut::Output: 'static,
     {
         let detach = self.detach;
+        // Not `detach` for `detached`: the local spawner may refuse the handler (a worker
+        // panicking or shutting down), and a completion under way must still land.
         let supervised = self
-            .supervise(handler, succeeded, detach)
+            .supervise(handler, succeeded, false)
             .instrument(delivery_span().unwrap_or_else(Span::none));
         if detach {
             // Polled here and spawned only if the request goes away first: no task per
@@ -171,8 +173,8 @@ impl Runner {
     }
 
     /// Runs the handler and settles its claim. `detached`: a drop of the returned future
-    /// hands it to a runtime to finish, settlement included, so the settlement needs no
-    /// protection of its own.
+    /// always hands it to a runtime to finish, settlement included, so the settlement needs
+    /// no protection of its own.
     async fn supervise<F, Fut>(
         mut self,
         handler: F,
