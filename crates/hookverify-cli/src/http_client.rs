@@ -92,11 +92,15 @@ pub(crate) fn http_url(url: &str) -> Result<http::Uri, String> {
         (Some("http"), Some(authority)) => {
             // `http` keeps a port it cannot read (`:99999`) as none at all, and the client
             // would then connect to port 80.
-            let host = authority.host();
-            let after_host = authority
+            // After any `user@`, the host, then the port: found by position, not by
+            // searching for the host's text, which the port may also contain (`9:99999`).
+            let host_and_port = authority
                 .as_str()
-                .rsplit_once(host)
-                .map_or("", |(_, rest)| rest);
+                .rsplit_once('@')
+                .map_or(authority.as_str(), |(_, rest)| rest);
+            let after_host = host_and_port
+                .get(authority.host().len()..)
+                .unwrap_or_default();
             if let Some(port) = after_host.strip_prefix(':') {
                 if !port.is_empty() && !matches!(port.parse::<u16>(), Ok(1..)) {
                     return Err(format!("`{port}` is not a port (1 to 65535)"));
@@ -122,6 +126,10 @@ mod tests {
             "http://127.0.0.1:65536/x",
             "http://127.0.0.1:0/x",
             "http://[::1]:70000/x",
+            "http://9:99999/x",
+            "http://127:99127/x",
+            "http://h@9:99999/x",
+            "http://0:99990/",
         ] {
             let error = http_url(url).unwrap_err();
             assert!(error.contains("is not a port"), "{url}: {error}");
@@ -133,6 +141,8 @@ mod tests {
             "http://[::1]/x",
             "http://localhost:65535",
             "http://user@example.com:80/x",
+            "http://9:9/x",
+            "http://host:/x",
         ] {
             assert!(http_url(url).is_ok(), "{url}");
         }

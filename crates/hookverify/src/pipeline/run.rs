@@ -298,7 +298,8 @@ fn on_local_runtime<T: 'static>(
     DetachOnDrop::new(future, move |future| {
         if thread::panicking() {
             // Spawning could panic again, which aborts: dropped here, the handler's claim is
-            // released instead (see `ReleaseOnDrop`).
+            // released instead (see `ReleaseOnDrop`), or, if its settlement had started,
+            // the settlement finishes on the tokio runtime (`settle_to_the_end`).
             return;
         }
         let spawned = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -486,6 +487,39 @@ mod tests {
             "duplicate",
             "the completion was finished on the runtime"
         );
+    }
+
+    #[tokio::test]
+    async fn a_local_completion_cut_short_lands_when_the_local_spawner_refuses() {
+        let (secret, headers, body) = delivery();
+        let store = SlowComplete {
+            inner: MemoryStore::new(),
+            completing: Arc::new(Notify::new()),
+        };
+        let pipeline = Pipeline::new(WebhookConfig::new(secret).dedup_store(store.clone()));
+        let (_, runner) = pipeline
+            .admit(&headers[..], body.to_vec())
+            .await
+            .unwrap()
+            .into_parts();
+        // A worker whose local set is gone: handing the handler over fails.
+        let refusing = |_| -> tokio::task::JoinHandle<_> { panic!("no local task set") };
+        let mut request = Box::pin(runner.run_local(|| async { 200 }, |s| *s == 200, refusing));
+        let completing = tokio::select! {
+            _ = &mut request => false,
+            () = store.completing.notified() => true,
+        };
+        assert!(
+            completing,
+            "the handler answered and its completion started"
+        );
+        drop(request); // the request goes away while the completion is on its way
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let again = pipeline
+            .admit(&headers[..], body.to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), "duplicate", "the completion still landed");
     }
 
     #[tokio::test]
