@@ -57,6 +57,15 @@ fn parse_header_value(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// `--count`: a whole number, at least 1.
+fn at_least_one(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(count) => Ok(count),
+        Err(_) => Err("not a whole number".to_owned()),
+    }
+}
+
 /// Sample numbers are taken modulo this (`hookverify::samples::sample`).
 pub(crate) const SAMPLE_NUMBERS: u64 = 1 << 40;
 
@@ -111,7 +120,7 @@ pub(crate) struct SendArgs {
     #[arg(long, value_parser = parse_secret, env = SECRET_ENV, hide_env_values = true)]
     pub(crate) secret: Secret,
     /// How many events to send (at least 1).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     pub(crate) count: u64,
     /// How many in flight at once (at least 1).
     #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
@@ -139,7 +148,11 @@ pub(crate) struct VerifyArgs {
     pub(crate) secrets: Vec<Secret>,
     /// A raw HTTP request as captured (e.g. by `nc -l 4000 > request.http`), or `-` for
     /// standard input.
-    #[arg(long, conflicts_with_all = ["headers", "body"], required_unless_present = "headers")]
+    #[arg(
+        long,
+        conflicts_with_all = ["headers", "body"],
+        required_unless_present_any = ["headers", "body"]
+    )]
     pub(crate) request: Option<PathBuf>,
     /// The request's headers, one `Name: value` per line (`-`: standard input).
     #[arg(long, requires = "body")]

@@ -253,3 +253,15 @@ fn sends_that_would_pass_the_last_sample_are_refused() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("passes the last sample"), "{stderr}");
 }
+
+#[test]
+fn a_count_of_zero_says_so() {
+    let output = Command::new(env!("CARGO_BIN_EXE_hookverify"))
+        .args(["send", "http://127.0.0.1:9/webhooks", "--sender", "generic"])
+        .args(["--secret", SECRET, "--count", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("must be at least 1"), "{stderr}");
+}

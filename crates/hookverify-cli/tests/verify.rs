@@ -574,3 +574,14 @@ fn sign_says_which_options_its_sender_does_not_send() {
     );
     assert!(github.is_empty(), "{github}");
 }
+
+#[test]
+fn a_body_without_its_headers_asks_for_the_headers_only() {
+    let body = write_file("usage-body.json", b"{}");
+    let output = hookverify(&["verify", "--secret", "s", "--body", body.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--headers <HEADERS>"), "{stderr}");
+    // `--request` is the other way in, not a missing part of this one.
+    assert!(!stderr.contains("--request"), "{stderr}");
+}
