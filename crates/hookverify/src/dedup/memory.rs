@@ -192,9 +192,9 @@ impl Shard {
     /// Drops stale pairs from the heads of both queues, and compacts a queue that has
     /// grown well past the table (stale pairs stuck behind a long live head).
     fn tidy(&mut self) {
+        // Both queues compacted by `tidy_leases`; dropping heads only shortens a queue.
         self.tidy_leases();
         Self::drop_stale_heads(&self.map, &mut self.completions);
-        Self::compact(&self.map, &mut self.completions);
     }
 
     /// [`tidy`](Self::tidy) after each claim and settlement: the lease queue's head is a
