@@ -539,6 +539,11 @@ fn other_body(
             Some((index + 1, verifier))
         })
         .collect();
+    // Whether the body as received verifies under `secret`, a variant of a given one.
+    let covers_under = |secret: &Secret| {
+        verifier_for(provider, std::slice::from_ref(secret), clock.clone())
+            .is_some_and(|verifier| covers(&verifier, headers, body.to_vec()))
+    };
     // A Standard Webhooks secret copied without its prefix is the reference libraries'
     // base64 but raw text here (as the senders' own docs give it, with the prefix).
     if provider == Provider::STANDARD_WEBHOOKS {
@@ -560,10 +565,7 @@ fn other_body(
                             .is_ok()
                     })
                 });
-            let verifier = prefixed.and_then(|prefixed| {
-                verifier_for(provider, std::slice::from_ref(&prefixed), clock.clone())
-            });
-            if verifier.is_some_and(|verifier| covers(&verifier, headers, body.to_vec())) {
+            if prefixed.is_some_and(|prefixed| covers_under(&prefixed)) {
                 return Finding::SecretWithoutPrefix {
                     provider,
                     secret: index + 1,
@@ -577,10 +579,7 @@ fn other_body(
         if trimmed.len() == text.len() {
             continue;
         }
-        let verifier = Secret::from_bytes(trimmed.to_vec())
-            .ok()
-            .and_then(|trimmed| verifier_for(provider, &[trimmed], clock.clone()));
-        if verifier.is_some_and(|verifier| covers(&verifier, headers, body.to_vec())) {
+        if Secret::from_bytes(trimmed.to_vec()).is_ok_and(|trimmed| covers_under(&trimmed)) {
             return Finding::SecretWhitespace {
                 provider,
                 secret: index + 1,
