@@ -444,6 +444,36 @@ mod tests {
         (secret, signature.into_headers(), body)
     }
 
+    /// A pipeline for [`delivery`] configured by `config`, over a store whose completions
+    /// take a while and say when they start.
+    fn slow_completing(
+        config: impl FnOnce(WebhookConfig) -> WebhookConfig,
+    ) -> (Pipeline, SlowComplete) {
+        let store = SlowComplete {
+            inner: MemoryStore::new(),
+            completing: Arc::new(Notify::new()),
+        };
+        let base = WebhookConfig::new(delivery().0).dedup_store(store.clone());
+        (Pipeline::new(config(base)), store)
+    }
+
+    /// Claims [`delivery`] in `pipeline`: the runner of its claim.
+    async fn claimed(pipeline: &Pipeline) -> super::Runner {
+        let (_, headers, body) = delivery();
+        let admitted = pipeline.admit(&headers[..], body.to_vec()).await.unwrap();
+        admitted.into_parts().1
+    }
+
+    /// What another copy of [`delivery`] meets: `Ok` when it is claimed afresh, else the
+    /// rejection's code.
+    async fn another_copy(pipeline: &Pipeline) -> Result<(), &'static str> {
+        let (_, headers, body) = delivery();
+        match pipeline.admit(&headers[..], body.to_vec()).await {
+            Ok(_) => Ok(()),
+            Err(rejection) => Err(rejection.code()),
+        }
+    }
+
     #[tokio::test]
     async fn a_completion_cut_short_by_the_request_going_away_still_lands() {
         a_completion_cut_short_still_lands(true).await;
@@ -458,50 +488,25 @@ mod tests {
     /// completion lands all the same, whether the handler was detached from the request or
     /// cancelled with it.
     async fn a_completion_cut_short_still_lands(cancel_on_disconnect: bool) {
-        let (secret, headers, body) = delivery();
-        let store = SlowComplete {
-            inner: MemoryStore::new(),
-            completing: Arc::new(Notify::new()),
-        };
-        let pipeline = Pipeline::new(
-            WebhookConfig::new(secret)
-                .dedup_store(store.clone())
-                .cancel_on_disconnect(cancel_on_disconnect),
-        );
-        let (_, runner) = pipeline
-            .admit(&headers[..], body.to_vec())
-            .await
-            .unwrap()
-            .into_parts();
+        let (pipeline, store) =
+            slow_completing(|config| config.cancel_on_disconnect(cancel_on_disconnect));
+        let runner = claimed(&pipeline).await;
         let request = tokio::spawn(runner.run(|| async { 200 }, |status| *status == 200));
         store.completing.notified().await;
         request.abort(); // the sender hangs up while the completion is on its way
         let _ = request.await;
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let again = pipeline
-            .admit(&headers[..], body.to_vec())
-            .await
-            .unwrap_err();
         assert_eq!(
-            again.code(),
-            "duplicate",
+            another_copy(&pipeline).await,
+            Err("duplicate"),
             "the completion was finished on the runtime"
         );
     }
 
     #[tokio::test]
     async fn a_local_completion_cut_short_lands_when_the_local_spawner_refuses() {
-        let (secret, headers, body) = delivery();
-        let store = SlowComplete {
-            inner: MemoryStore::new(),
-            completing: Arc::new(Notify::new()),
-        };
-        let pipeline = Pipeline::new(WebhookConfig::new(secret).dedup_store(store.clone()));
-        let (_, runner) = pipeline
-            .admit(&headers[..], body.to_vec())
-            .await
-            .unwrap()
-            .into_parts();
+        let (pipeline, store) = slow_completing(|config| config);
+        let runner = claimed(&pipeline).await;
         // A worker whose local set is gone: handing the handler over fails.
         let refusing = |_| -> tokio::task::JoinHandle<_> { panic!("no local task set") };
         let mut request = Box::pin(runner.run_local(|| async { 200 }, |s| *s == 200, refusing));
@@ -515,22 +520,22 @@ mod tests {
         );
         drop(request); // the request goes away while the completion is on its way
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let again = pipeline
-            .admit(&headers[..], body.to_vec())
-            .await
-            .unwrap_err();
-        assert_eq!(again.code(), "duplicate", "the completion still landed");
+        assert_eq!(
+            another_copy(&pipeline).await,
+            Err("duplicate"),
+            "the completion still landed"
+        );
     }
 
     #[tokio::test]
     async fn a_runner_dropped_unused_releases_its_claim() {
-        let (secret, headers, body) = delivery();
-        let pipeline = Pipeline::new(WebhookConfig::new(secret).dedup_store(MemoryStore::new()));
-        let admitted = pipeline.admit(&headers[..], body.to_vec()).await.unwrap();
-        drop(admitted); // the request went away before the handler was started
+        let pipeline =
+            Pipeline::new(WebhookConfig::new(delivery().0).dedup_store(MemoryStore::new()));
+        drop(claimed(&pipeline).await); // the request went away before the handler started
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(
-            pipeline.admit(&headers[..], body.to_vec()).await.is_ok(),
+        assert_eq!(
+            another_copy(&pipeline).await,
+            Ok(()),
             "the retry is processed, not held for the lease"
         );
     }
@@ -543,14 +548,9 @@ mod tests {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {
-                let (secret, headers, body) = delivery();
                 let pipeline =
-                    Pipeline::new(WebhookConfig::new(secret).dedup_store(MemoryStore::new()));
-                let (_, runner) = pipeline
-                    .admit(&headers[..], body.to_vec())
-                    .await
-                    .unwrap()
-                    .into_parts();
+                    Pipeline::new(WebhookConfig::new(delivery().0).dedup_store(MemoryStore::new()));
+                let runner = claimed(&pipeline).await;
                 // `Rc`: a handler that is not `Send`, as actix-web's are.
                 let finished = Rc::new(Cell::new(false));
                 let done = Rc::clone(&finished);
@@ -569,13 +569,9 @@ mod tests {
                 drop(request); // the request goes away
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 assert!(finished.get(), "the handler ran to its end");
-                let again = pipeline
-                    .admit(&headers[..], body.to_vec())
-                    .await
-                    .unwrap_err();
                 assert_eq!(
-                    again.code(),
-                    "duplicate",
+                    another_copy(&pipeline).await,
+                    Err("duplicate"),
                     "and its outcome completed the claim"
                 );
             })
