@@ -175,14 +175,14 @@ mod tests {
     use crate::pipeline::{Pipeline, WebhookConfig};
     use crate::{testing, Provider, Secret};
 
-    #[test]
-    fn a_content_length_declares_the_body_only_when_it_states_its_length_exactly() {
+    #[tokio::test]
+    async fn a_content_length_declares_the_body_only_when_it_states_its_length_exactly() {
         let secret = Secret::new("declared-length").unwrap();
         let body = br#"{"id":"evt_length","type":"t","data":{}}"#;
         let signature = testing::sign(Provider::GENERIC, &secret, body).unwrap();
         let headers = [(signature.name(), signature.value())];
         let pipeline = Pipeline::new(WebhookConfig::new(secret).dedup(false));
-        let admitted = futures_executor_block_on(pipeline.admit(&headers[..], body.to_vec()));
+        let admitted = pipeline.admit(&headers[..], body.to_vec()).await;
         let delivery = admitted.unwrap().into_parts().0;
         let length = body.len().to_string();
         let declared =
@@ -200,13 +200,5 @@ mod tests {
         ] {
             assert!(!declared(&[&value]), "{value:?}");
         }
-    }
-
-    fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(future)
     }
 }
