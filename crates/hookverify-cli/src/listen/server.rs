@@ -646,27 +646,23 @@ mod tests {
     #[tokio::test]
     async fn replay_of_an_unknown_delivery_is_not_found() {
         let local = spawn(Vec::new()).await;
-        let answer = HttpClient::new()
-            .post(
-                &format!("http://{local}/api/replay/42"),
-                &from_the_page(),
-                Bytes::new(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(answer.status, 404);
-        assert_eq!(&answer.body[..], br#"{"error":"unknown_delivery","id":42}"#);
-        // Not a delivery id at all: the same answer, in JSON as the rest of the API.
-        let answer = HttpClient::new()
-            .post(
-                &format!("http://{local}/api/replay/abc"),
-                &from_the_page(),
-                Bytes::new(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(answer.status, 404);
-        assert_eq!(&answer.body[..], br#"{"error":"unknown_delivery"}"#);
+        // A number no delivery has; then not a delivery id at all: the same answer, in JSON
+        // as the rest of the API.
+        for (id, expected) in [
+            ("42", &br#"{"error":"unknown_delivery","id":42}"#[..]),
+            ("abc", br#"{"error":"unknown_delivery"}"#),
+        ] {
+            let answer = HttpClient::new()
+                .post(
+                    &format!("http://{local}/api/replay/{id}"),
+                    &from_the_page(),
+                    Bytes::new(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(answer.status, 404, "{id}");
+            assert_eq!(&answer.body[..], expected, "{id}");
+        }
     }
 
     #[test]
