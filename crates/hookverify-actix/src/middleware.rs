@@ -24,8 +24,8 @@ use crate::response::{holding_payload, rejection_response};
 /// the body restored and the [`VerifiedDelivery`](hookverify::pipeline::VerifiedDelivery) in
 /// the request extensions. The wrapped service runs to its end even when the client hangs
 /// up (handed to the worker's local runtime as a task of its own if the request is dropped
-/// first), its claim renewed while it runs; the claim is completed on a 2xx answer and released on anything else: another
-/// status, an `Err` or a panic (which is then resumed).
+/// first), its claim renewed while it runs; the claim is completed on a 2xx answer and
+/// released on anything else: another status, an `Err` or a panic (which is then resumed).
 /// Short-circuit answers are the right side of the [`EitherBody`].
 pub struct WebhookVerifyMiddleware<S> {
     inner: Rc<Inner<S>>,
